@@ -1,0 +1,1 @@
+// Dialplan: module marker; its types live in their own files.

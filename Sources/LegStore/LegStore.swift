@@ -1,0 +1,1 @@
+// LegStore: module marker; its types live in their own files.

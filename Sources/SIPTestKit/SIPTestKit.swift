@@ -1,0 +1,1 @@
+// SIPTestKit: module marker; its types live in their own files.

@@ -1,0 +1,1 @@
+// SIPTransaction: module marker; its types live in their own files.

@@ -1,0 +1,1 @@
+// SIPTransport: module marker; its types live in their own files.
