@@ -43,6 +43,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        .target(name: "SwitchboardConfig", dependencies: [
+            .product(name: "Yams", package: "Yams"),
+        ]),
+
         // MARK: Routing and records
         .target(name: "Dialplan", dependencies: [
             "CPhoneNumber",
@@ -56,7 +60,7 @@ let package = Package(
 
         // MARK: Executables
         .executableTarget(name: "switchboardd", dependencies: [
-            "SIPMessage", "SIPTransport", "SIPTransaction", "Dialplan",
+            "SIPMessage", "SIPTransport", "SIPTransaction", "Dialplan", "SwitchboardConfig",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -65,7 +69,7 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "switchboard", dependencies: [
-            "Dialplan", "LegStore",
+            "Dialplan", "LegStore", "SwitchboardConfig",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -85,6 +89,7 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(name: "DialplanTests", dependencies: ["Dialplan"]),
+        .testTarget(name: "SwitchboardConfigTests", dependencies: ["SwitchboardConfig"]),
         .testTarget(name: "LegStoreTests", dependencies: ["LegStore", "SIPTestKit"]),
         .testTarget(name: "IntegrationTests", dependencies: ["SIPTestKit", "SIPMessage"]),
     ],

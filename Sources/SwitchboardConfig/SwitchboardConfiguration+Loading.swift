@@ -1,0 +1,85 @@
+import Foundation
+import Yams
+
+extension SwitchboardConfiguration {
+    static let knownKeys: Set<String> = [
+        "listen", "trusted-networks", "dialplans", "log-level", "server-header", "pid-file", "limits", "timers",
+    ]
+
+    /// Loads and validates `path`. Every problem is collected with its position; the
+    /// configuration is returned only when there is none.
+    public static func load(path: String) throws(ConfigurationError) -> SwitchboardConfiguration {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigurationError([ConfigurationDiagnostic(path: path, line: 1, column: 1,
+                                                              message: "cannot read configuration: \(error.localizedDescription)")])
+        }
+        var config = try parse(yaml: text, path: path)
+        let base = (path as NSString).deletingLastPathComponent
+        if !config.dialplanDirectory.hasPrefix("/") {
+            config.dialplanDirectory = base.isEmpty ? config.dialplanDirectory : base + "/" + config.dialplanDirectory
+        }
+        return config
+    }
+
+    public static func parse(yaml text: String, path: String) throws(ConfigurationError) -> SwitchboardConfiguration {
+        var reader = ConfigurationReader(path: path)
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw ConfigurationError([reader.diagnostic(for: error)])
+        } catch {
+            throw ConfigurationError([ConfigurationDiagnostic(path: path, line: 1, column: 1, message: "\(error)")])
+        }
+        var config = SwitchboardConfiguration()
+        guard let root else { return config }
+        guard let map = root.mapping else {
+            reader.fail(root, "the configuration must be a mapping of keys to values")
+            throw ConfigurationError(reader.diagnostics)
+        }
+        for (keyNode, value) in map {
+            let key = keyNode.string ?? ""
+            switch key {
+            case "listen":
+                if let items = reader.sequence(value) {
+                    config.listen = items.compactMap { reader.listen($0) }
+                }
+            case "trusted-networks":
+                if let items = reader.sequence(value) {
+                    config.trustedNetworks = items.compactMap { item in
+                        guard let s = reader.scalar(item) else { return nil }
+                        guard let cidr = CIDR(s) else {
+                            reader.fail(item, "'\(s)' is not an IP address or CIDR network")
+                            return nil
+                        }
+                        return cidr
+                    }
+                }
+            case "dialplans":
+                if let s = reader.scalar(value) { config.dialplanDirectory = s }
+            case "log-level":
+                if let s = reader.scalar(value) {
+                    let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+                    if levels.contains(s) { config.logLevel = s } else {
+                        reader.fail(value, "unknown log level '\(s)' (expected one of \(levels.joined(separator: ", ")))")
+                    }
+                }
+            case "server-header":
+                config.serverHeader = reader.scalar(value)
+            case "pid-file":
+                config.pidFile = reader.scalar(value)
+            case "limits":
+                config.limits = reader.limits(value)
+            case "timers":
+                config.timers = reader.timers(value)
+            default:
+                reader.unknownKey(keyNode, known: knownKeys)
+            }
+        }
+        if !reader.diagnostics.isEmpty { throw ConfigurationError(reader.diagnostics) }
+        return config
+    }
+}

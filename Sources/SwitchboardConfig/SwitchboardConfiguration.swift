@@ -1,0 +1,67 @@
+import Foundation
+import Yams
+
+/// The daemon's configuration file (`/etc/switchboard/switchboard.yaml`, `--config`).
+///
+/// Every field has a documented default so a minimal file (or none) runs a loopback
+/// development daemon. `switchboard check` and `switchboardd` load it through the same
+/// `load(path:)`, so what check accepts is exactly what the daemon runs.
+public struct SwitchboardConfiguration: Sendable, Equatable {
+    public struct Listen: Sendable, Equatable, CustomStringConvertible {
+        public var transport: String   // "udp" or "tcp"
+        public var host: String        // IP literal; IPv6 without brackets
+        public var port: Int
+        public var description: String { "\(transport):\(host.contains(":") ? "[\(host)]" : host):\(port)" }
+    }
+
+    public struct Limits: Sendable, Equatable {
+        /// Largest SIP message accepted on any transport (bytes). Default 65536.
+        public var maxMessageSize = 65_536
+        /// A TCP peer that starts a message and stalls this long is disconnected. Default 10 s.
+        public var tcpStallTimeoutSeconds = 10.0
+        /// A TCP connection with no traffic at all this long is closed. Default 600 s.
+        public var tcpIdleTimeoutSeconds = 600.0
+        /// Most TCP connections kept at once; further ones are refused. Default 4096.
+        public var maxTCPConnections = 4096
+        public init() {}
+    }
+
+    public struct Timers: Sendable, Equatable {
+        /// RFC 3261 §17.1.1.1 T1, T2 and T4 in milliseconds.
+        public var t1 = 500, t2 = 4000, t4 = 5000
+        public init() {}
+    }
+
+    /// Listen sockets. Default: UDP and TCP on 127.0.0.1:5060.
+    public var listen: [Listen]
+    /// Networks allowed to start calls (carriers' SBCs). Default: loopback only.
+    public var trustedNetworks: [CIDR]
+    /// Directory of account dialplans (`*.yaml`). Relative paths are resolved from the
+    /// directory holding the config file.
+    public var dialplanDirectory: String
+    /// trace, debug, info, notice, warning, error, critical. Default info.
+    public var logLevel: String
+    /// Sent in `User-Agent`/`Server` only when set: no version banner by default.
+    public var serverHeader: String?
+    /// Where the daemon writes its pid (for `switchboard reload`).
+    public var pidFile: String?
+    public var limits: Limits
+    public var timers: Timers
+
+    public init() {
+        listen = [Listen(transport: "udp", host: "127.0.0.1", port: 5060),
+                  Listen(transport: "tcp", host: "127.0.0.1", port: 5060)]
+        trustedNetworks = [CIDR("127.0.0.0/8")!, CIDR("::1")!]
+        dialplanDirectory = "Dialplans"
+        logLevel = "info"
+        serverHeader = nil
+        pidFile = nil
+        limits = Limits()
+        timers = Timers()
+    }
+
+    /// True when `address` is inside one of the trusted networks.
+    public func isTrusted(_ address: String) -> Bool {
+        trustedNetworks.contains { $0.contains(address) }
+    }
+}

@@ -1,0 +1,84 @@
+import Testing
+@testable import SwitchboardConfig
+
+@Suite struct ConfigurationTests {
+    @Test func defaultsListenOnLoopbackAndTrustOnlyLoopback() throws {
+        let config = try SwitchboardConfiguration.parse(yaml: "", path: "x.yaml")
+        #expect(config.listen.map(\.description) == ["udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"])
+        #expect(config.isTrusted("127.0.0.1"))
+        #expect(config.isTrusted("::1"))
+        #expect(!config.isTrusted("192.0.2.1"))
+        #expect(config.limits.maxMessageSize == 65_536)
+        #expect(config.serverHeader == nil)
+    }
+
+    @Test func readsEveryField() throws {
+        let yaml = """
+        listen: ["udp:127.0.0.2:5070", "tcp:[::1]:5071"]
+        trusted-networks: ["203.0.113.0/24", "2001:db8::/32"]
+        dialplans: /etc/switchboard/dialplans
+        log-level: debug
+        server-header: Switchboard
+        limits: { max-message-size: 4096, tcp-stall-timeout: 2s }
+        timers: { t1: 250ms, t2: 2s }
+        """
+        let c = try SwitchboardConfiguration.parse(yaml: yaml, path: "x.yaml")
+        #expect(c.listen.map(\.description) == ["udp:127.0.0.2:5070", "tcp:[::1]:5071"])
+        #expect(c.isTrusted("203.0.113.77"))
+        #expect(!c.isTrusted("203.0.114.1"))
+        #expect(c.isTrusted("2001:db8:1::5"))
+        #expect(!c.isTrusted("127.0.0.1"))
+        #expect(c.dialplanDirectory == "/etc/switchboard/dialplans")
+        #expect(c.logLevel == "debug")
+        #expect(c.serverHeader == "Switchboard")
+        #expect(c.limits.maxMessageSize == 4096)
+        #expect(c.limits.tcpStallTimeoutSeconds == 2)
+        #expect(c.timers.t1 == 250 && c.timers.t2 == 2000 && c.timers.t4 == 5000)
+    }
+
+    @Test func reportsEveryProblemWithItsPosition() {
+        let yaml = """
+        listen: ["udp:127.0.0.1:99999"]
+        trusted-netwroks: ["10.0.0.0/8"]
+        log-level: loud
+        limits: { max-message-size: 12 }
+        """
+        do {
+            _ = try SwitchboardConfiguration.parse(yaml: yaml, path: "sb.yaml")
+            Issue.record("expected errors")
+        } catch {
+            let lines = error.diagnostics.map(\.description)
+            #expect(lines.count == 4)
+            #expect(lines.contains("sb.yaml:1:10: error: '99999' is not a port number"))
+            #expect(lines.contains("sb.yaml:2:1: error: unknown key 'trusted-netwroks'; did you mean 'trusted-networks'?"))
+            #expect(lines.contains { $0.hasPrefix("sb.yaml:3:12: error: unknown log level 'loud'") })
+            #expect(lines.contains { $0.hasPrefix("sb.yaml:4:29: error: expected a whole number in 1024...1048576") })
+        }
+    }
+
+    @Test func yamlSyntaxErrorHasPosition() {
+        do {
+            _ = try SwitchboardConfiguration.parse(yaml: "listen: [\"udp:127.0.0.1:5060\"\nlog-level: info\n", path: "bad.yaml")
+            Issue.record("expected a syntax error")
+        } catch {
+            #expect(error.diagnostics.count == 1)
+            #expect(error.diagnostics[0].path == "bad.yaml")
+            #expect(error.diagnostics[0].line >= 1)
+            #expect(error.diagnostics[0].message.hasPrefix("YAML:"))
+        }
+    }
+
+    @Test func cidrMatching() throws {
+        let net = try #require(CIDR("10.1.0.0/16"))
+        #expect(net.contains("10.1.255.3"))
+        #expect(!net.contains("10.2.0.1"))
+        #expect(!net.contains("not-an-ip"))
+        #expect(CIDR("10.0.0.0/33") == nil)
+        #expect(CIDR("garbage") == nil)
+        let single = try #require(CIDR("::1"))
+        #expect(single.contains("[::1]"))
+        #expect(!single.contains("::2"))
+        // IPv4-mapped IPv6 sources match IPv4 networks.
+        #expect(net.contains("::ffff:10.1.2.3"))
+    }
+}
