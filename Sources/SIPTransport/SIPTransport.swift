@@ -1,1 +1,0 @@
-// SIPTransport: module marker; its types live in their own files.
