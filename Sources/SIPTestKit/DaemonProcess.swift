@@ -1,0 +1,101 @@
+import Foundation
+
+/// A real `switchboardd` started for one test on its own loopback port, with its stderr
+/// captured. `stop()` (SIGTERM, then SIGKILL after a grace period) must be called in every
+/// outcome: use `defer`.
+public final class DaemonProcess: @unchecked Sendable {
+    public let port: Int
+    public let directory: URL
+    public let logURL: URL
+    let process = Process()
+
+    /// Root of the package (two levels above Sources/SIPTestKit).
+    public static let packageRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    public static var binary: URL {
+        let debug = packageRoot.appendingPathComponent(".build/debug/switchboardd")
+        if let override = ProcessInfo.processInfo.environment["SWITCHBOARDD"] { return URL(fileURLWithPath: override) }
+        return debug
+    }
+
+    /// - Parameter extraConfig: YAML lines appended to the generated configuration.
+    public init(port: Int = FreePort.next(), extraConfig: String = "", dialplans: String? = nil) throws {
+        self.port = port
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("switchboardd-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        logURL = directory.appendingPathComponent("stderr.log")
+        let dialplanDir = dialplans ?? DaemonProcess.packageRoot.appendingPathComponent("Dialplans").path
+        var config = """
+        listen: ["udp:127.0.0.1:\(port)", "tcp:127.0.0.1:\(port)"]
+        dialplans: \(dialplanDir)
+        log-level: debug
+        pid-file: \(directory.appendingPathComponent("switchboardd.pid").path)
+
+        """
+        config += extraConfig
+        let configURL = directory.appendingPathComponent("switchboard.yaml")
+        try config.write(to: configURL, atomically: true, encoding: .utf8)
+        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        process.executableURL = DaemonProcess.binary
+        process.arguments = ["--config", configURL.path]
+        process.standardError = try FileHandle(forWritingTo: logURL)
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        try waitUntilReady()
+    }
+
+    public var pid: Int32 { process.processIdentifier }
+    public var isRunning: Bool { process.isRunning }
+
+    public func log() -> String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
+
+    func waitUntilReady(timeout: TimeInterval = 20) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if log().contains("switchboardd ready") { return }
+            if !process.isRunning { throw DaemonError.exited(status: process.terminationStatus, log: log()) }
+            usleep(20_000)
+        }
+        throw DaemonError.notReady(log: log())
+    }
+
+    public func signal(_ sig: Int32) { kill(process.processIdentifier, sig) }
+
+    /// SIGTERM, then SIGKILL after `grace`; returns the exit status.
+    @discardableResult
+    public func stop(grace: TimeInterval = 10) -> Int32 {
+        guard process.isRunning else { return process.terminationStatus }
+        kill(process.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(grace)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// Resident memory of the daemon in KiB (from /proc), for leak checks.
+    public func residentKiB() -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            return Int(line.split(separator: " ").dropFirst().first ?? "")
+        }
+        return nil
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+public enum DaemonError: Error, CustomStringConvertible {
+    case exited(status: Int32, log: String)
+    case notReady(log: String)
+    public var description: String {
+        switch self {
+        case .exited(let s, let log): return "switchboardd exited with \(s):\n\(log)"
+        case .notReady(let log): return "switchboardd not ready in time:\n\(log)"
+        }
+    }
+}

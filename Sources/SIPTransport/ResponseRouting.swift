@@ -1,0 +1,37 @@
+import SIPMessage
+
+/// Where a response goes (RFC 3261 §18.2.2, RFC 3581 §4), computed from its top Via.
+public enum ResponseRouting {
+    public enum Destination: Equatable, Sendable {
+        /// Reuse the connection the request came in on, if it is still open.
+        case connection(SIPPeer)
+        case address(SIPPeer)
+        /// Nowhere we would send to (no Via, or a broadcast/unspecified address: RFC 4475 bcast).
+        case none
+    }
+
+    /// - Parameters:
+    ///   - response: the response to send; its top Via was stamped when the request arrived.
+    ///   - requestSource: the peer the request came from (the connection for stream transports).
+    public static func destination(for response: SIPResponse, requestSource: SIPPeer?) -> Destination {
+        guard let via = response.vias.first else { return .none }
+        let transport = SIPTransportProtocol(rawValue: via.transport) ?? .udp
+        // §18.2.2: on a reliable transport, answer over the connection the request used.
+        if transport.isReliable, let source = requestSource, source.transport == transport {
+            return .connection(source)
+        }
+        let host = via.received ?? via.host
+        if isUnroutable(host) { return .none }
+        let port: Int
+        if case .some(.some(let p)) = via.rport {
+            port = p  // RFC 3581 §4: back to the port the request came from.
+        } else {
+            port = via.port ?? 5060
+        }
+        return .address(SIPPeer(transport: transport, host: host, port: port))
+    }
+
+    static func isUnroutable(_ host: String) -> Bool {
+        host == "255.255.255.255" || host == "0.0.0.0" || host == "::" || host.isEmpty
+    }
+}

@@ -1,0 +1,101 @@
+import NIOCore
+import SIPMessage
+
+/// One TCP connection: frames messages by Content-Length, enforces the size cap and the
+/// stall timeout, answers keep-alive pings, and closes on broken framing (RFC 3261 §18.3).
+final class SIPStreamHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let transport: SIPTransport
+    private var framer: SIPStreamFramer
+    private var buffer = ByteBuffer()
+    private var peer: SIPPeer?
+    private var stallTimer: Scheduled<Void>?
+
+    init(transport: SIPTransport) {
+        self.transport = transport
+        self.framer = SIPStreamFramer(maxMessageSize: transport.configuration.limits.maxMessageSize)
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        guard let peer = SIPTransport.peer(.tcp, context.channel.remoteAddress),
+              transport.registerConnection(context.channel, peer: peer) else {
+            context.close(promise: nil)
+            return
+        }
+        self.peer = peer
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        stallTimer?.cancel()
+        if let peer { transport.unregisterConnection(context.channel, peer: peer) }
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var incoming = unwrapInboundIn(data)
+        buffer.writeBuffer(&incoming)
+        guard let peer else { return }
+        do {
+            while let frame = try framer.next(from: &buffer) {
+                switch frame {
+                case .keepAlivePing:
+                    // RFC 5626 §4.4.1: answer a double-CRLF ping with a single CRLF pong.
+                    context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "\r\n")), promise: nil)
+                case .message(let message):
+                    transport.receive(message, framing: .stream, from: peer, replyOn: context.channel)
+                }
+            }
+        } catch {
+            transport.logger.info("closing connection: broken framing", metadata: ["sip.peer": "\(peer)", "error": "\(error)"])
+            if case .invalidContentLength = error { answerBadRequest(context: context) }
+            context.close(promise: nil)
+            return
+        }
+        buffer.discardReadBytes()
+        armStallTimer(context: context)
+    }
+
+    /// A partial message starts the clock; completing it stops it.
+    private func armStallTimer(context: ChannelHandlerContext) {
+        if buffer.readableBytes == 0 {
+            stallTimer?.cancel()
+            stallTimer = nil
+        } else if stallTimer == nil {
+            let channel = context.channel
+            let logger = transport.logger
+            let peer = self.peer
+            stallTimer = context.eventLoop.scheduleTask(in: transport.configuration.stallTimeout) {
+                logger.info("closing connection: message stalled", metadata: ["sip.peer": "\(peer.map { "\($0)" } ?? "?")"])
+                channel.close(promise: nil)
+            }
+        }
+    }
+
+    /// RFC 4475 ncl: a negative Content-Length gets 400 before the connection closes, when the
+    /// header section gives us enough to address it.
+    private func answerBadRequest(context: ChannelHandlerContext) {
+        guard let peer else { return }
+        let bytes = Array(buffer.readableBytesView)
+        if case .failure(let error) = SIPMessageParser.parse(bytes, limits: transport.configuration.limits, framing: .datagram),
+           !error.isResponse, let reply = error.responseBytes(toTag: SIPTransport.makeTag()) {
+            _ = peer
+            context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: reply)), promise: nil)
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        transport.logger.debug("stream error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import Logging
+
+/// One line per event on stderr, `level message key=value …`, which journald keeps readable
+/// and grep can search. No timestamps: journald adds its own.
+struct KeyValueLogHandler: LogHandler {
+    let label: String
+    var logLevel: Logger.Level
+    var metadata: Logger.Metadata = [:]
+    var metadataProvider: Logger.MetadataProvider?
+
+    init(label: String, level: Logger.Level) {
+        self.label = label
+        self.logLevel = level
+    }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        var merged = metadata
+        if let provided = metadataProvider?.get() { merged.merge(provided) { $1 } }
+        if let extra = event.metadata { merged.merge(extra) { $1 } }
+        var line = "\(event.level) \(event.message)"
+        for key in merged.keys.sorted() {
+            line += " \(key)=\(Self.quote("\(merged[key]!)"))"
+        }
+        line += "\n"
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    /// Values with spaces or quotes are quoted so each line splits unambiguously.
+    static func quote(_ s: String) -> String {
+        if s.isEmpty { return "\"\"" }
+        if s.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" || $0.isNewline }) {
+            return "\"" + s.replacingOccurrences(of: "\\", with: "\\\\")
+                .replacingOccurrences(of: "\"", with: "\\\"")
+                .replacingOccurrences(of: "\n", with: "\\n") + "\""
+        }
+        return s
+    }
+}

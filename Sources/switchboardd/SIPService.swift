@@ -1,0 +1,73 @@
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import SIPMessage
+import SIPTransaction
+import SIPTransport
+import SwitchboardConfig
+
+/// The SIP side of the daemon as a `Service`: transport, transaction layer and UAS core on
+/// one event loop, started when the group runs and drained on graceful shutdown (SIGTERM).
+final class SIPService: Service, @unchecked Sendable {
+    let configuration: SwitchboardConfiguration
+    let logger: Logger
+    let group: MultiThreadedEventLoopGroup
+    let eventLoop: any EventLoop
+    let transport: SIPTransport
+    /// Created on the event loop in `run()`; touched only there.
+    private var layer: TransactionLayer?
+    private var handler: RequestHandler?
+
+    init(configuration: SwitchboardConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        // One loop holds all protocol state: no locks on the hot path (see design.md
+        // "Concurrency"). Sharding by Call-ID comes when benchmarks show the need.
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        self.eventLoop = group.next()
+        let endpoints = configuration.listen.map {
+            SIPTransportConfiguration.Endpoint(transport: $0.transport == "tcp" ? .tcp : .udp, host: $0.host, port: $0.port)
+        }
+        var limits = SIPLimits()
+        limits.maxMessageSize = configuration.limits.maxMessageSize
+        let transportConfig = SIPTransportConfiguration(
+            endpoints: endpoints, limits: limits,
+            stallTimeout: .milliseconds(Int64(configuration.limits.tcpStallTimeoutSeconds * 1000)),
+            idleTimeout: .milliseconds(Int64(configuration.limits.tcpIdleTimeoutSeconds * 1000)),
+            maxConnections: configuration.limits.maxTCPConnections)
+        self.transport = SIPTransport(configuration: transportConfig, eventLoop: eventLoop, logger: logger)
+    }
+
+    func run() async throws {
+        try await eventLoop.submit {
+            let timers = TransactionTimers(
+                t1: .milliseconds(self.configuration.timers.t1),
+                t2: .milliseconds(self.configuration.timers.t2),
+                t4: .milliseconds(self.configuration.timers.t4))
+            let layer = TransactionLayer(
+                transport: TransportAdapter(transport: self.transport),
+                clock: EventLoopTransactionClock(eventLoop: self.eventLoop),
+                configuration: .init(timers: timers), logger: self.logger)
+            let handler = RequestHandler(layer: layer, configuration: self.configuration, logger: self.logger)
+            layer.user = handler
+            self.layer = layer
+            self.handler = handler
+            self.transport.onMessage = { [unowned layer] message, peer in layer.receive(message, from: peer) }
+        }.get()
+        try await transport.start()
+        logger.notice("switchboardd ready", metadata: ["sip.listen": "\(transport.boundEndpoints.map(\.description).joined(separator: ","))"])
+
+        await gracefulShutdown()
+
+        logger.notice("shutting down")
+        try? await eventLoop.submit { self.handler?.isDraining = true }.get()
+        await transport.stop()
+        try? await eventLoop.submit {
+            self.layer?.user = nil
+            self.handler = nil
+            self.layer = nil
+        }.get()
+        try await group.shutdownGracefully()
+    }
+}

@@ -1,0 +1,20 @@
+import SIPMessage
+import SIPTransaction
+import SIPTransport
+
+/// Lets the transaction layer send through the NIO transport: requests to the peer the layer
+/// names, responses by RFC 3261 §18.2.2 (the request's connection, or `received`/`rport`).
+final class TransportAdapter: TransactionTransport, @unchecked Sendable {
+    let transport: SIPTransport
+
+    init(transport: SIPTransport) { self.transport = transport }
+
+    func send(_ message: SIPMessage, to peer: SIPPeer) throws {
+        switch message {
+        case .request:
+            transport.send(message, to: peer)
+        case .response(let response):
+            transport.sendResponse(response, requestSource: peer)
+        }
+    }
+}
