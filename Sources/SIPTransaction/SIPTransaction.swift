@@ -1,1 +1,0 @@
-// SIPTransaction: module marker; its types live in their own files.
