@@ -8,8 +8,8 @@ import Glibc
 public enum FreePort {
     public static func next(host: String = "127.0.0.1") -> Int {
         for _ in 0..<100 {
-            let port = bind(SOCK_STREAM, host: host, port: 0)
-            if port > 0, bind(SOCK_DGRAM, host: host, port: port) == port { return port }
+            let port = bind(Int32(SOCK_STREAM.rawValue), host: host, port: 0)
+            if port > 0, bind(Int32(SOCK_DGRAM.rawValue), host: host, port: port) == port { return port }
         }
         fatalError("no free loopback port")
     }

@@ -11,6 +11,8 @@ public struct SIPpRun {
         /// every call succeeded (0), some failed (1) or SIPp died (>1); counts come from stats.
         public var successfulCalls: Int?
         public var failedCalls: Int?
+        /// SIPp's message trace (`-trace_msg`) when `traceMessages` was set.
+        public var messages: String = ""
     }
 
     public var scenario: String
@@ -20,6 +22,7 @@ public struct SIPpRun {
     public var rate: Int = 100
     public var timeoutSeconds: Int = 60
     public var extraArguments: [String] = []
+    public var traceMessages = false
 
     public init(scenario: String, target: String, calls: Int, rate: Int = 100, transport: String = "u1",
                 timeoutSeconds: Int = 60, extraArguments: [String] = []) {
@@ -53,6 +56,8 @@ public struct SIPpRun {
             "-timeout", "\(timeoutSeconds)s", "-timeout_error", "-nostdin",
             "-trace_stat", "-stf", statFile.path, "-fd", "1",
         ] + extraArguments
+        let messageFile = dir.appendingPathComponent("messages.log")
+        if traceMessages { process.arguments! += ["-trace_msg", "-message_file", messageFile.path] }
         let out = Pipe()
         process.standardOutput = out
         process.standardError = out
@@ -60,6 +65,7 @@ public struct SIPpRun {
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         var result = Result(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+        if traceMessages { result.messages = (try? String(contentsOf: messageFile, encoding: .utf8)) ?? "" }
         if let csv = try? String(contentsOf: statFile, encoding: .utf8) {
             let lines = csv.split(separator: "\n")
             if lines.count >= 2 {

@@ -45,9 +45,10 @@ public final class SIPTransport: @unchecked Sendable {
             let address = try SocketAddress(ipAddress: endpoint.host, port: endpoint.port)
             switch endpoint.transport {
             case .udp:
+                // No SO_REUSEADDR on UDP: on Linux it would let a second daemon share the port
+                // and split the traffic silently.
                 let channel = try await DatagramBootstrap(group: eventLoop)
-                    .channelOption(.socketOption(.so_reuseaddr), value: 1)
-                    .channelOption(.receiveAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
+                    .channelOption(ChannelOptions.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
                     .channelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
                             try channel.pipeline.syncOperations.addHandler(SIPDatagramHandler(transport: self))

@@ -16,6 +16,8 @@ final class RequestHandler: TransactionUser {
     static let inDialogOnly: Set<SIPMethod> = [.bye, .update, .info, .prack]
 
     let layer: TransactionLayer
+    /// OPTIONS is answered here even with Max-Forwards 0 (RFC 3261 §16.3 item 3).
+    let checks = RequestChecks(configuration: .init(locallyAnsweredMethods: [.options]))
     let configuration: SwitchboardConfiguration
     var logger: Logger
     /// Set when SIGTERM starts the drain: new INVITEs get 503 + Retry-After.
@@ -48,11 +50,9 @@ final class RequestHandler: TransactionUser {
             respond(request, transaction, 403)
             return
         }
-        if let refusal = RequestChecks.check(request, supportedExtensions: []) {
-            log.info("request refused", metadata: ["sip.status": "\(refusal.status)"])
-            var response = SIPResponse(to: request, statusCode: refusal.status, toTag: Self.tag())
-            for (name, value) in refusal.headers { response.headers.add(name, value) }
-            send(response, transaction)
+        if let refusal = checks.check(request) {
+            log.info("request refused", metadata: ["sip.status": "\(refusal.status)", "reason": "\(refusal.reason)"])
+            send(refusal.response(to: request, toTag: Self.tag()), transaction)
             return
         }
         switch request.method {

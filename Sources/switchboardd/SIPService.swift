@@ -58,7 +58,7 @@ final class SIPService: Service, @unchecked Sendable {
         try await transport.start()
         logger.notice("switchboardd ready", metadata: ["sip.listen": "\(transport.boundEndpoints.map(\.description).joined(separator: ","))"])
 
-        await gracefulShutdown()
+        try? await gracefulShutdown()
 
         logger.notice("shutting down")
         try? await eventLoop.submit { self.handler?.isDraining = true }.get()
