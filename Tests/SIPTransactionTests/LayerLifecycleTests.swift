@@ -50,3 +50,24 @@ import Testing
         #expect(clock.pendingTimerCount == 0)
     }
 }
+
+@Suite struct LayerTransportFailureTests {
+    @Test func lostConnectionFailsTheTransactionsBoundToIt() throws {
+        let h = Harness()
+        let tcp = SIPTestKit.peer(.tcp, host: "198.51.100.7", port: 5060)
+        let other = SIPTestKit.peer(.tcp, host: "198.51.100.8", port: 5060)
+        let invite = SIPTestKit.invite(transport: .tcp)
+        let a = try h.layer.sendRequest(invite, to: tcp)
+        let b = try h.layer.sendRequest(SIPTestKit.invite(branch: "z9hG4bK-b", transport: .tcp), to: other)
+        h.layer.receive(.request(SIPTestKit.request(.options, branch: "z9hG4bK-in", transport: .tcp)), from: tcp)
+        let server = try #require(h.user.requests.first?.1)
+        h.layer.transportFailed(to: tcp)
+        #expect(h.user.events.suffix(2) == [.clientFailed(a, .transportError), .serverFailed(server, .transportError)])
+        #expect(h.layer.activeTransactionCount == 1)
+        #expect(h.layer.request(of: b) != nil)
+        // A Proceeding client INVITE is not affected (§17.1.1.2 only fails Calling/Completed).
+        h.layer.receive(.response(SIPTestKit.response(180, to: h.layer.request(of: b)!)), from: other)
+        h.layer.transportFailed(to: other)
+        #expect(h.layer.activeClientTransactionCount == 1)
+    }
+}
