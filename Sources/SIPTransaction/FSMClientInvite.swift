@@ -109,7 +109,7 @@ public struct ClientInviteTransaction: Sendable {
 
     public mutating func timerFired(_ timer: TransactionTimer) -> [TransactionAction] {
         switch (state, timer) {
-        case (.calling, .a):
+        case (.calling, .a) where !reliable:
             // §17.1.1.2: on Timer A, retransmit and double the interval (no cap for INVITE).
             timerAInterval = timerAInterval * 2
             return [.send(.request(request)), .startTimer(.a, after: timerAInterval)]

@@ -76,11 +76,11 @@ public struct ClientNonInviteTransaction: Sendable {
 
     public mutating func timerFired(_ timer: TransactionTimer) -> [TransactionAction] {
         switch (state, timer) {
-        case (.trying, .e):
+        case (.trying, .e) where !reliable:
             // §17.1.2.2: in Trying, retransmit and reset E to MIN(2·E, T2).
             timerEInterval = min(timerEInterval * 2, timers.t2)
             return [.send(.request(request)), .startTimer(.e, after: timerEInterval)]
-        case (.proceeding, .e):
+        case (.proceeding, .e) where !reliable:
             // §17.1.2.2: in Proceeding, retransmit and reset E to T2.
             timerEInterval = timers.t2
             return [.send(.request(request)), .startTimer(.e, after: timerEInterval)]

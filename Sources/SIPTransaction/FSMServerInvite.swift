@@ -138,7 +138,7 @@ public struct ServerInviteTransaction: Sendable {
             let trying = SIPResponse(to: request, statusCode: 100)
             lastProvisional = trying
             return [.send(.response(trying))]
-        case (.completed, .g):
+        case (.completed, .g) where !reliable:
             // §17.2.1: Timer G → resend the final response, G = MIN(2·G, T2).
             timerGInterval = min(timerGInterval * 2, timers.t2)
             return finalResponse.map { [.send(.response($0)), .startTimer(.g, after: timerGInterval)] } ?? []

@@ -130,3 +130,21 @@ public final class TransactionLayer {
         return ScheduledTimer(token: token, handle: handle)
     }
 }
+
+extension TransactionLayer {
+    /// The transport reports, after the fact, that it could not deliver to `peer` (a stream
+    /// connection closed or refused; an asynchronous write failure). Every live transaction
+    /// that sends to `peer` gets a transport error (RFC 3261 §17.1.4, §17.2.4), in creation order.
+    public func transportFailed(to peer: SIPPeer) {
+        for id in clients.keys.sorted(by: { $0.rawValue < $1.rawValue }) where clients[id]?.peer == peer {
+            guard clients[id] != nil else { continue }
+            let actions = clients[id]!.machine.transportFailed()
+            runClient(id, actions)
+        }
+        for id in servers.keys.sorted(by: { $0.rawValue < $1.rawValue }) where servers[id]?.responsePeer == peer {
+            guard servers[id] != nil else { continue }
+            let actions = servers[id]!.machine.transportFailed()
+            runServer(id, actions)
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// SIPTestKit: module marker; its types live in their own files.
