@@ -15,11 +15,12 @@ public enum ResponseRouting {
     ///   - requestSource: the peer the request came from (the connection for stream transports).
     public static func destination(for response: SIPResponse, requestSource: SIPPeer?) -> Destination {
         guard let via = response.vias.first else { return .none }
-        let transport = SIPTransportProtocol(rawValue: via.transport) ?? .udp
-        // §18.2.2: on a reliable transport, answer over the connection the request used.
-        if transport.isReliable, let source = requestSource, source.transport == transport {
+        // §18.2.2: a request that came over a connection is answered over that connection,
+        // whatever its Via claims (torture messages and sloppy peers send "UDP" over TCP).
+        if let source = requestSource, source.transport.isReliable {
             return .connection(source)
         }
+        let transport = SIPTransportProtocol(rawValue: via.transport) ?? .udp
         let host = via.received ?? via.host
         if isUnroutable(host) { return .none }
         let port: Int
