@@ -16,10 +16,11 @@ enum RequestURISyntax {
         guard scheme == "sip" || scheme == "sips" else { return nil }   // other schemes: RequestChecks (416)
 
         let rest = u[(colon + 1)...]
-        // RFC 3261 §19.1.1 table: headers are not allowed in a Request-URI.
-        if rest.contains(UInt8(ascii: "?")) { return "headers are not allowed in a Request-URI" }
+        // The userinfo may hold `?` `;` `:` (RFC 4475 §3.1.1.2, §3.1.1.9); it ends at the `@`.
         var hostStart = rest.startIndex
         if let at = rest.firstIndex(of: UInt8(ascii: "@")) { hostStart = at + 1 }
+        // RFC 3261 §19.1.1 table: headers are not allowed in a Request-URI (RFC 4475 §3.1.2.11).
+        if rest[hostStart...].contains(UInt8(ascii: "?")) { return "headers are not allowed in a Request-URI" }
         var hostEnd = hostStart
         while hostEnd < rest.endIndex, rest[hostEnd] != UInt8(ascii: ";") { hostEnd += 1 }
         let hostport = rest[hostStart..<hostEnd]

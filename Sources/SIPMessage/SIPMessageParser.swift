@@ -70,49 +70,76 @@ public enum SIPMessageParser {
         case .failure(let e): return .failure(e)
         }
 
-        // libosip2 sees the header section only (we frame the body ourselves: it would
-        // otherwise split multipart bodies and trust Content-Length blindly).
+        // libosip2 sees the message as we framed it (bytes past Content-Length cut off); the
+        // body value is our own slice, not libosip2's (it splits multipart bodies).
         var sip: UnsafeMutablePointer<osip_message_t>?
         guard osip_message_init(&sip) == 0, let msg = sip else { return .failure(raw.error(500, "Out of memory")) }
         defer { osip_message_free(msg) }
+        let nonSIPTarget = !raw.isResponse && !v.requestURI.lowercased().hasPrefix("sip")
         let status: Int32
-        if raw.headerTerminated {
-            status = p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: raw.bodyStart) { base in
-                osip_message_parse(msg, base + raw.messageStart, raw.bodyStart - raw.messageStart)
+        if raw.headerTerminated && !raw.hasNUL && !nonSIPTarget {
+            status = p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: v.bodyEnd) { base in
+                osip_message_parse(msg, base + raw.messageStart, v.bodyEnd - raw.messageStart)
             }
         } else {
-            // Over UDP the end of the datagram ends the header section (RFC 4475 baddn note).
-            var copy = Array(UnsafeBufferPointer(rebasing: p[raw.messageStart..<p.count]))
-            copy.append(contentsOf: [0x0D, 0x0A, 0x0D, 0x0A])
+            // Rare inputs libosip2 cannot take as they are, handed over as a patched copy:
+            // - a header section not closed by an empty line: over UDP the datagram's end
+            //   closes it (RFC 4475 README, baddn);
+            // - NUL bytes (legal as quoted-pairs, RFC 4475 §3.1.1.2): C strings would stop there,
+            //   so they become spaces; the values we keep come from our own pass, NULs included;
+            // - a Request-URI of a scheme libosip2 cannot parse (`soap.beep://…`, RFC 4475
+            //   §3.3.3): we keep it opaque and RequestChecks answers 416.
+            var copy: [UInt8] = []
+            copy.reserveCapacity(v.bodyEnd - raw.messageStart + 8)
+            if nonSIPTarget {
+                copy.append(contentsOf: "\(v.method) sip:invalid.invalid SIP/2.0\r\n".utf8)
+            } else {
+                copy.append(contentsOf: UnsafeBufferPointer(rebasing: p[raw.messageStart..<raw.headersStart]))
+            }
+            for k in raw.headersStart..<raw.bodyStart { copy.append(p[k] == 0 ? 0x20 : p[k]) }
+            if !raw.headerTerminated { copy.append(contentsOf: [0x0D, 0x0A, 0x0D, 0x0A]) }
+            copy.append(contentsOf: UnsafeBufferPointer(rebasing: p[raw.bodyStart..<v.bodyEnd]))
             status = copy.withUnsafeBufferPointer { b in
                 b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: b.count) { osip_message_parse(msg, $0, b.count) }
             }
         }
         guard status == 0 else { return .failure(raw.error(400, "Unparseable message")) }
 
-        let o = msg.pointee
-        guard let vias = list(o.vias, via), !vias.isEmpty else { return .failure(raw.error(400, "Malformed Via")) }
-        guard let fromPtr = o.from, let from = nameAddress(fromPtr) else { return .failure(raw.error(400, "Malformed From")) }
-        guard let toPtr = o.to, let to = nameAddress(toPtr) else { return .failure(raw.error(400, "Malformed To")) }
-        let isStar = raw.headers.contains { $0.kind == .contact && $0.value == "*" }
-        guard let contacts = isStar ? [] : list(o.contacts, nameAddress) else { return .failure(raw.error(400, "Malformed Contact")) }
-        guard let routes = list(o.routes, nameAddress) else { return .failure(raw.error(400, "Malformed Route")) }
-        guard let recordRoutes = list(o.record_routes, nameAddress) else { return .failure(raw.error(400, "Malformed Record-Route")) }
-
+        // Via from libosip2. Name-addresses and URIs are ours (NameAddress+Parse.swift says why).
+        guard let vias = list(msg.pointee.vias, via), !vias.isEmpty else { return .failure(raw.error(400, "Malformed Via")) }
+        var from: NameAddress?, to: NameAddress?
+        var contacts: [NameAddress] = [], routes: [NameAddress] = [], recordRoutes: [NameAddress] = []
         var headers = SIPHeaders()
         var callID = ""
         var contentType: String?
         for h in raw.headers {
             switch h.kind {
+            case .from:
+                guard let na = NameAddress(parsing: Substring(h.value)) else { return .failure(raw.error(400, "Malformed From")) }
+                from = na
+            case .to:
+                guard let na = NameAddress(parsing: Substring(h.value)) else { return .failure(raw.error(400, "Malformed To")) }
+                to = na
+            case .contact:
+                // `Contact: *` (RFC 3261 §10.2.2) is no address: it stays a plain header.
+                if h.value == "*" { headers.add("Contact", "*"); continue }
+                guard let list = NameAddress.parseList(h.value) else { return .failure(raw.error(400, "Malformed Contact")) }
+                contacts += list
+            case .route where !raw.isResponse:
+                guard let list = NameAddress.parseList(h.value) else { return .failure(raw.error(400, "Malformed Route")) }
+                routes += list
+            case .recordRoute:
+                guard let list = NameAddress.parseList(h.value) else { return .failure(raw.error(400, "Malformed Record-Route")) }
+                recordRoutes += list
             case .callID: callID = h.value
             case .contentType: contentType = h.value
             case .other: headers.add(h.name, h.value)
-            case .contact where isStar: headers.add("Contact", "*")
-            case .route where raw.isResponse: headers.add("Route", h.value)
+            case .route: headers.add("Route", h.value)
             case .maxForwards where raw.isResponse: headers.add("Max-Forwards", h.value)
-            default: break
+            case .via, .cSeq, .maxForwards, .contentLength: break
             }
         }
+        guard let from, let to else { return .failure(raw.error(400, "Missing From or To")) }
         let body = Array(UnsafeBufferPointer(rebasing: p[raw.bodyStart..<v.bodyEnd]))
         let cSeq = CSeq(sequence: v.cSeqNumber, method: SIPMethod(v.cSeqMethod))
 
@@ -122,7 +149,7 @@ public enum SIPMessageParser {
                 callID: callID, cSeq: cSeq, contacts: contacts, recordRoutes: recordRoutes,
                 contentType: contentType, headers: headers, body: body)))
         }
-        guard let reqURI = o.req_uri, let uri = uri(reqURI, raw: v.requestURI) else {
+        guard let uri = SIPURI(parsing: Substring(v.requestURI)) else {
             return .failure(raw.error(400, "Malformed Request-URI"))
         }
         return .success(.request(SIPRequest(
@@ -170,52 +197,11 @@ public enum SIPMessageParser {
                    version: string(v.version) ?? "2.0")
     }
 
-    private static func nameAddress(_ p: UnsafeMutablePointer<osip_from_t>) -> NameAddress? {
-        let f = p.pointee
-        guard let u = f.url, let uri = uri(u, raw: nil) else { return nil }
-        var display = string(f.displayname)
-        // Keep the quoted-string's inside verbatim (escapes included), so that
-        // `NameAddress.description` re-quotes it to the same bytes.
-        if let d = display, d.count >= 2, d.hasPrefix("\""), d.hasSuffix("\"") {
-            display = String(d.dropFirst().dropLast())
-        }
-        return NameAddress(displayName: display, uri: uri, parameters: genericParams(f.gen_params))
-    }
-
-    private static func uri(_ p: UnsafeMutablePointer<osip_uri_t>, raw: String?) -> SIPURI? {
-        let u = p.pointee
-        let scheme = string(u.scheme)?.lowercased() ?? ""
-        guard scheme == "sip" || scheme == "sips" else {
-            // Other schemes stay opaque (RFC 4475 §3.3.2-4): tel, isbn, http, …
-            if let raw, let colon = raw.firstIndex(of: ":") {
-                return SIPURI(scheme: String(raw[..<colon]), host: "", opaque: String(raw[raw.index(after: colon)...]))
-            }
-            guard let opaque = string(u.string), !scheme.isEmpty else { return nil }
-            return SIPURI(scheme: scheme, host: "", opaque: opaque)
-        }
-        guard let host = string(u.host), !host.isEmpty else { return nil }
-        var port: Int?
-        if let ps = string(u.port), !ps.isEmpty {
-            guard let n = SIPMessageValidator.decimal(ps), n <= 65535 else { return nil }
-            port = n
-        }
-        let params = list(u.url_params) { (q: UnsafeMutablePointer<osip_uri_param_t>) -> (name: String, value: String?)? in
-            guard let name = string(q.pointee.gname) else { return nil }
-            return (name, string(q.pointee.gvalue))
-        } ?? []
-        let headers = list(u.url_headers) { (q: UnsafeMutablePointer<osip_uri_header_t>) -> (name: String, value: String)? in
-            guard let name = string(q.pointee.gname) else { return nil }
-            return (name, string(q.pointee.gvalue) ?? "")
-        } ?? []
-        return SIPURI(scheme: scheme, user: string(u.username), password: string(u.password),
-                      host: normalisedHost(host), port: port, parameters: params, headers: headers)
-    }
-
     /// Brackets off; RFC 5118 §4.10 asks to tolerate `2001:db8:::192.0.2.1` as `2001:db8::192.0.2.1`.
     private static func normalisedHost(_ host: String) -> String {
         var h = host
         if h.hasPrefix("["), h.hasSuffix("]") { h = String(h.dropFirst().dropLast()) }
-        if h.contains(":::") { h = h.replacingOccurrences3Colons() }
+        if h.contains(":::") { h = SIPURI.collapseColons(h) }
         return h
     }
 
@@ -237,13 +223,4 @@ extension String {
         return s
     }
 
-    fileprivate func replacingOccurrences3Colons() -> String {
-        // Collapse any run of 3+ colons to "::".
-        var out = ""
-        var run = 0
-        for c in self {
-            if c == ":" { run += 1; if run <= 2 { out.append(c) } } else { run = 0; out.append(c) }
-        }
-        return out
-    }
 }

@@ -59,6 +59,10 @@ struct SIPRawMessage {
     var headerTerminated = false
     /// Offset of the start line (after any leading CRLFs, RFC 3261 §7.5).
     var messageStart = 0
+    /// Offset of the first header line (just past the start line).
+    var headersStart = 0
+    /// A NUL byte occurs in the header section (legal inside quoted strings, RFC 4475 §3.1.1.2).
+    var hasNUL = false
     /// Offset just past the empty line (or the end of the bytes).
     var bodyStart = 0
 
@@ -86,6 +90,7 @@ struct SIPRawMessage {
         isResponse = first.end - i >= 4 && p[i] | 0x20 == UInt8(ascii: "s") && p[i + 1] | 0x20 == UInt8(ascii: "i")
             && p[i + 2] | 0x20 == UInt8(ascii: "p") && p[i + 3] == UInt8(ascii: "/")
         i = first.next
+        headersStart = i
         headers.reserveCapacity(24)
 
         var cursor = i
@@ -147,6 +152,7 @@ struct SIPRawMessage {
             headers.append(SIPRawHeader(kind: kind, name: name, value: value))
         }
         bodyStart = min(cursor, n)
+        for k in messageStart..<bodyStart where p[k] == 0 { hasNUL = true; break }
     }
 
     func first(_ kind: SIPHeaderKind) -> String? {

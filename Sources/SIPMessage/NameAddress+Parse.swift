@@ -1,0 +1,86 @@
+extension NameAddress {
+    /// Parses one `name-addr` or `addr-spec` with its header parameters (RFC 3261 §20.10,
+    /// §25.1). The display name keeps a quoted-string's inside verbatim (escapes included), so
+    /// `description` re-quotes it to the same bytes. In an addr-spec the URI ends at the first
+    /// `;`: what follows are header parameters (RFC 4475 §3.3.12). nil when malformed.
+    public init?(parsing text: Substring) {
+        let u = Array(text.utf8)
+        var i = 0
+        func skipLWS() { while i < u.count, u[i] == 0x20 || u[i] == 0x09 { i += 1 } }
+        skipLWS()
+        var display: String?
+        var uriText: Substring
+        if i < u.count, u[i] == UInt8(ascii: "\"") {
+            let s = i + 1
+            i = s
+            while i < u.count, u[i] != UInt8(ascii: "\"") { i += u[i] == UInt8(ascii: "\\") ? 2 : 1 }
+            guard i < u.count else { return nil }
+            display = String(decoding: u[s..<i], as: UTF8.self)
+            i += 1
+            skipLWS()
+            guard i < u.count, u[i] == UInt8(ascii: "<") else { return nil }
+        }
+        if let lt = u[i...].firstIndex(of: UInt8(ascii: "<")), display != nil || !u[i..<lt].contains(UInt8(ascii: ":")) {
+            if display == nil {
+                var e = lt
+                while e > i, u[e - 1] == 0x20 || u[e - 1] == 0x09 { e -= 1 }
+                if e > i { display = String(decoding: u[i..<e], as: UTF8.self) }
+            }
+            guard let gt = u[lt...].firstIndex(of: UInt8(ascii: ">")) else { return nil }
+            uriText = Substring(String(decoding: u[(lt + 1)..<gt], as: UTF8.self))
+            i = gt + 1
+        } else {
+            let s = i
+            while i < u.count, u[i] != UInt8(ascii: ";"), u[i] != 0x20, u[i] != 0x09 { i += 1 }
+            uriText = Substring(String(decoding: u[s..<i], as: UTF8.self))
+        }
+        guard let uri = SIPURI(parsing: uriText) else { return nil }
+        guard let params = NameAddress.parameters(u[i...]) else { return nil }
+        self.init(displayName: display, uri: uri, parameters: params)
+    }
+
+    /// `*( SEMI generic-param )` with LWS around `;` and `=` (RFC 3261 §25.1, RFC 4475 §3.1.1.1).
+    static func parameters(_ u: ArraySlice<UInt8>) -> [(name: String, value: String?)]? {
+        var out: [(name: String, value: String?)] = []
+        var q = QuoteTracker()
+        var start = u.startIndex
+        var pieces: [ArraySlice<UInt8>] = []
+        for i in u.indices where q.feed(u[i]) && u[i] == UInt8(ascii: ";") {
+            pieces.append(u[start..<i])
+            start = i + 1
+        }
+        pieces.append(u[start..<u.endIndex])
+        // Before the first `;` only whitespace may stand.
+        guard pieces[0].allSatisfy({ $0 == 0x20 || $0 == 0x09 }) else { return nil }
+        for piece in pieces.dropFirst() {
+            let eq = piece.firstIndex(of: UInt8(ascii: "="))
+            let name = trim(piece[piece.startIndex..<(eq ?? piece.endIndex)])
+            guard !name.isEmpty else { return nil }
+            out.append((String(decoding: name, as: UTF8.self), eq.map { String(decoding: trim(piece[($0 + 1)...]), as: UTF8.self) }))
+        }
+        return out
+    }
+
+    private static func trim(_ s: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        var a = s.startIndex, b = s.endIndex
+        while a < b, s[a] == 0x20 || s[a] == 0x09 { a += 1 }
+        while b > a, s[b - 1] == 0x20 || s[b - 1] == 0x09 { b -= 1 }
+        return s[a..<b]
+    }
+
+    /// Splits a list header (Contact, Route, Record-Route) at top-level commas and parses each.
+    static func parseList(_ value: String) -> [NameAddress]? {
+        let u = Array(value.utf8)
+        var q = QuoteTracker()
+        var out: [NameAddress] = []
+        var start = 0
+        for i in 0...u.count {
+            if i == u.count || (q.feed(u[i]) && u[i] == UInt8(ascii: ",")) {
+                guard let na = NameAddress(parsing: Substring(String(decoding: u[start..<i], as: UTF8.self))) else { return nil }
+                out.append(na)
+                start = i + 1
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,91 @@
+extension SIPURI {
+    /// Parses `sip:`/`sips:` URIs (RFC 3261 §19.1.1, §25.1) and keeps any other scheme opaque.
+    ///
+    /// Ours rather than libosip2's `osip_uri_parse`, because that one unescapes the user part
+    /// and parameters while parsing (`%75se%72` becomes `user`). RFC 4475 §3.1.1.3 wants them
+    /// unescaped exactly once, when comparing; keeping the text as received also makes
+    /// parse → serialise → parse stable. nil when it is not a URI.
+    public init?(parsing text: Substring) {
+        let u = Array(text.utf8)
+        guard let colon = u.firstIndex(of: UInt8(ascii: ":")), colon > 0,
+              u[0..<colon].allSatisfy({ ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2B || $0 == 0x2D || $0 == 0x2E })
+        else { return nil }
+        let scheme = String(decoding: u[0..<colon], as: UTF8.self).lowercased()
+        let rest = u[(colon + 1)...]
+        guard scheme == "sip" || scheme == "sips" else {
+            guard !rest.isEmpty else { return nil }
+            self.init(scheme: scheme, host: "", opaque: String(decoding: rest, as: UTF8.self))
+            return
+        }
+        // userinfo ends at the `@` (it may hold `;` `?` `:`, RFC 4475 §3.1.1.2, §3.1.1.9).
+        var user: String?, password: String?
+        var hostStart = rest.startIndex
+        if let at = rest.firstIndex(of: UInt8(ascii: "@")) {
+            let info = rest[rest.startIndex..<at]
+            if let pc = info.firstIndex(of: UInt8(ascii: ":")) {
+                user = String(decoding: info[..<pc], as: UTF8.self)
+                password = String(decoding: info[(pc + 1)...], as: UTF8.self)
+            } else {
+                user = String(decoding: info, as: UTF8.self)
+            }
+            hostStart = at + 1
+        }
+        var i = hostStart
+        var host: String
+        var port: Int?
+        if i < rest.endIndex, rest[i] == UInt8(ascii: "[") {
+            guard let close = rest[i...].firstIndex(of: UInt8(ascii: "]")) else { return nil }
+            host = String(decoding: rest[(i + 1)..<close], as: UTF8.self)
+            i = close + 1
+        } else {
+            let s = i
+            while i < rest.endIndex, rest[i] != UInt8(ascii: ":"), rest[i] != UInt8(ascii: ";"), rest[i] != UInt8(ascii: "?") { i += 1 }
+            host = String(decoding: rest[s..<i], as: UTF8.self)
+        }
+        guard !host.isEmpty else { return nil }
+        if i < rest.endIndex, rest[i] == UInt8(ascii: ":") {
+            let s = i + 1
+            i = s
+            while i < rest.endIndex, rest[i] >= 0x30, rest[i] <= 0x39 { i += 1 }
+            guard i > s, i - s <= 5, let p = Int(String(decoding: rest[s..<i], as: UTF8.self)), p <= 65535 else { return nil }
+            port = p
+        }
+        var parameters: [(name: String, value: String?)] = []
+        var headers: [(name: String, value: String)] = []
+        if i < rest.endIndex, rest[i] == UInt8(ascii: ";") {
+            var e = i
+            while e < rest.endIndex, rest[e] != UInt8(ascii: "?") { e += 1 }
+            for item in rest[(i + 1)..<e].split(separator: UInt8(ascii: ";")) {
+                if let eq = item.firstIndex(of: UInt8(ascii: "=")) {
+                    parameters.append((String(decoding: item[..<eq], as: UTF8.self), String(decoding: item[(eq + 1)...], as: UTF8.self)))
+                } else {
+                    parameters.append((String(decoding: item, as: UTF8.self), nil))
+                }
+            }
+            i = e
+        }
+        if i < rest.endIndex, rest[i] == UInt8(ascii: "?") {
+            for item in rest[(i + 1)...].split(separator: UInt8(ascii: "&")) {
+                let eq = item.firstIndex(of: UInt8(ascii: "=")) ?? item.endIndex
+                headers.append((String(decoding: item[..<eq], as: UTF8.self),
+                                eq < item.endIndex ? String(decoding: item[(eq + 1)...], as: UTF8.self) : ""))
+            }
+            i = rest.endIndex
+        }
+        guard i == rest.endIndex else { return nil }
+        // RFC 5118 §4.10: tolerate `2001:db8:::192.0.2.1`, read as `2001:db8::192.0.2.1`.
+        if host.contains(":::") { host = SIPURI.collapseColons(host) }
+        self.init(scheme: scheme, user: user, password: password, host: host, port: port,
+                  parameters: parameters, headers: headers)
+    }
+
+    /// Runs of three or more colons become "::".
+    static func collapseColons(_ s: String) -> String {
+        var out = ""
+        var run = 0
+        for c in s {
+            if c == ":" { run += 1; if run <= 2 { out.append(c) } } else { run = 0; out.append(c) }
+        }
+        return out
+    }
+}
