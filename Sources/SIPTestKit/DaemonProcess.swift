@@ -20,14 +20,17 @@ public final class DaemonProcess: @unchecked Sendable {
     }
 
     /// - Parameter extraConfig: YAML lines appended to the generated configuration.
-    public init(port: Int = FreePort.next(), extraConfig: String = "", dialplans: String? = nil) throws {
+    /// - Parameter listenHost: "127.0.0.1" or "::1"; the daemon listens on UDP and TCP there.
+    public init(port: Int = FreePort.next(), listenHost: String = "127.0.0.1", extraConfig: String = "",
+                dialplans: String? = nil) throws {
         self.port = port
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("switchboardd-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         logURL = directory.appendingPathComponent("stderr.log")
         let dialplanDir = dialplans ?? DaemonProcess.packageRoot.appendingPathComponent("Dialplans").path
+        let host = listenHost.contains(":") ? "[\(listenHost)]" : listenHost
         var config = """
-        listen: ["udp:127.0.0.1:\(port)", "tcp:127.0.0.1:\(port)"]
+        listen: ["udp:\(host):\(port)", "tcp:\(host):\(port)"]
         dialplans: \(dialplanDir)
         log-level: debug
         pid-file: \(directory.appendingPathComponent("switchboardd.pid").path)

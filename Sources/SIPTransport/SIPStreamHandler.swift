@@ -50,7 +50,10 @@ final class SIPStreamHandler: ChannelInboundHandler, @unchecked Sendable {
             }
         } catch {
             transport.logger.info("closing connection: broken framing", metadata: ["sip.peer": "\(peer)", "error": "\(error)"])
-            if case .invalidContentLength = error { answerBadRequest(context: context) }
+            switch error {
+            case .invalidContentLength, .conflictingContentLength: answerBadRequest(context: context)
+            case .messageTooLarge, .missingContentLength: break
+            }
             context.close(promise: nil)
             return
         }
@@ -74,8 +77,8 @@ final class SIPStreamHandler: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
-    /// RFC 4475 ncl: a negative Content-Length gets 400 before the connection closes, when the
-    /// header section gives us enough to address it.
+    /// RFC 4475 ncl and mcl01: a negative or conflicting Content-Length gets 400 before the
+    /// connection closes, when the header section gives us enough to address it.
     private func answerBadRequest(context: ChannelHandlerContext) {
         guard let peer else { return }
         let bytes = Array(buffer.readableBytesView)

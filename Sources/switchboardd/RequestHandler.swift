@@ -16,8 +16,11 @@ final class RequestHandler: TransactionUser {
     static let inDialogOnly: Set<SIPMethod> = [.bye, .update, .info, .prack]
 
     let layer: TransactionLayer
-    /// OPTIONS is answered here even with Max-Forwards 0 (RFC 3261 §16.3 item 3).
-    let checks = RequestChecks(configuration: .init(locallyAnsweredMethods: [.options]))
+    /// An OPTIONS addressed to this server (no user part: a carrier's hop-by-hop keep-alive,
+    /// often sent with Max-Forwards 0) is answered here as a UAS (RFC 3261 §16.3 item 3);
+    /// one addressed to a user would be forwarded, so Max-Forwards 0 gets 483 (RFC 4475 zeromf).
+    let serverChecks = RequestChecks(configuration: .init(locallyAnsweredMethods: [.options]))
+    let forwardedChecks = RequestChecks()
     let configuration: SwitchboardConfiguration
     var logger: Logger
     /// Set when SIGTERM starts the drain: new INVITEs get 503 + Retry-After.
@@ -50,6 +53,7 @@ final class RequestHandler: TransactionUser {
             respond(request, transaction, 403)
             return
         }
+        let checks = request.uri.user == nil ? serverChecks : forwardedChecks
         if let refusal = checks.check(request) {
             log.info("request refused", metadata: ["sip.status": "\(refusal.status)", "reason": "\(refusal.reason)"])
             send(refusal.response(to: request, toTag: Self.tag()), transaction)
