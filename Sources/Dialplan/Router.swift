@@ -98,7 +98,7 @@ struct RouteWalk {
             return (match.plan, "geographic \(plan.name) has no plan for this caller")
         case .ivr(let ivr):
             let choice = ivr.choose(digits: &digits)
-            attempt.decisions.append(.init(plan: plan.name, kind: kind, choice: choice.option ?? "default",
+            attempt.decisions.append(.init(plan: plan.name, kind: kind, choice: choice.option ?? (choice.plan == nil ? "none" : "default"),
                                            reason: choice.reason + (choice.plan.map { " → \($0.name)" } ?? ""),
                                            plays: [ivr.prompt] .map(Self.fileName) + (choice.playedInvalid ? ivr.invalidPrompt.map { [Self.fileName($0)] } ?? [] : [])))
             return (choice.plan, "ivr \(plan.name) got no valid choice and has no default")
