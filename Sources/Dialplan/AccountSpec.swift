@@ -11,6 +11,9 @@ struct AccountSpec {
     var timeZone: TimeZone
     var callerID: CallerIDPolicy
     var numbers: [NumberSpec] = []
+    /// Whether the file had errors: its plan graph is then incomplete, so
+    /// "unreachable" warnings would be noise.
+    var hasErrors = false
     /// Plans in file order.
     var plans: [PlanBlueprint] = []
 }

@@ -81,7 +81,7 @@ struct DialplanCompiler {
             guard reachable.insert(name).inserted else { continue }
             queue += edges(name).map(\.name)
         }
-        for plan in spec.plans where !reachable.contains(plan.name) {
+        for plan in spec.plans where !spec.hasErrors && !reachable.contains(plan.name) {
             diagnostics.append(Diagnostic(.warning, at: plan.location, "plan '\(plan.name)' is not reachable from any number"))
         }
     }

@@ -79,7 +79,8 @@ public enum DialplanLoader {
             return (nil, [Diagnostic(path: path, line: 1, column: 1, severity: .error, message: "YAML: \(error)")])
         }
         var parser = AccountParser(file: file)
-        let spec = parser.parse(root)
+        var spec = parser.parse(root)
+        spec?.hasErrors = file.diagnostics.hasErrors
         return (spec, file.diagnostics)
     }
 }

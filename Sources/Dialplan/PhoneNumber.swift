@@ -28,7 +28,9 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
         // recommended international prefix, so treat it as "+" in that case.
         if region == "ZZ", text.hasPrefix("00") { text = "+" + text.dropFirst(2) }
         if text.hasPrefix("+") { region = "ZZ" }
-        guard let e164 = PhoneNumber.call(64, { cpn_format_e164(text, region, $0, $1) }) else { return nil }
+        // Too short or too long for its country is not a number we can route or match.
+        guard let e164 = PhoneNumber.call(64, { cpn_format_e164(text, region, $0, $1) }),
+              cpn_is_possible(e164) == 1 else { return nil }
         self.e164 = e164
     }
 
