@@ -39,7 +39,7 @@ extension SchedulePlan {
         /// Nil when nothing applies and there is no default (the plan fails).
         public let plan: Plan?
         public let reason: String
-        /// The local wall-clock time the decision used (`2026-03-09 08:30 Mon EDT`).
+        /// The local wall-clock time the decision used (`2026-03-09 08:30 mon UTC-04:00`).
         public let localTime: String
     }
 
@@ -53,7 +53,10 @@ extension SchedulePlan {
         let day = String(format: "%04d-%02d-%02d", parts.year!, parts.month!, parts.day!)
         let minute = parts.hour! * 60 + parts.minute!
         let weekday = SchedulePlan.weekdayNames[parts.weekday! - 1]
-        let zone = timeZone.abbreviation(for: date) ?? timeZone.identifier
+        // The UTC offset rather than an abbreviation: Foundation on Linux gives
+        // "GMT-5" where macOS gives "EST", and traces must be the same everywhere.
+        let offset = timeZone.secondsFromGMT(for: date) / 60
+        let zone = String(format: "UTC%@%02d:%02d", offset < 0 ? "-" : "+", abs(offset) / 60, abs(offset) % 60)
         let local = "\(day) \(ClosedOpenMinutes.clock(minute)) \(weekday) \(zone)"
         if holidays.contains(day) {
             return Choice(branch: "holiday", plan: holidayPlan, reason: "\(day) is a holiday", localTime: local)
