@@ -11,10 +11,11 @@ public enum Router {
     ///   - date: the moment of the call (schedules use the account's timezone).
     ///   - digits: what the caller presses at each IVR menu, in order (one entry per menu attempt).
     ///   - table: the table the call uses.
+    ///   - defaultRegion: region for national-format numbers (the carrier trunk's country).
     public static func route(to dialled: String, from caller: String?, at date: Date, digits: [String] = [],
-                             table: DialplanTable) -> RouteDecision {
-        let number = PhoneNumber(parsing: dialled)
-        let callerInfo = CallerInfo(caller, defaultRegion: number?.region)
+                             table: DialplanTable, defaultRegion: String? = nil) -> RouteDecision {
+        let number = PhoneNumber(parsing: dialled, defaultRegion: defaultRegion)
+        let callerInfo = CallerInfo(caller, defaultRegion: number?.region ?? defaultRegion)
         var decision = RouteDecision(outcome: "not-found", status: 404, dialled: dialled, trackingNumber: number?.e164,
                                      account: nil, source: nil, callerIDPolicy: nil, caller: callerInfo,
                                      at: date.ISO8601Format(), attempts: [])

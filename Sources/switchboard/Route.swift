@@ -19,6 +19,9 @@ struct Route: ParsableCommand {
     @Option(help: "Digits pressed at each IVR menu attempt, comma-separated (1,2).")
     var digits: String?
 
+    @Option(help: "Region (ISO 3166, e.g. US, GB) for numbers in national format.")
+    var region: String?
+
     @Flag(help: "Print the decision as JSON (sorted keys).")
     var json = false
 
@@ -39,7 +42,7 @@ struct Route: ParsableCommand {
             date = parsed
         }
         let pressed = digits.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? []
-        let decision = Router.route(to: to, from: from, at: date, digits: pressed, table: table)
+        let decision = Router.route(to: to, from: from, at: date, digits: pressed, table: table, defaultRegion: region)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
