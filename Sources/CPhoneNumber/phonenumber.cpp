@@ -64,6 +64,21 @@ extern "C" int cpn_format_e164(const char *input, const char *default_region, ch
     }
 }
 
+extern "C" int cpn_inspect(const char *input, char *out, size_t out_len, int *valid, int *possible) {
+    try {
+        PhoneNumber number;
+        if (int rc = parse(input, "ZZ", &number); rc != 0) return rc;
+        const PhoneNumberUtil *util = PhoneNumberUtil::GetInstance();
+        std::string formatted;
+        util->Format(number, PhoneNumberUtil::E164, &formatted);
+        if (valid != nullptr) *valid = util->IsValidNumber(number) ? 1 : 0;
+        if (possible != nullptr) *possible = util->IsPossibleNumber(number) ? 1 : 0;
+        return copy_out(formatted, out, out_len);
+    } catch (...) {
+        return CPN_ERR_INTERNAL;
+    }
+}
+
 extern "C" int cpn_is_valid(const char *e164) {
     try {
         PhoneNumber number;

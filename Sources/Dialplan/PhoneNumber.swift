@@ -40,6 +40,18 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
         self.e164 = e164
     }
 
+    /// Checks a strict E.164 string with one parse (the loader calls this for
+    /// every tracking number). Nil when it is not a number libphonenumber
+    /// can parse or does not round-trip to the same E.164 text.
+    static func inspect(e164: String) -> (number: PhoneNumber, valid: Bool, possible: Bool)? {
+        guard isStrictE164(e164) else { return nil }
+        var valid: Int32 = 0, possible: Int32 = 0
+        guard let canonical = call(64, { cpn_inspect(e164, $0, $1, &valid, &possible) }), canonical == e164 else { return nil }
+        return (PhoneNumber(trusted: e164), valid == 1, possible == 1)
+    }
+
+    private init(trusted e164: String) { self.e164 = e164 }
+
     /// Whether libphonenumber's metadata considers the number valid (assigned ranges).
     public var isValid: Bool { cpn_is_valid(e164) == 1 }
 
@@ -84,18 +96,24 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
 
 extension PhoneNumber {
     /// `+` followed by 8 to 15 digits, the first not zero (ITU-T E.164).
-    static func isStrictE164(_ text: String) -> Bool {
-        let utf8 = Array(text.utf8)
-        guard utf8.count >= 9, utf8.count <= 16, utf8[0] == UInt8(ascii: "+"), utf8[1] != UInt8(ascii: "0") else { return false }
-        return utf8.dropFirst().allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
-    }
+    static func isStrictE164(_ text: String) -> Bool { key(text) != nil }
 
     /// Digits of a strict E.164 string as an integer key; nil if not E.164.
+    /// One pass over the UTF-8 bytes without allocating: this is the per-call lookup path.
     static func key(_ e164: String) -> UInt64? {
-        guard isStrictE164(e164) else { return nil }
         var value: UInt64 = 0
-        for byte in e164.utf8.dropFirst() { value = value * 10 + UInt64(byte - UInt8(ascii: "0")) }
-        return value
+        var count = 0
+        for byte in e164.utf8 {
+            if count == 0 {
+                guard byte == UInt8(ascii: "+") else { return nil }
+            } else {
+                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), count <= 15 else { return nil }
+                if count == 1, byte == UInt8(ascii: "0") { return nil }
+                value = value &* 10 &+ UInt64(byte &- UInt8(ascii: "0"))
+            }
+            count += 1
+        }
+        return count >= 9 ? value : nil
     }
 
     /// The part of `input` that should hold the number: the user part of a

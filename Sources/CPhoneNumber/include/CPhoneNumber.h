@@ -27,6 +27,10 @@ extern "C" {
  * (ISO 3166 alpha-2, or "ZZ"/NULL when unknown) and writes E.164. */
 int cpn_format_e164(const char *input, const char *default_region, char *out, size_t out_len);
 
+/* One parse for the loader's hot path: writes the E.164 form of an
+ * international number and sets *valid / *possible (1 or 0). */
+int cpn_inspect(const char *number, char *out, size_t out_len, int *valid, int *possible);
+
 /* 1 if libphonenumber considers the number valid, 0 if not, negative on parse error. */
 int cpn_is_valid(const char *e164);
 
