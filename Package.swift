@@ -90,6 +90,7 @@ let package = Package(
         ]),
         .testTarget(name: "DialplanTests", dependencies: ["Dialplan"]),
         .testTarget(name: "SwitchboardConfigTests", dependencies: ["SwitchboardConfig"]),
+        .executableTarget(name: "DialplanBench", dependencies: ["Dialplan"], path: "bench/DialplanBench"),
         .testTarget(name: "LegStoreTests", dependencies: ["LegStore", "SIPTestKit"]),
         .testTarget(name: "IntegrationTests", dependencies: ["SIPTestKit", "SIPMessage"]),
     ],

@@ -1,1 +1,0 @@
-// Dialplan: module marker; its types live in their own files.

@@ -1,0 +1,46 @@
+import Synchronization
+
+/// Holds the running `DialplanTable` and swaps it atomically on reload.
+///
+/// Readers take a reference to the whole table under a short lock (a retain,
+/// no copy) and keep using it without the lock; a call therefore sees one
+/// generation from start to end, even when a reload swaps in the next one.
+public final class DialplanStore: Sendable {
+    /// The directory `reload()` reads.
+    public let directory: String
+    private let table: Mutex<DialplanTable>
+
+    /// Creates a store around an already loaded table (see `load(directory:)`).
+    public init(directory: String, table: DialplanTable) {
+        self.directory = directory
+        self.table = Mutex(table)
+    }
+
+    /// Loads `directory`; nil table in the result means it had errors and no store was made.
+    public static func load(directory: String) -> (store: DialplanStore?, result: DialplanLoader.Result) {
+        let result = DialplanLoader.load(directory: directory)
+        return (result.table.map { DialplanStore(directory: directory, table: $0) }, result)
+    }
+
+    /// The table to use for a new call. O(1): one lock, one retain.
+    public var current: DialplanTable { table.withLock { $0 } }
+
+    /// Compiles every file again and swaps only when all of it is valid;
+    /// otherwise the running table stays and the diagnostics say why.
+    @discardableResult
+    public func reload() -> DialplanLoader.Result {
+        let result = DialplanLoader.load(directory: directory)
+        if let fresh = result.table { swap(to: fresh) }
+        return result
+    }
+
+    /// Replaces the table (reload, tests). Returns the previous one.
+    @discardableResult
+    public func swap(to fresh: DialplanTable) -> DialplanTable {
+        table.withLock { current in
+            let old = current
+            current = fresh
+            return old
+        }
+    }
+}

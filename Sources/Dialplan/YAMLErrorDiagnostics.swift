@@ -1,0 +1,46 @@
+import Yams
+
+/// Turns Yams errors into `file:line:col` diagnostics.
+enum YAMLErrorDiagnostics {
+    static func diagnostics(for error: YamlError, path: String, text: String) -> [Diagnostic] {
+        func at(_ mark: Mark, _ message: String) -> [Diagnostic] {
+            [Diagnostic(path: path, line: mark.line, column: mark.column, severity: .error, message: "YAML syntax: " + message)]
+        }
+        switch error {
+        case .scanner(let context, let problem, let mark, _),
+             .parser(let context, let problem, let mark, _),
+             .composer(let context, let problem, let mark, _):
+            return at(mark, problem + (context.map { " (\($0.text) at \($0.mark.line):\($0.mark.column))" } ?? ""))
+        case .duplicatedKeysInMapping(let duplicates, _):
+            // Yams reports only one mark; name every place the key is written,
+            // since a duplicated tracking number is a number claimed twice.
+            return duplicates.flatMap { key in
+                let places = occurrences(ofKey: key, in: text)
+                return places.enumerated().map { index, place in
+                    let others = places.enumerated().filter { $0.offset != index }.map { "\(path):\($0.element.line):\($0.element.column)" }
+                    return Diagnostic(path: path, line: place.line, column: place.column, severity: .error,
+                                      message: "duplicate key '\(key)' (also at \(others.joined(separator: ", ")))")
+                }
+            }
+        case .reader(let problem, let offset, _, _):
+            return [Diagnostic(path: path, line: 1, column: 1, severity: .error, message: "YAML reader: \(problem) at byte \(offset ?? 0)")]
+        default:
+            return [Diagnostic(path: path, line: 1, column: 1, severity: .error, message: "YAML: \(error)")]
+        }
+    }
+
+    /// Lines where `key` is written as a mapping key (plain or quoted).
+    static func occurrences(ofKey key: String, in text: String) -> [(line: Int, column: Int)] {
+        var result: [(Int, Int)] = []
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            for form in ["\"\(key)\":", "'\(key)':", "\(key):"] {
+                if let range = line.range(of: form) {
+                    let column = line[..<range.lowerBound].unicodeScalars.count + 1
+                    result.append((number + 1, column))
+                    break
+                }
+            }
+        }
+        return result
+    }
+}

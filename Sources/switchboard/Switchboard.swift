@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The admin CLI. Each subcommand lives in its own file.
+@main
+struct Switchboard: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "switchboard",
+        abstract: "Administer Switchboard: check and dry-run dialplans, reload the daemon.",
+        subcommands: [Check.self, Route.self, Reload.self]
+    )
+}

@@ -1,0 +1,96 @@
+// Dialplan benchmark: 10,000 account files holding 1,000,000 tracking
+// numbers, loaded and validated by the real loader, then looked up.
+// Run: swift run -c release DialplanBench [accounts] [numbers-per-account]
+import Dialplan
+import Foundation
+
+let accounts = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 10_000 : 10_000
+let perAccount = CommandLine.arguments.count > 2 ? Int(CommandLine.arguments[2]) ?? 100 : 100
+precondition(accounts * perAccount <= 2_000_000, "bounded: at most 2,000,000 numbers")
+
+/// Resident memory in MiB, from /proc/self/status (VmRSS).
+func residentMiB() -> Double {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+          let kib = Double(line.split(separator: " ").dropFirst().first ?? "") else { return -1 }
+    return kib / 1024
+}
+
+func seconds(_ body: () throws -> Void) rethrows -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
+/// The n-th tracking number: +1 NPA 555 XXXX with NPA 201, 202, … (fictitious 555 exchange).
+func number(_ n: Int) -> String {
+    let npa = 201 + n / 10_000, line = n % 10_000
+    return "+1\(npa)555" + String(repeating: "0", count: 4 - String(line).count) + String(line)
+}
+
+let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dialplan-bench-\(getpid())").path
+try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+defer { try? FileManager.default.removeItem(atPath: directory) }
+
+let total = accounts * perAccount
+let generate = try seconds {
+    for account in 0..<accounts {
+        // Half the numbers listed one by one, half in a pool: both paths are measured.
+        var text = "account: acct\(account)\ntimezone: America/New_York\ncaller-id: tracking-number\nnumbers:\n"
+        let base = account * perAccount
+        for i in 0..<(perAccount / 2) { text += "  \"\(number(base + i))\": { plan: main, source: src\(i % 7) }\n" }
+        text += "pools:\n  web:\n    plan: hours\n    source: website\n    numbers:\n"
+        for i in (perAccount / 2)..<perAccount { text += "      - \"\(number(base + i))\"\n" }
+        text += """
+        plans:
+          hours:
+            schedule:
+              branches:
+                open: { days: [mon-fri], hours: "08:00-18:00", plan: main }
+              default: after-hours
+          main:
+            ring-all: { targets: ["sip:desk@pbx\(account).example", "tel:+12125550100"], timeout: 20s }
+            then: after-hours
+          after-hours:
+            sequential:
+              - { target: "tel:+12125550101", timeout: 20s }
+              - { target: "sip:voicemail@pbx\(account).example", timeout: 30s }
+
+        """
+        try text.write(toFile: "\(directory)/acct\(account).yaml", atomically: false, encoding: .utf8)
+    }
+}
+print("generated \(accounts) files, \(total) numbers in \(String(format: "%.1f", generate)) s")
+
+let rssBefore = residentMiB()
+var result: DialplanLoader.Result?
+let load = seconds { result = DialplanLoader.load(directory: directory) }
+guard let table = result?.table else {
+    for diagnostic in (result?.diagnostics ?? []).prefix(20) { print(diagnostic) }
+    fatalError("benchmark dialplans did not load")
+}
+let rssAfter = residentMiB()
+print("load+validate+compile: \(String(format: "%.2f", load)) s (\(Int(Double(total) / load)) numbers/s), "
+      + "\(table.accountCount) accounts, \(table.numberCount) numbers, \(table.planCount) plans")
+print("resident memory: \(String(format: "%.0f", rssBefore)) MiB before, \(String(format: "%.0f", rssAfter)) MiB after load")
+
+// Lookups: a fixed pseudo-random sequence of hits and 10 % misses, E.164 strings prepared up front
+// so the loop measures the table (string → key → dictionary), not number formatting.
+var generator = SystemRandomNumberGenerator()
+let probes = (0..<1_000_000).map { i in i % 10 == 0 ? "+1999555" + String(1000 + i % 9000) : number(Int.random(in: 0..<total, using: &generator)) }
+var hits = 0
+let rounds = 5
+let lookup = seconds {
+    for _ in 0..<rounds {
+        for probe in probes where table.lookup(e164: probe) != nil { hits += 1 }
+    }
+}
+let lookups = probes.count * rounds
+print("lookups: \(lookups) in \(String(format: "%.2f", lookup)) s = \(Int(Double(lookups) / lookup)) lookups/s (\(hits) hits)")
+
+// The store's hot path: take the current table, then look up.
+let store = DialplanStore(directory: directory, table: table)
+let storeTime = seconds {
+    for probe in probes where store.current.lookup(e164: probe) != nil { hits += 1 }
+}
+print("store.current + lookup: \(Int(Double(probes.count) / storeTime)) lookups/s")
