@@ -58,9 +58,14 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        .target(name: "CallEngine", dependencies: [
+            "SIPMessage", "SIPTransaction", "Dialplan",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
         // MARK: Executables
         .executableTarget(name: "switchboardd", dependencies: [
-            "SIPMessage", "SIPTransport", "SIPTransaction", "Dialplan", "SwitchboardConfig",
+            "SIPMessage", "SIPTransport", "SIPTransaction", "Dialplan", "SwitchboardConfig", "CallEngine",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),

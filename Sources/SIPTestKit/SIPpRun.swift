@@ -16,7 +16,10 @@ public struct SIPpRun {
     }
 
     public var scenario: String
-    public var target: String
+    /// host:port to call; nil for a UAS that waits for calls.
+    public var target: String?
+    /// Local SIP port; chosen freely when nil.
+    public var localPort: Int?
     public var transport: String = "u1"
     public var calls: Int
     public var rate: Int = 100
@@ -24,7 +27,7 @@ public struct SIPpRun {
     public var extraArguments: [String] = []
     public var traceMessages = false
 
-    public init(scenario: String, target: String, calls: Int, rate: Int = 100, transport: String = "u1",
+    public init(scenario: String, target: String?, calls: Int, rate: Int = 100, transport: String = "u1",
                 timeoutSeconds: Int = 60, extraArguments: [String] = []) {
         self.scenario = scenario
         self.target = target
@@ -43,28 +46,84 @@ public struct SIPpRun {
     }
 
     public func run() throws -> Result {
+        try start().wait(timeout: TimeInterval(timeoutSeconds + 15))
+    }
+
+    /// Starts SIPp in the background (a callee waiting for calls); `wait()` collects it.
+    public func start() throws -> SIPpProcess {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sipp-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let statFile = dir.appendingPathComponent("stat.csv")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/sipp")
         process.currentDirectoryURL = dir
-        process.arguments = [
-            target, "-sf", scenario, "-m", "\(calls)", "-r", "\(rate)", "-t", transport,
-            "-i", "127.0.0.1", "-p", "\(FreePort.next())", "-cp", "\(FreePort.next())", "-mp", "\(FreePort.next())",
+        let port = localPort ?? FreePort.next()
+        var arguments = target.map { [$0] } ?? []
+        arguments += [
+            "-sf", scenario, "-m", "\(calls)", "-r", "\(rate)", "-t", transport,
+            "-i", "127.0.0.1", "-p", "\(port)", "-cp", "\(FreePort.next())", "-mp", "\(FreePort.next())",
             "-timeout", "\(timeoutSeconds)s", "-timeout_error", "-nostdin",
-            "-trace_stat", "-stf", statFile.path, "-fd", "1",
+            "-trace_stat", "-stf", dir.appendingPathComponent("stat.csv").path, "-fd", "1",
         ] + extraArguments
-        let messageFile = dir.appendingPathComponent("messages.log")
-        if traceMessages { process.arguments! += ["-trace_msg", "-message_file", messageFile.path] }
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
+        if traceMessages { arguments += ["-trace_msg", "-message_file", dir.appendingPathComponent("messages.log").path] }
+        process.arguments = arguments
+        let outFile = dir.appendingPathComponent("out.log")
+        FileManager.default.createFile(atPath: outFile.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: outFile)
+        process.standardOutput = handle
+        process.standardError = handle
         try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        var result = Result(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+        return SIPpProcess(process: process, directory: dir, port: port, traceMessages: traceMessages)
+    }
+}
+
+/// A SIPp started in the background. `wait()` must be called (or `stop()`), in every outcome.
+public final class SIPpProcess: @unchecked Sendable {
+    let process: Process
+    let directory: URL
+    public let port: Int
+    let traceMessages: Bool
+
+    init(process: Process, directory: URL, port: Int, traceMessages: Bool) {
+        self.process = process
+        self.directory = directory
+        self.port = port
+        self.traceMessages = traceMessages
+    }
+
+    /// Waits for SIPp to finish its calls (or its own -timeout) and reads its results.
+    /// Bounded: a SIPp still running after `timeout` is stopped (its -timeout does not end a
+    /// callee that never received a call).
+    public func wait(timeout: TimeInterval = 60) throws -> SIPpRun.Result {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning { return stop() }
+        return collect()
+    }
+
+    /// Ends SIPp now (SIGTERM, then SIGKILL) and reads what it produced.
+    @discardableResult
+    public func stop() -> SIPpRun.Result {
+        if process.isRunning {
+            process.terminate()
+            let deadline = Date().addingTimeInterval(3)
+            while process.isRunning && Date() < deadline { usleep(10_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+        }
+        return collect()
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    private func collect() -> SIPpRun.Result {
+        let dir = directory
+        let statFile = dir.appendingPathComponent("stat.csv")
+        let messageFile = dir.appendingPathComponent("messages.log")
+        let output = (try? String(contentsOf: dir.appendingPathComponent("out.log"), encoding: .utf8)) ?? ""
+        var result = SIPpRun.Result(status: process.terminationStatus, output: output)
         if traceMessages { result.messages = (try? String(contentsOf: messageFile, encoding: .utf8)) ?? "" }
         if let csv = try? String(contentsOf: statFile, encoding: .utf8) {
             let lines = csv.split(separator: "\n")

@@ -4,6 +4,7 @@ import Yams
 extension SwitchboardConfiguration {
     static let knownKeys: Set<String> = [
         "listen", "trusted-networks", "dialplans", "log-level", "server-header", "pid-file", "limits", "timers",
+        "calls", "trunks", "advertised-address", "default-region",
     ]
 
     /// Loads and validates `path`. Every problem is collected with its position; the
@@ -75,6 +76,21 @@ extension SwitchboardConfiguration {
                 config.limits = reader.limits(value)
             case "timers":
                 config.timers = reader.timers(value)
+            case "calls":
+                config.calls = reader.calls(value)
+            case "trunks":
+                if let items = reader.sequence(value) { config.trunks = items.compactMap { reader.trunk($0) } }
+            case "advertised-address":
+                if let s = reader.scalar(value) {
+                    if CIDR.parseAddress(s) == nil { reader.fail(value, "'\(s)' is not an IP address") }
+                    config.advertisedAddress = s
+                }
+            case "default-region":
+                if let s = reader.scalar(value) {
+                    if s.count == 2, s.allSatisfy(\.isUppercase) { config.defaultRegion = s } else {
+                        reader.fail(value, "'\(s)' is not an ISO 3166 region code like US or GB")
+                    }
+                }
             default:
                 reader.unknownKey(keyNode, known: knownKeys)
             }

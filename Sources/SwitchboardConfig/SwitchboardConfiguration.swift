@@ -32,6 +32,35 @@ public struct SwitchboardConfiguration: Sendable, Equatable {
         public init() {}
     }
 
+    /// Call admission and lifetime limits (overload and fraud protection).
+    public struct Calls: Sendable, Equatable {
+        /// Calls in progress on this node; over it new INVITEs get 503. Default 20000.
+        public var maxConcurrent = 20_000
+        /// Calls in progress to one tracking number. Default 200.
+        public var maxPerNumber = 200
+        /// New calls per second from one source address. Default 500.
+        public var maxPerSecondPerSource = 500
+        /// A bridged call is ended with BYE both ways after this long. Default 4 h.
+        public var maxDurationSeconds = 4.0 * 3600
+        /// Retry-After on 503. Default 5 s.
+        public var retryAfterSeconds = 5
+        public init() {}
+    }
+
+    /// An outbound carrier gateway for `tel:` targets.
+    public struct Trunk: Sendable, Equatable {
+        public var name: String
+        public var host: String
+        public var port: Int = 5060
+        public var transport: String = "udp"
+        /// E.164 prefixes routed through it; empty: every number.
+        public var prefixes: [String] = []
+        public var stripPlus = false
+        public var dialPrefix = ""
+        /// diversion (RFC 5806), history-info (RFC 7044) or none.
+        public var forwarding = "diversion"
+    }
+
     /// Listen sockets. Default: UDP and TCP on 127.0.0.1:5060.
     public var listen: [Listen]
     /// Networks allowed to start calls (carriers' SBCs). Default: loopback only.
@@ -47,6 +76,12 @@ public struct SwitchboardConfiguration: Sendable, Equatable {
     public var pidFile: String?
     public var limits: Limits
     public var timers: Timers
+    public var calls: Calls
+    public var trunks: [Trunk]
+    /// Address put in our Via and Contact; default: the first listen address.
+    public var advertisedAddress: String?
+    /// Region (ISO code) for national-format numbers from carriers; default none.
+    public var defaultRegion: String?
 
     public init() {
         listen = [Listen(transport: "udp", host: "127.0.0.1", port: 5060),
@@ -58,6 +93,10 @@ public struct SwitchboardConfiguration: Sendable, Equatable {
         pidFile = nil
         limits = Limits()
         timers = Timers()
+        calls = Calls()
+        trunks = []
+        advertisedAddress = nil
+        defaultRegion = nil
     }
 
     /// True when `address` is inside one of the trusted networks.

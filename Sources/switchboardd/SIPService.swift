@@ -2,6 +2,8 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import CallEngine
+import Dialplan
 import SIPMessage
 import SIPTransaction
 import SIPTransport
@@ -15,12 +17,14 @@ final class SIPService: Service, @unchecked Sendable {
     let group: MultiThreadedEventLoopGroup
     let eventLoop: any EventLoop
     let transport: SIPTransport
+    let dialplans: DialplanStore
     /// Created on the event loop in `run()`; touched only there.
     private var layer: TransactionLayer?
-    private var handler: RequestHandler?
+    private var handler: B2BUA?
 
-    init(configuration: SwitchboardConfiguration, logger: Logger) {
+    init(configuration: SwitchboardConfiguration, dialplans: DialplanStore, logger: Logger) {
         self.configuration = configuration
+        self.dialplans = dialplans
         self.logger = logger
         // One loop holds all protocol state: no locks on the hot path (see design.md
         // "Concurrency"). Sharding by Call-ID comes when benchmarks show the need.
@@ -49,7 +53,12 @@ final class SIPService: Service, @unchecked Sendable {
                 transport: TransportAdapter(transport: self.transport),
                 clock: EventLoopTransactionClock(eventLoop: self.eventLoop),
                 configuration: .init(timers: timers), logger: self.logger)
-            let handler = RequestHandler(layer: layer, configuration: self.configuration, logger: self.logger)
+            let clock = EventLoopTransactionClock(eventLoop: self.eventLoop)
+            let engine = CallEngine(layer: layer, clock: clock, configuration: self.engineConfiguration(),
+                                    dialplans: self.dialplans, sink: nil, logger: self.logger)
+            let configuration = self.configuration
+            let handler = B2BUA(layer: layer, engine: engine, isTrusted: { configuration.isTrusted($0) },
+                                serverHeader: configuration.serverHeader, logger: self.logger)
             layer.user = handler
             self.layer = layer
             self.handler = handler
@@ -61,7 +70,7 @@ final class SIPService: Service, @unchecked Sendable {
         try? await gracefulShutdown()
 
         logger.notice("shutting down")
-        try? await eventLoop.submit { self.handler?.isDraining = true }.get()
+        try? await eventLoop.submit { self.handler?.engine.isDraining = true }.get()
         await transport.stop()
         try? await eventLoop.submit {
             self.layer?.user = nil
@@ -69,5 +78,26 @@ final class SIPService: Service, @unchecked Sendable {
             self.layer = nil
         }.get()
         try await group.shutdownGracefully()
+    }
+
+    func engineConfiguration() -> CallEngineConfiguration {
+        let first = configuration.listen.first
+        let calls = configuration.calls
+        let trunks = configuration.trunks.map { t in
+            CallEngineConfiguration.Trunk(
+                name: t.name, host: t.host, port: t.port, transport: t.transport == "tcp" ? .tcp : .udp,
+                prefixes: t.prefixes, stripPlus: t.stripPlus, dialPrefix: t.dialPrefix,
+                forwarding: CallEngineConfiguration.Trunk.Forwarding(rawValue: t.forwarding) ?? .diversion)
+        }
+        var host = configuration.advertisedAddress ?? first?.host ?? "127.0.0.1"
+        if host == "0.0.0.0" || host == "::" { host = "127.0.0.1" }
+        return CallEngineConfiguration(
+            advertisedHost: host, advertisedPort: first?.port ?? 5060,
+            defaultTransport: .udp, trunks: trunks,
+            maxCallDuration: .milliseconds(Int64(calls.maxDurationSeconds * 1000)),
+            maxConcurrentCalls: calls.maxConcurrent, maxCallsPerSecondPerSource: calls.maxPerSecondPerSource,
+            maxCallsPerNumber: calls.maxPerNumber, retryAfterSeconds: calls.retryAfterSeconds,
+            t1: .milliseconds(configuration.timers.t1), t2: .milliseconds(configuration.timers.t2),
+            defaultRegion: configuration.defaultRegion)
     }
 }

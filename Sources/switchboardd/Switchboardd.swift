@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dialplan
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -37,7 +38,22 @@ struct Switchboardd: AsyncParsableCommand {
         if let pidFile = settings.pidFile {
             try? "\(getpid())\n".write(toFile: pidFile, atomically: true, encoding: .utf8)
         }
-        let sip = SIPService(configuration: settings, logger: logger)
+        // Nothing half-loaded ever runs: every dialplan must compile before we listen.
+        let (store, loaded) = DialplanStore.load(directory: settings.dialplanDirectory)
+        for diagnostic in loaded.diagnostics {
+            FileHandle.standardError.write(Data("\(diagnostic)\n".utf8))
+        }
+        guard let store else {
+            logger.critical("dialplans have errors; not starting", metadata: ["dialplans": "\(settings.dialplanDirectory)"])
+            throw ExitCode(78)
+        }
+        logger.info("dialplans loaded", metadata: [
+            "dialplan.accounts": "\(store.current.accountCount)", "dialplan.numbers": "\(store.current.numberCount)",
+        ])
+        let reloader = DialplanReloader(store: store, logger: logger)
+        reloader.install()
+
+        let sip = SIPService(configuration: settings, dialplans: store, logger: logger)
         let group = ServiceGroup(
             services: [sip],
             gracefulShutdownSignals: [.sigterm, .sigint],

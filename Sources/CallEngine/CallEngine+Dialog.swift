@@ -1,0 +1,197 @@
+import Foundation
+import Logging
+import SIPMessage
+import SIPTransaction
+
+extension CallEngine {
+    /// The caller's ACK for a 2xx (ours, or a relayed re-INVITE's): stop retransmitting and
+    /// send the ACK on to the callee end to end, with its body (the answer of a late offer).
+    public func receiveAck(_ ack: SIPRequest) {
+        guard let tag = ack.to.tag, let call = callsByLocalTag[tag], call.inbound.localTag == tag,
+              let winner = call.winner, var dialog = winner.dialog else { return }
+        if call.state == .answered {
+            stop2xxRetransmission(call)
+            call.state = .confirmed
+            let out = dialog.makeRequest(.ack, cseq: winner.invite.cSeq.sequence, via: via(for: dialog.peer), contact: contact,
+                                         body: ack.body, contentType: ack.contentType)
+            winner.ackSent = out
+            layer.sendAck(out, to: dialog.peer)
+        } else if let cseq = call.pendingAckToCallee {
+            call.pendingAckToCallee = nil
+            let out = dialog.makeRequest(.ack, cseq: cseq, via: via(for: dialog.peer), contact: contact,
+                                         body: ack.body, contentType: ack.contentType)
+            layer.sendAck(out, to: dialog.peer)
+        }
+        winner.dialog = dialog
+    }
+
+    /// A request inside one of our dialogs (To tag is ours). False when no call knows the tag.
+    public func receiveInDialog(_ request: SIPRequest, from peer: SIPPeer, transaction: ServerTransactionID) -> Bool {
+        guard let tag = request.to.tag, let call = callsByLocalTag[tag] else { return false }
+        let fromCaller = call.inbound.localTag == tag
+        if fromCaller {
+            // RFC 3261 §12.2.2: CSeq must grow; an older one is answered 500.
+            if let last = call.inbound.dialog.remoteCSeq, request.cSeq.sequence < last {
+                try? layer.respond(SIPResponse(to: request, statusCode: 500), on: transaction)
+                return true
+            }
+            call.inbound.dialog.remoteCSeq = request.cSeq.sequence
+        } else if let winner = call.winner {
+            winner.dialog?.remoteCSeq = request.cSeq.sequence
+        }
+        switch request.method {
+        case .bye:
+            try? layer.respond(SIPResponse(to: request, statusCode: 200), on: transaction)
+            if call.state == .ringing {
+                // A BYE before our final answer can only come from the caller (early dialog).
+                for leg in call.liveLegs { cancelLeg(call, leg, reason: nil, endReason: .callerCancelled) }
+                respondToCaller(call, status: 487)
+                endCall(call, status: 487, reason: .callerCancelled)
+            } else {
+                callLogger(call).info("call ended", metadata: ["by": "\(fromCaller ? "caller" : "callee")"])
+                sendBye(call, toCaller: !fromCaller, reason: nil)
+                endCall(call, status: 200, reason: .completed)
+            }
+        case .invite, .update, .info, .prack, .notify, .refer, .message, .options:
+            guard call.winner?.dialog != nil, call.state == .confirmed || call.state == .answered else {
+                try? layer.respond(SIPResponse(to: request, statusCode: request.method == .invite ? 491 : 481), on: transaction)
+                return true
+            }
+            relay(request, call: call, towardsCaller: !fromCaller, serverTransaction: transaction)
+        default:
+            try? layer.respond(SIPResponse(to: request, statusCode: 501), on: transaction)
+        }
+        return true
+    }
+
+    /// Sends `request`'s method and body into the other leg's dialog, with that dialog's own
+    /// CSeq, tags, Contact and route set; its response comes back through `relayResponse`.
+    func relay(_ request: SIPRequest, call: Call, towardsCaller: Bool, serverTransaction: ServerTransactionID) {
+        var dialog = towardsCaller ? call.inbound.dialog : call.winner!.dialog!
+        var out = dialog.makeRequest(request.method, via: via(for: dialog.peer), contact: contact,
+                                     body: request.body, contentType: request.contentType)
+        for name in ["Reason", "Event", "Subscription-State", "Refer-To", "Info-Package", "Session-Expires", "Supported"] {
+            for value in request.headers.values(name) { out.headers.add(name, value) }
+        }
+        if towardsCaller { call.inbound.dialog = dialog } else { call.winner!.dialog = dialog }
+        do {
+            let transaction = try layer.sendRequest(out, to: dialog.peer)
+            relays[transaction] = Relay(call: call, serverTransaction: serverTransaction, towardsCaller: towardsCaller,
+                                        method: request.method)
+        } catch {
+            try? layer.respond(SIPResponse(to: request, statusCode: 500), on: serverTransaction)
+        }
+    }
+
+    func relayResponse(_ response: SIPResponse, relay: Relay, transaction: ClientTransactionID) {
+        guard let original = layer.request(of: relay.serverTransaction) else {
+            relays[transaction] = nil
+            return
+        }
+        if response.statusCode == 100 { return }
+        let call = relay.call
+        let ownTag = relay.towardsCaller ? call.winner?.dialog?.localTag : call.inbound.localTag
+        var out = SIPResponse(to: original, statusCode: response.statusCode, reasonPhrase: response.reasonPhrase, toTag: ownTag)
+        out.body = response.body
+        out.contentType = response.contentType
+        if response.statusCode < 300 { out.contacts = [contact] }
+        for name in ["Retry-After", "Reason", "Unsupported", "Require", "Session-Expires"] {
+            for value in response.headers.values(name) { out.headers.add(name, value) }
+        }
+        try? layer.respond(out, on: relay.serverTransaction)
+        if response.statusCode >= 200 {
+            relays[transaction] = nil
+            // A relayed re-INVITE's 2xx is ACKed by the peer that sent it; remember to pass
+            // that ACK on, and ACK the other side's 2xx ourselves then.
+            if relay.method == .invite, (200..<300).contains(response.statusCode) {
+                if relay.towardsCaller {
+                    call.pendingAckToCaller = response.cSeq.sequence
+                    ackCallerForRelayedReinvite(call, cseq: response.cSeq.sequence)
+                } else {
+                    call.pendingAckToCallee = response.cSeq.sequence
+                }
+            }
+        }
+    }
+
+    /// A re-INVITE from the callee was answered 2xx by the caller: ACK it in the caller's
+    /// dialog now (the callee's own ACK to us carries nothing the caller needs).
+    func ackCallerForRelayedReinvite(_ call: Call, cseq: UInt32) {
+        let dialog = call.inbound.dialog
+        let ack = dialog.makeRequest(.ack, cseq: cseq, via: via(for: dialog.peer), contact: contact)
+        layer.sendAck(ack, to: dialog.peer)
+        call.pendingAckToCaller = nil
+    }
+
+    /// Ends a bridged call from our side: BYE to both legs (max duration, lost ACK, drain).
+    public func hangUp(callID: UUID, reason: CallLegEvent.EndReason) {
+        guard let call = calls[callID] else { return }
+        hangUp(call, reason: reason, status: 200)
+    }
+
+    func hangUp(_ call: Call, reason: CallLegEvent.EndReason, status: Int) {
+        guard call.state != .ended else { return }
+        if call.state == .ringing {
+            for leg in call.liveLegs { cancelLeg(call, leg, reason: nil, endReason: reason) }
+            respondToCaller(call, status: 480)
+            endCall(call, status: 480, reason: reason)
+            return
+        }
+        stop2xxRetransmission(call)
+        sendBye(call, toCaller: true, reason: nil)
+        sendBye(call, toCaller: false, reason: nil)
+        endCall(call, status: status, reason: reason)
+    }
+
+    func sendBye(_ call: Call, toCaller: Bool, reason: String?) {
+        if toCaller {
+            var dialog = call.inbound.dialog
+            let bye = dialog.makeRequest(.bye, via: via(for: dialog.peer), contact: contact)
+            call.inbound.dialog = dialog
+            _ = try? layer.sendRequest(bye, to: dialog.peer)
+        } else if let winner = call.winner, var dialog = winner.dialog {
+            // RFC 3261 §15.1.1: a BYE may be sent only after the ACK; if the caller never
+            // ACKed, ACK the callee's 2xx first so its dialog is confirmed.
+            if winner.ackSent == nil {
+                let ack = dialog.makeRequest(.ack, cseq: winner.invite.cSeq.sequence, via: via(for: dialog.peer), contact: contact)
+                winner.ackSent = ack
+                layer.sendAck(ack, to: dialog.peer)
+            }
+            let bye = dialog.makeRequest(.bye, via: via(for: dialog.peer), contact: contact)
+            winner.dialog = dialog
+            _ = try? layer.sendRequest(bye, to: dialog.peer)
+        }
+    }
+
+    /// Forgets the call and records the end of every leg not yet ended.
+    func endCall(_ call: Call, status: Int, reason: CallLegEvent.EndReason) {
+        guard call.state != .ended else { return }
+        let wasBridged = call.state == .answered || call.state == .confirmed
+        call.state = .ended
+        call.groupTimer?.cancel()
+        call.maxDurationTimer?.cancel()
+        stop2xxRetransmission(call)
+        let now = Date()
+        if let winner = call.winner {
+            emit(CallLegEvent(legID: winner.id, callID: call.id, kind: .ended, time: now, finalStatus: 200, endReason: reason))
+            winner.state = .ended
+            if let tag = winner.dialog?.localTag { callsByLocalTag[tag] = nil }
+            forgetLater(winner.transaction)
+        }
+        for leg in call.allLegs where leg.isLive {
+            emit(CallLegEvent(legID: leg.id, callID: call.id, kind: .ended, time: now, finalStatus: 487, endReason: reason))
+            leg.state = .ended
+        }
+        emit(CallLegEvent(legID: call.inbound.id, callID: call.id, kind: .ended, time: now,
+                          finalStatus: wasBridged ? 200 : status, endReason: reason))
+        calls[call.id] = nil
+        callsByInboundTransaction[call.inbound.transaction] = nil
+        callsByLocalTag[call.inbound.localTag] = nil
+        // Leg transactions stay mapped until their final response, so late answers are
+        // still ACKed and BYEd; drop the rest.
+        for (id, entry) in legsByTransaction where entry.0 === call && !entry.1.isLive && entry.1.state != .abandoned {
+            legsByTransaction[id] = nil
+        }
+        admission.release(number: call.trackingNumber)
+    }
+}

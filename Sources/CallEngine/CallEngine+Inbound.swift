@@ -1,0 +1,133 @@
+import Dialplan
+import Foundation
+import Logging
+import SIPMessage
+import SIPTransaction
+
+extension CallEngine {
+    /// A new INVITE (no To tag) from a trusted source that passed the RFC 3261 §8.2 checks.
+    public func receiveInvite(_ invite: SIPRequest, from peer: SIPPeer, transaction: ServerTransactionID) {
+        try? layer.sendTrying(on: transaction)
+        let toTag = Self.makeTag()
+        if isDraining {
+            refuse(invite, transaction, 503, toTag: toTag, retryAfter: true)
+            return
+        }
+        // The dialled number comes from the Request-URI user part, else the To header's.
+        let dialled = invite.uri.user ?? invite.to.uri.user ?? ""
+        let decoded = dialled.removingPercentEncoding ?? dialled
+        let callerUser = invite.from.uri.user.map { $0.removingPercentEncoding ?? $0 }
+        let table = dialplans.current
+        let route = Router.route(to: decoded, from: callerUser, at: Date(), table: table,
+                                 defaultRegion: configuration.defaultRegion)
+        guard route.outcome == "routed", let account = route.account, let number = route.trackingNumber else {
+            logger.info("no route for dialled number", metadata: ["number": "\(decoded)", "sip.call_id": "\(invite.callID)"])
+            refuse(invite, transaction, 404, toTag: toTag)
+            return
+        }
+        if let refusal = admission.admit(source: peer.host, number: number, now: monotonic()) {
+            statistics.callsRefused += 1
+            logger.warning("call refused: overload", metadata: ["limit": "\(refusal)", "sip.peer": "\(peer)", "number": "\(number)"])
+            refuse(invite, transaction, 503, toTag: toTag, retryAfter: true)
+            return
+        }
+
+        var local = invite.to
+        local.tag = nil
+        let remoteTarget = invite.contacts.first?.uri ?? invite.from.uri
+        let dialogPeer = TargetResolution.isIPLiteral(remoteTarget.host) && remoteTarget.isSIP
+            ? SIPPeer(transport: peer.transport, host: remoteTarget.host, port: remoteTarget.port ?? 5060) : peer
+        let dialog = Dialog(callID: invite.callID, localTag: toTag, remoteTag: invite.from.tag, localURI: local,
+                            remoteURI: invite.from, localCSeq: 0, remoteCSeq: invite.cSeq.sequence,
+                            remoteTarget: remoteTarget, routeSet: invite.recordRoutes, peer: dialogPeer)
+        let inbound = InboundLeg(invite: invite, transaction: transaction, source: peer, localTag: toTag, dialog: dialog)
+        let call = Call(inbound: inbound, route: route, account: account, trackingNumber: number,
+                        source: route.source ?? "", caller: route.caller.e164 ?? route.caller.input)
+        calls[call.id] = call
+        callsByInboundTransaction[transaction] = call
+        callsByLocalTag[toTag] = call
+        statistics.callsStarted += 1
+        emit(CallLegEvent(legID: inbound.id, callID: call.id, kind: .created, time: Date(), account: account,
+                          trackingNumber: number, source: call.source, direction: .inbound, target: number,
+                          sipCallID: invite.callID, caller: call.caller))
+        callLogger(call).info("call started", metadata: ["source": "\(call.source)", "caller": "\(call.caller)"])
+        advance(call)
+    }
+
+    func refuse(_ request: SIPRequest, _ transaction: ServerTransactionID, _ status: Int, toTag: String, retryAfter: Bool = false) {
+        var response = SIPResponse(to: request, statusCode: status, toTag: toTag)
+        if retryAfter { response.headers.add("Retry-After", "\(configuration.retryAfterSeconds)") }
+        try? layer.respond(response, on: transaction)
+    }
+
+    /// The caller cancelled (RFC 3261 §9.2; the layer already answered the CANCEL with 200).
+    public func receiveCancel(for transaction: ServerTransactionID) {
+        guard let call = callsByInboundTransaction[transaction], call.state == .ringing else { return }
+        callLogger(call).info("caller cancelled")
+        statistics.callsCancelled += 1
+        for leg in call.liveLegs { cancelLeg(call, leg, reason: nil, endReason: .callerCancelled) }
+        respondToCaller(call, status: 487)
+        endCall(call, status: 487, reason: .callerCancelled)
+    }
+
+    // MARK: Responses to the caller
+
+    func respondToCaller(_ call: Call, status: Int, from leg: OutboundLeg? = nil, response: SIPResponse? = nil) {
+        let inbound = call.inbound
+        var out = SIPResponse(to: inbound.invite, statusCode: status, toTag: inbound.localTag)
+        if status != 100 && status < 300 { out.contacts = [contact] }
+        if let response, !response.body.isEmpty {
+            out.body = response.body
+            out.contentType = response.contentType
+        }
+        if status >= 200 { inbound.sentFinal = true }
+        do {
+            try layer.respond(out, on: inbound.transaction)
+        } catch {
+            callLogger(call).debug("response to caller not sent", metadata: ["error": "\(error)", "sip.status": "\(status)"])
+        }
+        if (200..<300).contains(status) { start2xxRetransmission(call, out) }
+    }
+
+    /// RFC 3261 §13.3.1.4: the UAS core retransmits its 2xx (T1 doubling to T2) until the ACK;
+    /// with no ACK after 64·T1 the dialog is confirmed and immediately ended with BYE.
+    func start2xxRetransmission(_ call: Call, _ response: SIPResponse) {
+        let inbound = call.inbound
+        inbound.pending2xx = response
+        guard !inbound.source.transport.isReliable else {
+            inbound.ackTimeout = clock.schedule(after: configuration.t1 * 64) { [weak self, weak call] in
+                guard let self, let call else { return }
+                self.ackNeverCame(call)
+            }
+            return
+        }
+        inbound.retransmitInterval = configuration.t1
+        scheduleRetransmit(call)
+        inbound.ackTimeout = clock.schedule(after: configuration.t1 * 64) { [weak self, weak call] in
+            guard let self, let call else { return }
+            self.ackNeverCame(call)
+        }
+    }
+
+    private func scheduleRetransmit(_ call: Call) {
+        let inbound = call.inbound
+        inbound.retransmitTimer = clock.schedule(after: inbound.retransmitInterval) { [weak self, weak call] in
+            guard let self, let call, let response = call.inbound.pending2xx else { return }
+            self.layer.sendStateless(.response(response), to: call.inbound.source)
+            call.inbound.retransmitInterval = min(call.inbound.retransmitInterval * 2, self.configuration.t2)
+            self.scheduleRetransmit(call)
+        }
+    }
+
+    func stop2xxRetransmission(_ call: Call) {
+        call.inbound.pending2xx = nil
+        call.inbound.retransmitTimer?.cancel()
+        call.inbound.ackTimeout?.cancel()
+    }
+
+    private func ackNeverCame(_ call: Call) {
+        guard call.state == .answered else { return }
+        callLogger(call).warning("no ACK for our 2xx: ending the call")
+        hangUp(call, reason: .error, status: 408)
+    }
+}

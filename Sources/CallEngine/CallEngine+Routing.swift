@@ -1,0 +1,161 @@
+import Dialplan
+import Foundation
+import Logging
+import SIPMessage
+import SIPTransaction
+
+extension CallEngine {
+    /// Rings the next group of the plan, moving to the next `then:` attempt when the current
+    /// one is exhausted, and answers the caller with the best failure when nothing is left.
+    func advance(_ call: Call) {
+        guard call.state == .ringing else { return }
+        call.groupTimer?.cancel()
+        call.groupTimer = nil
+        while call.attemptIndex < call.route.attempts.count {
+            let attempt = call.route.attempts[call.attemptIndex]
+            // IVR and queue plans answer the caller with our own media; until the media
+            // engine exists they cannot run, so the attempt fails over to `then:`.
+            if attempt.decisions.contains(where: { $0.kind == "ivr" || $0.kind == "queue" }) {
+                callLogger(call).warning("IVR and queue plans need the media engine; failing over",
+                                         metadata: ["plan": "\(attempt.decisions.last?.plan ?? "")"])
+                call.failureStatuses.append(480)
+                call.attemptIndex += 1
+                call.groupIndex = -1
+                continue
+            }
+            call.groupIndex += 1
+            if call.groupIndex < attempt.groups.count {
+                if ring(call, attempt.groups[call.groupIndex]) { return }
+                continue  // every leg of the group failed at once (unroutable targets)
+            }
+            call.attemptIndex += 1
+            call.groupIndex = -1
+        }
+        let status = FinalResponse.select(call.failureStatuses)
+        callLogger(call).info("no leg answered", metadata: ["sip.status": "\(status)"])
+        statistics.callsFailed += 1
+        respondToCaller(call, status: status)
+        endCall(call, status: status, reason: FinalResponse.endReason(forStatus: status))
+    }
+
+    /// Places every leg of `group` at once. False when none could be placed.
+    func ring(_ call: Call, _ group: RouteDecision.LegGroup) -> Bool {
+        call.currentLegs = []
+        var timeout = 0
+        for leg in group.legs {
+            timeout = max(timeout, leg.timeout)
+            if let placed = place(call, leg, groupSize: group.legs.count) {
+                call.currentLegs.append(placed)
+                call.allLegs.append(placed)
+            }
+        }
+        guard !call.currentLegs.isEmpty else { return false }
+        call.groupTimer = clock.schedule(after: .seconds(max(1, timeout))) { [weak self, weak call] in
+            guard let self, let call else { return }
+            self.groupTimedOut(call)
+        }
+        return true
+    }
+
+    /// Builds and sends the INVITE for one leg. Only targets of the plan are ever dialled.
+    func place(_ call: Call, _ leg: RouteDecision.Leg, groupSize: Int) -> OutboundLeg? {
+        let log = callLogger(call)
+        let resolution: TargetResolution
+        switch TargetResolution.resolve(target: leg.target, contact: leg.contact, configuration: configuration) {
+        case .success(let r): resolution = r
+        case .failure(let failure):
+            log.warning("target cannot be dialled", metadata: ["target": "\(leg.target)", "error": "\(failure)"])
+            call.failureStatuses.append(480)
+            return nil
+        }
+        let invite = makeInvite(call, leg: leg, resolution: resolution)
+        let transaction: ClientTransactionID
+        do {
+            transaction = try layer.sendRequest(invite, to: resolution.peer)
+        } catch {
+            log.warning("leg not sent", metadata: ["target": "\(leg.target)", "error": "\(error)"])
+            call.failureStatuses.append(480)
+            return nil
+        }
+        let outbound = OutboundLeg(target: leg.target, invite: invite, transaction: transaction)
+        legsByTransaction[transaction] = (call, outbound)
+        statistics.legsPlaced += 1
+        emit(CallLegEvent(legID: outbound.id, callID: call.id, kind: .created, time: outbound.createdAt, account: call.account,
+                          trackingNumber: call.trackingNumber, source: call.source, direction: .outbound,
+                          target: leg.target, sipCallID: invite.callID, caller: call.caller))
+        // The layer may have failed the transaction synchronously (transport error): it told
+        // us before we recorded the leg, so check it is still alive.
+        if layer.request(of: transaction) == nil, outbound.state == .trying {
+            legFailed(call, outbound, status: 503)
+            return nil
+        }
+        return outbound
+    }
+
+    func makeInvite(_ call: Call, leg: RouteDecision.Leg, resolution: TargetResolution) -> SIPRequest {
+        let original = call.inbound.invite
+        // The receiving phone sees the caller's number or the tracking number (dialplan
+        // `caller-id:`); the router already chose it for this leg.
+        let callerID = leg.callerID
+        let fromUser = callerID.isEmpty || callerID == "anonymous" ? "anonymous" : callerID
+        let fromHost = fromUser == "anonymous" ? "anonymous.invalid" : configuration.advertisedHost
+        let from = NameAddress(displayName: original.from.displayName, uri: SIPURI(user: fromUser, host: fromHost),
+                               parameters: [("tag", Self.makeTag())])
+        let to = NameAddress(uri: resolution.uri)
+        var invite = SIPRequest(method: .invite, uri: resolution.uri, vias: [via(for: resolution.peer)], from: from, to: to,
+                                callID: UUID().uuidString.lowercased() + "@" + configuration.advertisedHost,
+                                cSeq: CSeq(sequence: 1, method: .invite),
+                                maxForwards: max(0, min(70, (original.maxForwards ?? 70) - 1)), contacts: [contact],
+                                contentType: original.body.isEmpty ? nil : original.contentType, body: original.body)
+        invite.headers.add("Allow", B2BUA.allow)
+        let forwarding = resolution.trunk?.forwarding ?? configuration.directForwarding
+        let tracking = SIPURI(user: call.trackingNumber, host: configuration.advertisedHost, parameters: [("user", "phone")])
+        switch forwarding {
+        case .diversion:
+            // RFC 5806: who forwarded the call, so the callee's PBX can show "via tracking number".
+            invite.headers.add("Diversion", "<\(tracking)>;reason=unconditional;counter=1")
+        case .historyInfo:
+            // RFC 7044: the original target, then the forwarded one.
+            invite.headers.add("History-Info", "<\(tracking)>;index=1,<\(resolution.uri);cause=302>;index=1.1")
+        case .none:
+            break
+        }
+        if fromUser == "anonymous" { invite.headers.add("Privacy", "id") }
+        return invite
+    }
+
+    /// The group rang for its whole timeout: give up on every leg still ringing (CANCEL; a
+    /// leg that never sent a provisional is abandoned, the layer cancels it if it ever does).
+    func groupTimedOut(_ call: Call) {
+        guard call.state == .ringing else { return }
+        call.groupTimer = nil
+        for leg in call.liveLegs {
+            callLogger(call).info("leg rang too long", metadata: ["target": "\(leg.target)"])
+            cancelLeg(call, leg, reason: nil, endReason: .noAnswer)
+            call.failureStatuses.append(480)
+        }
+        advance(call)
+    }
+
+    /// CANCELs a leg (RFC 3261 §9.1) and records its end now: whatever it answers later is
+    /// only cleaned up (487 ACKed by the layer, a late 2xx ACKed and BYEd).
+    func cancelLeg(_ call: Call, _ leg: OutboundLeg, reason: String?, endReason: CallLegEvent.EndReason) {
+        guard leg.isLive else { return }
+        _ = try? layer.cancel(clientTransaction: leg.transaction, reason: reason)
+        leg.state = leg.state == .trying ? .abandoned : .cancelling
+        leg.finalStatus = 487
+        emit(CallLegEvent(legID: leg.id, callID: call.id, kind: .ended, time: Date(), finalStatus: 487, endReason: endReason))
+        leg.state = .abandoned
+    }
+
+    func legFailed(_ call: Call, _ leg: OutboundLeg, status: Int) {
+        leg.state = .failed
+        leg.finalStatus = status
+        emit(CallLegEvent(legID: leg.id, callID: call.id, kind: .ended, time: Date(), finalStatus: status,
+                          endReason: FinalResponse.endReason(forStatus: status)))
+        call.failureStatuses.append(status)
+        if call.state == .ringing, call.liveLegs.isEmpty, call.currentLegs.contains(where: { $0 === leg }) {
+            advance(call)
+        }
+    }
+}

@@ -1,0 +1,102 @@
+import Dialplan
+import Foundation
+import Logging
+import SIPMessage
+import SIPTransaction
+
+/// The B2BUA (design.md "Call engine rules"): a carrier's INVITE to a tracking number
+/// becomes outbound legs to the plan's targets, and the caller is bridged to whoever
+/// answers. Each leg is its own dialog; the engine relays between them.
+///
+/// No sockets and no SQL: it talks to the transaction layer, a clock and an event sink, so
+/// it is tested with a loopback transport and a fake clock. **Not thread-safe, by design**:
+/// it lives on the event loop of its transaction layer, like every call it holds.
+public final class CallEngine {
+    let layer: TransactionLayer
+    let clock: any TransactionClock
+    public let configuration: CallEngineConfiguration
+    let dialplans: DialplanStore
+    weak var sink: (any CallLegEventSink)?
+    var logger: Logger
+    /// Monotonic time for rate limits, from the clock's own timers.
+    let monotonic: () -> Duration
+    var admission: Admission
+
+    var calls: [UUID: Call] = [:]
+    var callsByInboundTransaction: [ServerTransactionID: Call] = [:]
+    var legsByTransaction: [ClientTransactionID: (Call, OutboundLeg)] = [:]
+    /// Our tag → call, for requests inside either dialog (our tags are unique per leg).
+    var callsByLocalTag: [String: Call] = [:]
+    /// In-dialog requests relayed to the other leg, by the client transaction carrying them.
+    var relays: [ClientTransactionID: Relay] = [:]
+    /// Set when the daemon drains: new calls get 503.
+    public var isDraining = false
+
+    struct Relay {
+        let call: Call
+        let serverTransaction: ServerTransactionID
+        let towardsCaller: Bool
+        let method: SIPMethod
+    }
+
+    /// Counters the daemon exports as metrics.
+    public internal(set) var statistics = Statistics()
+    public struct Statistics: Sendable {
+        public var callsStarted = 0
+        public var callsAnswered = 0
+        public var callsFailed = 0
+        public var callsCancelled = 0
+        public var callsRefused = 0
+        public var legsPlaced = 0
+    }
+
+    public init(layer: TransactionLayer, clock: any TransactionClock, configuration: CallEngineConfiguration,
+                dialplans: DialplanStore, sink: (any CallLegEventSink)?, logger: Logger,
+                monotonic: @escaping () -> Duration = { .nanoseconds(Int64(DispatchTime.now().uptimeNanoseconds)) }) {
+        self.layer = layer
+        self.clock = clock
+        self.configuration = configuration
+        self.dialplans = dialplans
+        self.sink = sink
+        self.logger = logger
+        self.monotonic = monotonic
+        self.admission = Admission(maxCalls: configuration.maxConcurrentCalls, maxPerNumber: configuration.maxCallsPerNumber,
+                                   ratePerSource: configuration.maxCallsPerSecondPerSource)
+    }
+
+    public var activeCallCount: Int { calls.count }
+    public var bridgedCallCount: Int { calls.values.filter { $0.state == .confirmed || $0.state == .answered }.count }
+
+    // MARK: Identity
+
+    var contact: NameAddress {
+        var params: [(name: String, value: String?)] = []
+        if configuration.defaultTransport != .udp { params.append(("transport", configuration.defaultTransport.rawValue.lowercased())) }
+        return NameAddress(uri: SIPURI(user: "switchboard", host: configuration.advertisedHost,
+                                       port: configuration.advertisedPort, parameters: params))
+    }
+
+    func via(for peer: SIPPeer) -> Via {
+        Via(transport: peer.transport.rawValue, host: configuration.advertisedHost, port: configuration.advertisedPort,
+            parameters: [("rport", nil)])
+    }
+
+    static func makeTag() -> String { String(UInt64.random(in: 1...UInt64.max), radix: 36) }
+
+    func emit(_ event: CallLegEvent) {
+        if let sink { sink.record(event) } else {
+            logger.info("leg \(event.kind.rawValue)", metadata: [
+                "leg": "\(event.legID)", "call": "\(event.callID)",
+                "status": "\(event.finalStatus.map(String.init) ?? "")", "reason": "\(event.endReason?.rawValue ?? "")",
+            ])
+        }
+    }
+
+    func callLogger(_ call: Call) -> Logger {
+        var log = logger
+        log[metadataKey: "sip.call_id"] = "\(call.inbound.invite.callID)"
+        log[metadataKey: "account"] = "\(call.account)"
+        log[metadataKey: "number"] = "\(call.trackingNumber)"
+        return log
+    }
+}

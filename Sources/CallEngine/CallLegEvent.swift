@@ -1,0 +1,52 @@
+import Foundation
+
+/// One step in the life of a call leg, emitted by the engine for the leg journal.
+/// Shaped like the leg row (design.md "Call legs and durability") so the journal stores it as is.
+public struct CallLegEvent: Sendable, Equatable {
+    public enum Kind: String, Sendable { case created, ringing, answered, ended }
+    public enum Direction: String, Sendable { case inbound, outbound }
+    public enum EndReason: String, Sendable {
+        case completed, answeredElsewhere = "answered-elsewhere", callerCancelled = "caller-cancelled"
+        case busy, noAnswer = "no-answer", timeout, error, maxDuration = "max-duration", rejected, declined
+    }
+
+    public var legID: UUID
+    public var callID: UUID
+    public var kind: Kind
+    public var time: Date
+    // Known at `created`:
+    public var account: String?
+    public var trackingNumber: String?
+    public var source: String?
+    public var direction: Direction?
+    public var target: String?
+    public var sipCallID: String?
+    public var caller: String?
+    // Known at `ended`:
+    public var finalStatus: Int?
+    public var endReason: EndReason?
+
+    public init(legID: UUID, callID: UUID, kind: Kind, time: Date, account: String? = nil, trackingNumber: String? = nil,
+                source: String? = nil, direction: Direction? = nil, target: String? = nil, sipCallID: String? = nil,
+                caller: String? = nil, finalStatus: Int? = nil, endReason: EndReason? = nil) {
+        self.legID = legID
+        self.callID = callID
+        self.kind = kind
+        self.time = time
+        self.account = account
+        self.trackingNumber = trackingNumber
+        self.source = source
+        self.direction = direction
+        self.target = target
+        self.sipCallID = sipCallID
+        self.caller = caller
+        self.finalStatus = finalStatus
+        self.endReason = endReason
+    }
+}
+
+/// Where leg events go: the journal in the daemon, an array in tests, the log until then.
+/// Called on the engine's event loop; implementations must not block.
+public protocol CallLegEventSink: AnyObject {
+    func record(_ event: CallLegEvent)
+}

@@ -1,0 +1,54 @@
+import Foundation
+import SIPMessage
+import SIPTransaction
+
+/// The caller's side: we are its UAS.
+final class InboundLeg {
+    let id = UUID()
+    let invite: SIPRequest
+    let transaction: ServerTransactionID
+    let source: SIPPeer
+    /// Our To tag, the same on every response (one early dialog towards the caller).
+    let localTag: String
+    var dialog: Dialog
+    var sentRinging = false
+    var sentFinal = false
+    /// Our 2xx, retransmitted until the ACK arrives (RFC 3261 §13.3.1.4).
+    var pending2xx: SIPResponse?
+    var retransmitTimer: (any TransactionTimerHandle)?
+    var retransmitInterval: Duration = .zero
+    var ackTimeout: (any TransactionTimerHandle)?
+
+    init(invite: SIPRequest, transaction: ServerTransactionID, source: SIPPeer, localTag: String, dialog: Dialog) {
+        self.invite = invite
+        self.transaction = transaction
+        self.source = source
+        self.localTag = localTag
+        self.dialog = dialog
+    }
+}
+
+/// A leg we place to a target: we are its UAC.
+final class OutboundLeg {
+    enum State: Equatable { case trying, ringing, answered, cancelling, failed, abandoned, ended }
+
+    let id = UUID()
+    let target: String
+    let invite: SIPRequest
+    var transaction: ClientTransactionID
+    var state: State = .trying
+    var dialog: Dialog?
+    /// The 2xx that answered it (its SDP goes to the caller; its CSeq is ACKed).
+    var answer: SIPResponse?
+    var ackSent: SIPRequest?
+    var finalStatus: Int?
+    var createdAt = Date()
+
+    init(target: String, invite: SIPRequest, transaction: ClientTransactionID) {
+        self.target = target
+        self.invite = invite
+        self.transaction = transaction
+    }
+
+    var isLive: Bool { state == .trying || state == .ringing || state == .cancelling }
+}

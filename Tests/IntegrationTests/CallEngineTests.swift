@@ -1,0 +1,147 @@
+import Foundation
+import SIPTestKit
+import Testing
+
+/// The B2BUA end to end: the real switchboardd between SIPp callers and SIPp callees on loopback.
+@Suite(.serialized) struct CallEngineTests {
+    @Test func singleTargetIsBridgedWithTheCalleesSDPAndHungUp() throws {
+        let callee = try SIPpRun.callee("callee-answer.xml", calls: 5, keys: ["ring": "100"]).start()
+        defer { callee.stop() }
+        let plan = try TestDialplan(plans: """
+          main:
+            ring-all: { targets: ["sip:desk@127.0.0.1:\(callee.port)"], timeout: 10s }
+
+        """)
+        defer { plan.remove() }
+        let daemon = try DaemonProcess(dialplans: plan.directory.path)
+        defer { daemon.stop() }
+        let caller = try SIPpRun.caller(daemon: daemon, calls: 5, rate: 5).run()
+        #expect(caller.status == 0, "caller:\n\(caller.output.suffix(1500))")
+        #expect(caller.successfulCalls == 5)
+        let callee_ = try callee.wait()
+        #expect(callee_.successfulCalls == 5, "callee:\n\(callee_.output.suffix(1500))")
+        // The receiving phone saw the caller's number (caller-id: caller) and a Diversion
+        // naming the tracking number (RFC 5806); its INVITE was our own dialog, not the carrier's.
+        let invites = tracedMessages(callee_.messages, startingWith: "INVITE ")
+        #expect(invites.count == 5)
+        for invite in invites {
+            #expect(header("From", in: invite)?.contains("sip:+14155550123@") == true, "\(invite)")
+            #expect(header("Diversion", in: invite)?.contains("+13125550100") == true)
+            #expect(header("Call-ID", in: invite)?.contains("@127.0.0.1") == true)
+        }
+        let callerIDs = Set(tracedMessages(caller.messages, startingWith: "INVITE ").compactMap { header("Call-ID", in: $0) })
+        let calleeIDs = Set(invites.compactMap { header("Call-ID", in: $0) })
+        #expect(callerIDs.isDisjoint(with: calleeIDs))
+    }
+
+    @Test func ringAllFirstAnswerWinsAndTheOtherLegIsCancelledWithReason() throws {
+        let fast = try SIPpRun.callee("callee-answer.xml", calls: 3, keys: ["ring": "300"]).start()
+        defer { fast.stop() }
+        let slow = try SIPpRun.callee("callee-ring-cancelled.xml", calls: 3).start()
+        defer { slow.stop() }
+        let plan = try TestDialplan(plans: """
+          main:
+            ring-all: { targets: ["sip:a@127.0.0.1:\(fast.port)", "sip:b@127.0.0.1:\(slow.port)"], timeout: 10s }
+
+        """)
+        defer { plan.remove() }
+        let daemon = try DaemonProcess(dialplans: plan.directory.path)
+        defer { daemon.stop() }
+        let caller = try SIPpRun.caller(daemon: daemon, calls: 3, rate: 3).run()
+        #expect(caller.status == 0, "caller:\n\(caller.output.suffix(1500))")
+        #expect(try fast.wait().successfulCalls == 3)
+        let cancelled = try slow.wait()
+        #expect(cancelled.successfulCalls == 3, "\(cancelled.output.suffix(1500))")
+        let cancels = tracedMessages(cancelled.messages, startingWith: "CANCEL ")
+        #expect(cancels.count == 3)
+        for cancel in cancels {
+            #expect(header("Reason", in: cancel) == "SIP;cause=200;text=\"Call completed elsewhere\"")
+        }
+        // The caller heard exactly one 180 per call although two legs rang.
+        let ringing = tracedMessages(caller.messages, startingWith: "SIP/2.0 180")
+        #expect(ringing.count == 3)
+    }
+
+    @Test func sequentialMovesOnAtOnceFromABusyTarget() throws {
+        let busy = try SIPpRun.callee("callee-reject-486.xml", calls: 2).start()
+        defer { busy.stop() }
+        let answer = try SIPpRun.callee("callee-answer.xml", calls: 2, keys: ["ring": "50"]).start()
+        defer { answer.stop() }
+        let plan = try TestDialplan(plans: """
+          main:
+            sequential:
+              steps:
+                - { target: "sip:first@127.0.0.1:\(busy.port)", timeout: 20s }
+                - { target: "sip:second@127.0.0.1:\(answer.port)", timeout: 20s }
+
+        """)
+        defer { plan.remove() }
+        let daemon = try DaemonProcess(dialplans: plan.directory.path)
+        defer { daemon.stop() }
+        let start = Date()
+        let caller = try SIPpRun.caller(daemon: daemon, calls: 2, rate: 2).run()
+        #expect(caller.status == 0, "caller:\n\(caller.output.suffix(1500))")
+        #expect(caller.successfulCalls == 2)
+        #expect(Date().timeIntervalSince(start) < 15, "busy did not move on at once")
+        #expect(try busy.wait().successfulCalls == 2)
+        #expect(try answer.wait().successfulCalls == 2)
+    }
+
+    @Test func whenEveryLegFailsThenPlanRunsAndLastResortIsBusy() throws {
+        let busy = try SIPpRun.callee("callee-reject-486.xml", calls: 1).start()
+        defer { busy.stop() }
+        let declined = try SIPpRun.callee("callee-reject-480.xml", calls: 1).start()
+        defer { declined.stop() }
+        let plan = try TestDialplan(plans: """
+          main:
+            ring-all: { targets: ["sip:a@127.0.0.1:\(busy.port)"], timeout: 10s }
+            then: backup
+          backup:
+            sequential:
+              steps:
+                - { target: "sip:b@127.0.0.1:\(declined.port)", timeout: 10s }
+
+        """)
+        defer { plan.remove() }
+        let daemon = try DaemonProcess(dialplans: plan.directory.path)
+        defer { daemon.stop() }
+        let caller = try SIPpRun.caller("caller-expect-failure.xml", daemon: daemon, calls: 1).run()
+        #expect(caller.status == 0, "caller:\n\(caller.output.suffix(1500))")
+        #expect(finalStatuses(caller) == [486])
+        #expect(try busy.wait().successfulCalls == 1)
+        #expect(try declined.wait().successfulCalls == 1, "the then: plan did not run")
+    }
+
+    @Test func unansweredLegsAreCancelledAtTheirTimeoutAndTheCallerGets480() throws {
+        let ringing = try SIPpRun.callee("callee-ring-cancelled.xml", calls: 1).start()
+        defer { ringing.stop() }
+        let plan = try TestDialplan(plans: """
+          main:
+            ring-all: { targets: ["sip:a@127.0.0.1:\(ringing.port)"], timeout: 2s }
+
+        """)
+        defer { plan.remove() }
+        let daemon = try DaemonProcess(dialplans: plan.directory.path)
+        defer { daemon.stop() }
+        let caller = try SIPpRun.caller("caller-expect-failure.xml", daemon: daemon, calls: 1).run()
+        #expect(caller.status == 0, "caller:\n\(caller.output.suffix(1500))")
+        #expect(finalStatuses(caller) == [480])
+        let callee = try ringing.wait()
+        #expect(callee.successfulCalls == 1)
+        #expect(tracedMessages(callee.messages, startingWith: "CANCEL ").count == 1)
+    }
+
+    @Test func unknownNumberGets404() throws {
+        let plan = try TestDialplan(plans: """
+          main:
+            ring-all: { targets: ["sip:a@127.0.0.1:9"], timeout: 2s }
+
+        """)
+        defer { plan.remove() }
+        let daemon = try DaemonProcess(dialplans: plan.directory.path)
+        defer { daemon.stop() }
+        let caller = try SIPpRun.caller("caller-expect-failure.xml", daemon: daemon, number: "+13125550199", calls: 1).run()
+        #expect(caller.status == 0, "caller:\n\(caller.output.suffix(1500))")
+        #expect(finalStatuses(caller) == [404])
+    }
+}
