@@ -4,21 +4,24 @@ extension NameAddress {
     /// `description` re-quotes it to the same bytes. In an addr-spec the URI ends at the first
     /// `;`: what follows are header parameters (RFC 4475 §3.3.12). nil when malformed.
     public init?(parsing text: Substring) {
-        let u = Array(text.utf8)
-        var i = 0
-        func skipLWS() { while i < u.count, u[i] == 0x20 || u[i] == 0x09 { i += 1 } }
+        self.init(bytes: Array(text.utf8)[...])
+    }
+
+    init?(bytes u: ArraySlice<UInt8>) {
+        var i = u.startIndex
+        func skipLWS() { while i < u.endIndex, u[i] == 0x20 || u[i] == 0x09 { i += 1 } }
         skipLWS()
         var display: String?
-        var uriText: Substring
-        if i < u.count, u[i] == UInt8(ascii: "\"") {
+        var uriText: ArraySlice<UInt8>
+        if i < u.endIndex, u[i] == UInt8(ascii: "\"") {
             let s = i + 1
             i = s
-            while i < u.count, u[i] != UInt8(ascii: "\"") { i += u[i] == UInt8(ascii: "\\") ? 2 : 1 }
-            guard i < u.count else { return nil }
+            while i < u.endIndex, u[i] != UInt8(ascii: "\"") { i += u[i] == UInt8(ascii: "\\") ? 2 : 1 }
+            guard i < u.endIndex else { return nil }
             display = String(decoding: u[s..<i], as: UTF8.self)
             i += 1
             skipLWS()
-            guard i < u.count, u[i] == UInt8(ascii: "<") else { return nil }
+            guard i < u.endIndex, u[i] == UInt8(ascii: "<") else { return nil }
         }
         if let lt = u[i...].firstIndex(of: UInt8(ascii: "<")), display != nil || !u[i..<lt].contains(UInt8(ascii: ":")) {
             if display == nil {
@@ -27,14 +30,14 @@ extension NameAddress {
                 if e > i { display = String(decoding: u[i..<e], as: UTF8.self) }
             }
             guard let gt = u[lt...].firstIndex(of: UInt8(ascii: ">")) else { return nil }
-            uriText = Substring(String(decoding: u[(lt + 1)..<gt], as: UTF8.self))
+            uriText = u[(lt + 1)..<gt]
             i = gt + 1
         } else {
             let s = i
-            while i < u.count, u[i] != UInt8(ascii: ";"), u[i] != 0x20, u[i] != 0x09 { i += 1 }
-            uriText = Substring(String(decoding: u[s..<i], as: UTF8.self))
+            while i < u.endIndex, u[i] != UInt8(ascii: ";"), u[i] != 0x20, u[i] != 0x09 { i += 1 }
+            uriText = u[s..<i]
         }
-        guard let uri = SIPURI(parsing: uriText) else { return nil }
+        guard let uri = SIPURI(bytes: uriText) else { return nil }
         guard let params = NameAddress.parameters(u[i...]) else { return nil }
         self.init(displayName: display, uri: uri, parameters: params)
     }
@@ -69,14 +72,13 @@ extension NameAddress {
     }
 
     /// Splits a list header (Contact, Route, Record-Route) at top-level commas and parses each.
-    static func parseList(_ value: String) -> [NameAddress]? {
-        let u = Array(value.utf8)
+    static func parseList(_ u: [UInt8]) -> [NameAddress]? {
         var q = QuoteTracker()
         var out: [NameAddress] = []
         var start = 0
         for i in 0...u.count {
             if i == u.count || (q.feed(u[i]) && u[i] == UInt8(ascii: ",")) {
-                guard let na = NameAddress(parsing: Substring(String(decoding: u[start..<i], as: UTF8.self))) else { return nil }
+                guard let na = NameAddress(bytes: u[start..<i]) else { return nil }
                 out.append(na)
                 start = i + 1
             }

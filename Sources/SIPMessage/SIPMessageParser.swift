@@ -114,22 +114,22 @@ public enum SIPMessageParser {
         var contentType: String?
         for h in raw.headers {
             switch h.kind {
-            case .from:
-                guard let na = NameAddress(parsing: Substring(h.value)) else { return .failure(raw.error(400, "Malformed From")) }
-                from = na
-            case .to:
-                guard let na = NameAddress(parsing: Substring(h.value)) else { return .failure(raw.error(400, "Malformed To")) }
-                to = na
+            case .from, .to:
+                let u = Array(h.value.utf8)
+                let name = h.kind == .from ? "From" : "To"
+                if let why = NameAddressSyntax.check(u, allowList: false) { return .failure(raw.error(400, "\(name): \(why)")) }
+                guard let na = NameAddress(bytes: u[...]) else { return .failure(raw.error(400, "Malformed \(name)")) }
+                if h.kind == .from { from = na } else { to = na }
             case .contact:
                 // `Contact: *` (RFC 3261 §10.2.2) is no address: it stays a plain header.
                 if h.value == "*" { headers.add("Contact", "*"); continue }
-                guard let list = NameAddress.parseList(h.value) else { return .failure(raw.error(400, "Malformed Contact")) }
+                guard let list = nameAddressList(h.value, "Contact", raw) else { return .failure(raw.error(400, "Malformed Contact")) }
                 contacts += list
             case .route where !raw.isResponse:
-                guard let list = NameAddress.parseList(h.value) else { return .failure(raw.error(400, "Malformed Route")) }
+                guard let list = nameAddressList(h.value, "Route", raw) else { return .failure(raw.error(400, "Malformed Route")) }
                 routes += list
             case .recordRoute:
-                guard let list = NameAddress.parseList(h.value) else { return .failure(raw.error(400, "Malformed Record-Route")) }
+                guard let list = nameAddressList(h.value, "Record-Route", raw) else { return .failure(raw.error(400, "Malformed Record-Route")) }
                 recordRoutes += list
             case .callID: callID = h.value
             case .contentType: contentType = h.value
@@ -156,6 +156,13 @@ public enum SIPMessageParser {
             method: SIPMethod(v.method), uri: uri, vias: vias, from: from, to: to, callID: callID, cSeq: cSeq,
             maxForwards: v.maxForwards, contacts: contacts, routes: routes, recordRoutes: recordRoutes,
             contentType: contentType, headers: headers, body: body)))
+    }
+
+    /// A list header checked (NameAddressSyntax) and parsed; nil when either fails.
+    private static func nameAddressList(_ value: String, _ name: String, _ raw: SIPRawMessage) -> [NameAddress]? {
+        let u = Array(value.utf8)
+        if NameAddressSyntax.check(u, allowList: true) != nil { return nil }
+        return NameAddress.parseList(u)
     }
 
     // MARK: libosip2 → values
@@ -200,8 +207,8 @@ public enum SIPMessageParser {
     /// Brackets off; RFC 5118 §4.10 asks to tolerate `2001:db8:::192.0.2.1` as `2001:db8::192.0.2.1`.
     private static func normalisedHost(_ host: String) -> String {
         var h = host
-        if h.hasPrefix("["), h.hasSuffix("]") { h = String(h.dropFirst().dropLast()) }
-        if h.contains(":::") { h = SIPURI.collapseColons(h) }
+        if h.utf8.first == UInt8(ascii: "["), h.utf8.last == UInt8(ascii: "]") { h = String(h.dropFirst().dropLast()) }
+        if SIPURI.hasTripleColon(h) { h = SIPURI.collapseColons(h) }
         return h
     }
 

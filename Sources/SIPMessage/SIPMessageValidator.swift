@@ -28,51 +28,42 @@ enum SIPMessageValidator {
         }
 
         // Header presence and multiplicity (RFC 3261 §8.1.1, §7.3.1: only list headers may repeat).
-        var counts = [Int](repeating: 0, count: 12)
+        var counts = HeaderCounts()
         var viaCount = 0
-        for h in raw.headers {
-            counts[index(h.kind)] += 1
-            if h.kind == .via {
-                viaCount += 1 + topLevelCommas(h.value)
-                if viaCount > limits.maxViaCount { return .failure(raw.error(513, "More than \(limits.maxViaCount) Via entries")) }
-            }
-        }
-        for (kind, name) in [(SIPHeaderKind.via, "Via"), (.from, "From"), (.to, "To"), (.callID, "Call-ID"), (.cSeq, "CSeq")]
-        where counts[index(kind)] == 0 {
-            return .failure(raw.error(400, "Missing \(name) header"))
-        }
-        for (kind, name) in [(SIPHeaderKind.from, "From"), (.to, "To"), (.callID, "Call-ID"), (.cSeq, "CSeq"),
-                             (.maxForwards, "Max-Forwards"), (.contentLength, "Content-Length")]
-        where counts[index(kind)] > 1 {
-            return .failure(raw.error(400, "More than one \(name) header"))
-        }
-
-        // Header value syntax libosip2 lets through.
         for h in raw.headers {
             switch h.kind {
             case .via:
+                counts.via += 1
+                viaCount += 1 + topLevelCommas(h.value)
+                if viaCount > limits.maxViaCount { return .failure(raw.error(513, "More than \(limits.maxViaCount) Via entries")) }
                 if hasEmptyElement(h.value) { return .failure(raw.error(400, "Empty element in Via")) }
-            case .from, .to:
-                if let why = NameAddressSyntax.check(h.value, allowList: false) {
-                    return .failure(raw.error(400, "\(h.kind == .from ? "From" : "To"): \(why)"))
-                }
-            case .contact:
-                if h.value == "*" { break }
-                if hasEmptyElement(h.value) { return .failure(raw.error(400, "Empty element in Contact")) }
-                if let why = NameAddressSyntax.check(h.value, allowList: true) {
-                    return .failure(raw.error(400, "Contact: \(why)"))
-                }
-            case .route, .recordRoute:
-                if let why = NameAddressSyntax.check(h.value, allowList: true) {
-                    return .failure(raw.error(400, "Route: \(why)"))
-                }
+            case .from: counts.from += 1
+            case .to: counts.to += 1
             case .callID:
+                counts.callID += 1
                 if h.value.isEmpty || h.value.utf8.contains(where: { $0 == 0x20 || $0 == 0x09 }) {
                     return .failure(raw.error(400, "Malformed Call-ID"))
                 }
+            case .cSeq: counts.cSeq += 1
+            case .maxForwards: counts.maxForwards += 1
+            case .contentLength: counts.contentLength += 1
+            case .contact:
+                if h.value != "*", hasEmptyElement(h.value) { return .failure(raw.error(400, "Empty element in Contact")) }
             default: break
             }
         }
+        if counts.via == 0 { return .failure(raw.error(400, "Missing Via header")) }
+        if counts.from == 0 { return .failure(raw.error(400, "Missing From header")) }
+        if counts.to == 0 { return .failure(raw.error(400, "Missing To header")) }
+        if counts.callID == 0 { return .failure(raw.error(400, "Missing Call-ID header")) }
+        if counts.cSeq == 0 { return .failure(raw.error(400, "Missing CSeq header")) }
+        if counts.from > 1 { return .failure(raw.error(400, "More than one From header")) }
+        if counts.to > 1 { return .failure(raw.error(400, "More than one To header")) }
+        if counts.callID > 1 { return .failure(raw.error(400, "More than one Call-ID header")) }
+        if counts.cSeq > 1 { return .failure(raw.error(400, "More than one CSeq header")) }
+        if counts.maxForwards > 1 { return .failure(raw.error(400, "More than one Max-Forwards header")) }
+        if counts.contentLength > 1 { return .failure(raw.error(400, "More than one Content-Length header")) }
+        // From/To/Contact/Route syntax is checked where they are parsed (NameAddressSyntax).
 
         // CSeq (RFC 3261 §20.16, §8.1.1.5).
         if let e = checkCSeq(raw, limits: limits, &v) { return .failure(e) }
@@ -97,46 +88,51 @@ enum SIPMessageValidator {
         return .success(v)
     }
 
-    private static func index(_ k: SIPHeaderKind) -> Int {
-        switch k {
-        case .via: 0
-        case .from: 1
-        case .to: 2
-        case .callID: 3
-        case .cSeq: 4
-        case .maxForwards: 5
-        case .contact: 6
-        case .route: 7
-        case .recordRoute: 8
-        case .contentType: 9
-        case .contentLength: 10
-        case .other: 11
-        }
+    private struct HeaderCounts {
+        var via = 0, from = 0, to = 0, callID = 0, cSeq = 0, maxForwards = 0, contentLength = 0
     }
 
     // MARK: start line
 
-    private static func isVersion20(_ s: Substring) -> Bool {
-        s.utf8.count == 7 && s.uppercased() == "SIP/2.0"
+    private static func isVersion20<C: Collection<UInt8>>(_ s: C) -> Bool {
+        guard s.count == 7 else { return false }
+        var i = s.startIndex
+        for (k, c) in "SIP/2.0".utf8.enumerated() {
+            let b = s[i]
+            if (k < 3 ? b & 0xDF : b) != c { return false }
+            i = s.index(after: i)
+        }
+        return true
     }
 
     /// `Method SP Request-URI SP SIP-Version`, single spaces only (RFC 3261 §7.1; RFC 4475
     /// §3.1.2.9-10 allow refusing extra spaces, which we do so they are never forwarded).
     private static func checkRequestLine(_ raw: SIPRawMessage, _ v: inout SIPValidatedMessage) -> SIPParseError? {
-        let parts = raw.startLine.split(separator: " ", omittingEmptySubsequences: false)
-        if let last = parts.last, parts.count >= 2, last.uppercased().hasPrefix("SIP/"), !isVersion20(last),
-           !parts.contains(where: \.isEmpty) {
-            return raw.error(505, "SIP version \(last) not supported")
+        var line = raw.startLine
+        return line.withUTF8 { u -> SIPParseError? in
+            var spaces: [Int] = []
+            for i in 0..<u.count where u[i] == 0x20 {
+                spaces.append(i)
+                if spaces.count > 3 { break }
+            }
+            let parts: [Range<Int>] = spaces.isEmpty ? [0..<u.count]
+                : [0..<spaces[0]] + zip(spaces, spaces.dropFirst() + [u.count]).map { ($0 + 1)..<$1 }
+            let hasEmpty = parts.contains { $0.isEmpty }
+            if let last = parts.last, parts.count >= 2, !hasEmpty {
+                let l = u[last]
+                if l.count >= 4, l[l.startIndex] & 0xDF == UInt8(ascii: "S"), l[l.startIndex + 1] & 0xDF == UInt8(ascii: "I"),
+                   l[l.startIndex + 2] & 0xDF == UInt8(ascii: "P"), l[l.startIndex + 3] == UInt8(ascii: "/"), !isVersion20(l) {
+                    return raw.error(505, "SIP version \(String(decoding: l, as: UTF8.self)) not supported")
+                }
+            }
+            guard parts.count == 3, !hasEmpty, isVersion20(u[parts[2]]) else { return raw.error(400, "Malformed request line") }
+            guard u[parts[0]].allSatisfy(isTokenChar) else { return raw.error(400, "Malformed method") }
+            let uri = String(decoding: u[parts[1]], as: UTF8.self)
+            if let why = RequestURISyntax.check(Substring(uri)) { return raw.error(400, "Request-URI: \(why)") }
+            v.method = String(decoding: u[parts[0]], as: UTF8.self)
+            v.requestURI = uri
+            return nil
         }
-        guard parts.count == 3, !parts.contains(where: \.isEmpty) else {
-            return raw.error(400, "Malformed request line")
-        }
-        guard isVersion20(parts[2]) else { return raw.error(400, "Malformed request line") }
-        guard parts[0].utf8.allSatisfy(isTokenChar) else { return raw.error(400, "Malformed method") }
-        if let why = RequestURISyntax.check(parts[1]) { return raw.error(400, "Request-URI: \(why)") }
-        v.method = String(parts[0])
-        v.requestURI = String(parts[1])
-        return nil
     }
 
     /// `SIP-Version SP Status-Code SP Reason-Phrase`; the code is 3DIGIT in 100…699
@@ -145,7 +141,7 @@ enum SIPMessageValidator {
         let line = raw.startLine
         let parts = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count >= 2 else { return raw.error(400, "Malformed status line") }
-        guard isVersion20(parts[0]) else { return raw.error(505, "SIP version \(parts[0]) not supported") }
+        guard isVersion20(parts[0].utf8) else { return raw.error(505, "SIP version \(parts[0]) not supported") }
         let code = parts[1]
         guard code.utf8.count == 3, let n = Int(code), (100...699).contains(n) else {
             return raw.error(400, "Status code out of range")
