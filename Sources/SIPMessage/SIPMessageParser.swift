@@ -49,6 +49,11 @@ public enum SIPMessageParser {
         bytes.withUnsafeBufferPointer { parse($0, limits: limits, framing: framing) }
     }
 
+    public static func parse(_ bytes: ArraySlice<UInt8>, limits: SIPLimits = SIPLimits(),
+                             framing: SIPFraming = .datagram) -> Result<SIPMessage, SIPParseError> {
+        bytes.withUnsafeBufferPointer { parse($0, limits: limits, framing: framing) }
+    }
+
     public static func parse(_ bytes: UnsafeRawBufferPointer, limits: SIPLimits = SIPLimits(),
                              framing: SIPFraming = .datagram) -> Result<SIPMessage, SIPParseError> {
         parse(bytes.bindMemory(to: UInt8.self), limits: limits, framing: framing)
@@ -58,7 +63,7 @@ public enum SIPMessageParser {
                       framing: SIPFraming) -> Result<SIPMessage, SIPParseError> {
         if p.count > limits.maxMessageSize {
             // Scan only the allowed prefix, for the values of the error response (RFC 3261 §21.5.14).
-            let head = UnsafeBufferPointer(rebasing: p[0..<limits.maxMessageSize])
+            let head = UnsafeBufferPointer(rebasing: p[0..<max(0, limits.maxMessageSize)])
             let raw = SIPRawMessage(head, maxHeaderCount: limits.maxHeaderCount)
             return .failure(raw.error(513, "Message larger than \(limits.maxMessageSize) bytes"))
         }
@@ -217,7 +222,8 @@ public enum SIPMessageParser {
     /// libosip2 on its own: parse, `osip_message_to_str`, free. For `ParseBench` only.
     /// Returns the serialised length, or a negative value on failure.
     public static func libosip2RoundTrip(_ bytes: [UInt8]) -> Int {
-        bytes.withUnsafeBufferPointer { b in
+        if bytes.isEmpty { return -2 }
+        return bytes.withUnsafeBufferPointer { b in
             b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: b.count) { Int(cosip_parse_serialize_free($0, b.count)) }
         }
     }
