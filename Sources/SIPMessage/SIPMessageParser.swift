@@ -80,7 +80,7 @@ public enum SIPMessageParser {
         var sip: UnsafeMutablePointer<osip_message_t>?
         guard osip_message_init(&sip) == 0, let msg = sip else { return .failure(raw.error(500, "Out of memory")) }
         defer { osip_message_free(msg) }
-        let nonSIPTarget = !raw.isResponse && !v.requestURI.lowercased().hasPrefix("sip")
+        let nonSIPTarget = !raw.isResponse && !isSIPScheme(v.requestURI)
         let status: Int32
         if raw.headerTerminated && !raw.hasNUL && !nonSIPTarget {
             status = p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: v.bodyEnd) { base in
@@ -108,7 +108,7 @@ public enum SIPMessageParser {
                 b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: b.count) { osip_message_parse(msg, $0, b.count) }
             }
         }
-        guard status == 0 else { return .failure(raw.error(400, "Unparseable message")) }
+        guard status == 0 else { return .failure(raw.error(400, diagnose(raw))) }
 
         // Via from libosip2. Name-addresses and URIs are ours (NameAddress+Parse.swift says why).
         guard let vias = list(msg.pointee.vias, via), !vias.isEmpty else { return .failure(raw.error(400, "Malformed Via")) }
@@ -120,22 +120,27 @@ public enum SIPMessageParser {
         for h in raw.headers {
             switch h.kind {
             case .from, .to:
-                let u = Array(h.value.utf8)
-                let name = h.kind == .from ? "From" : "To"
-                if let why = NameAddressSyntax.check(u, allowList: false) { return .failure(raw.error(400, "\(name): \(why)")) }
-                guard let na = NameAddress(bytes: u[...]) else { return .failure(raw.error(400, "Malformed \(name)")) }
-                if h.kind == .from { from = na } else { to = na }
+                switch nameAddresses(h.value, list: false) {
+                case .success(let na): if h.kind == .from { from = na.first } else { to = na.first }
+                case .failure(let why): return .failure(raw.error(400, "\(h.kind == .from ? "From" : "To"): \(why.text)"))
+                }
             case .contact:
                 // `Contact: *` (RFC 3261 §10.2.2) is no address: it stays a plain header.
                 if h.value == "*" { headers.add("Contact", "*"); continue }
-                guard let list = nameAddressList(h.value, "Contact", raw) else { return .failure(raw.error(400, "Malformed Contact")) }
-                contacts += list
+                switch nameAddresses(h.value, list: true) {
+                case .success(let list): contacts += list
+                case .failure(let why): return .failure(raw.error(400, "Contact: \(why.text)"))
+                }
             case .route where !raw.isResponse:
-                guard let list = nameAddressList(h.value, "Route", raw) else { return .failure(raw.error(400, "Malformed Route")) }
-                routes += list
+                switch nameAddresses(h.value, list: true) {
+                case .success(let list): routes += list
+                case .failure(let why): return .failure(raw.error(400, "Route: \(why.text)"))
+                }
             case .recordRoute:
-                guard let list = nameAddressList(h.value, "Record-Route", raw) else { return .failure(raw.error(400, "Malformed Record-Route")) }
-                recordRoutes += list
+                switch nameAddresses(h.value, list: true) {
+                case .success(let list): recordRoutes += list
+                case .failure(let why): return .failure(raw.error(400, "Record-Route: \(why.text)"))
+                }
             case .callID: callID = h.value
             case .contentType: contentType = h.value
             case .other: headers.add(h.name, h.value)
@@ -163,11 +168,48 @@ public enum SIPMessageParser {
             contentType: contentType, headers: headers, body: body)))
     }
 
-    /// A list header checked (NameAddressSyntax) and parsed; nil when either fails.
-    private static func nameAddressList(_ value: String, _ name: String, _ raw: SIPRawMessage) -> [NameAddress]? {
+    struct Why: Error { var text: String }
+
+    /// A From/To (one value) or Contact/Route/Record-Route (a list), checked by
+    /// NameAddressSyntax and parsed.
+    private static func nameAddresses(_ value: String, list: Bool) -> Result<[NameAddress], Why> {
         let u = Array(value.utf8)
-        if NameAddressSyntax.check(u, allowList: true) != nil { return nil }
-        return NameAddress.parseList(u)
+        if let why = NameAddressSyntax.check(u, allowList: list) { return .failure(Why(text: why)) }
+        if list {
+            guard let all = NameAddress.parseList(u) else { return .failure(Why(text: "malformed")) }
+            return .success(all)
+        }
+        guard let one = NameAddress(bytes: u[...]) else { return .failure(Why(text: "malformed")) }
+        return .success([one])
+    }
+
+    /// Why libosip2 refused a message, in our words when we can tell (for the Warning header).
+    private static func diagnose(_ raw: SIPRawMessage) -> String {
+        for h in raw.headers {
+            let name: String
+            switch h.kind {
+            case .from: name = "From"
+            case .to: name = "To"
+            case .contact where h.value != "*": name = "Contact"
+            case .route: name = "Route"
+            case .recordRoute: name = "Record-Route"
+            default: continue
+            }
+            if case .failure(let why) = nameAddresses(h.value, list: h.kind != .from && h.kind != .to) {
+                return "\(name): \(why.text)"
+            }
+        }
+        return "Unparseable message"
+    }
+
+    /// The Request-URI's scheme is sip or sips (case-insensitive).
+    private static func isSIPScheme(_ uri: String) -> Bool {
+        var u = uri.utf8.makeIterator()
+        guard u.next().map({ $0 | 0x20 }) == UInt8(ascii: "s"), u.next().map({ $0 | 0x20 }) == UInt8(ascii: "i"),
+              u.next().map({ $0 | 0x20 }) == UInt8(ascii: "p") else { return false }
+        let c = u.next()
+        if c == UInt8(ascii: ":") { return true }
+        return c.map { $0 | 0x20 } == UInt8(ascii: "s") && u.next() == UInt8(ascii: ":")
     }
 
     // MARK: libosip2 → values
