@@ -2,7 +2,10 @@ extension NameAddress {
     /// Parses one `name-addr` or `addr-spec` with its header parameters (RFC 3261 §20.10,
     /// §25.1). The display name keeps a quoted-string's inside verbatim (escapes included), so
     /// `description` re-quotes it to the same bytes. In an addr-spec the URI ends at the first
-    /// `;`: what follows are header parameters (RFC 4475 §3.3.12). nil when malformed.
+    /// `;`: what follows are header parameters (RFC 4475 §3.3.12). nil when malformed,
+    /// including everything `NameAddressSyntax` refuses (unquoted display names that are not
+    /// tokens, whitespace inside `<>`, `?` in an addr-spec, unbalanced quotes); that type
+    /// then says why, on the error path only.
     public init?(parsing text: Substring) {
         self.init(bytes: Array(text.utf8)[...])
     }
@@ -27,15 +30,21 @@ extension NameAddress {
             if display == nil {
                 var e = lt
                 while e > i, u[e - 1] == 0x20 || u[e - 1] == 0x09 { e -= 1 }
+                // display-name = *(token LWS) when not quoted (RFC 3261 §25.1, RFC 4475 §3.1.2.15).
+                guard u[i..<e].allSatisfy({ SIPMessageValidator.isTokenChar($0) || $0 == 0x20 || $0 == 0x09 }) else { return nil }
                 if e > i { display = String(decoding: u[i..<e], as: UTF8.self) }
             }
             guard let gt = u[lt...].firstIndex(of: UInt8(ascii: ">")) else { return nil }
             uriText = u[(lt + 1)..<gt]
+            // No LWS inside `<>` (RFC 4475 §3.1.2.14).
+            guard !uriText.contains(where: { $0 == 0x20 || $0 == 0x09 }) else { return nil }
             i = gt + 1
         } else {
             let s = i
             while i < u.endIndex, u[i] != UInt8(ascii: ";"), u[i] != 0x20, u[i] != 0x09 { i += 1 }
             uriText = u[s..<i]
+            // An addr-spec cannot carry `?headers` or a comma (RFC 3261 §20.10, RFC 4475 §3.1.2.13).
+            guard !uriText.contains(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: ",") }) else { return nil }
         }
         guard let uri = SIPURI(bytes: uriText) else { return nil }
         guard let params = NameAddress.parameters(u[i...]) else { return nil }
@@ -46,22 +55,26 @@ extension NameAddress {
     static func parameters(_ u: ArraySlice<UInt8>) -> [(name: String, value: String?)]? {
         var out: [(name: String, value: String?)] = []
         var q = QuoteTracker()
-        var start = u.startIndex
-        var pieces: [ArraySlice<UInt8>] = []
-        for i in u.indices where q.feed(u[i]) && u[i] == UInt8(ascii: ";") {
-            pieces.append(u[start..<i])
-            start = i + 1
+        var start: Int? = nil   // start of the current parameter (after its `;`)
+        var i = u.startIndex
+        while i <= u.endIndex {
+            let atEnd = i == u.endIndex
+            if atEnd || (q.feed(u[i]) && u[i] == UInt8(ascii: ";")) {
+                if let s = start {
+                    let piece = u[s..<i]
+                    let eq = piece.firstIndex(of: UInt8(ascii: "="))
+                    let name = trim(piece[piece.startIndex..<(eq ?? piece.endIndex)])
+                    guard !name.isEmpty else { return nil }
+                    out.append((String(decoding: name, as: UTF8.self), eq.map { String(decoding: trim(piece[($0 + 1)...]), as: UTF8.self) }))
+                } else if !u[u.startIndex..<i].allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
+                    // Before the first `;` only whitespace may stand.
+                    return nil
+                }
+                start = i + 1
+            }
+            i += 1
         }
-        pieces.append(u[start..<u.endIndex])
-        // Before the first `;` only whitespace may stand.
-        guard pieces[0].allSatisfy({ $0 == 0x20 || $0 == 0x09 }) else { return nil }
-        for piece in pieces.dropFirst() {
-            let eq = piece.firstIndex(of: UInt8(ascii: "="))
-            let name = trim(piece[piece.startIndex..<(eq ?? piece.endIndex)])
-            guard !name.isEmpty else { return nil }
-            out.append((String(decoding: name, as: UTF8.self), eq.map { String(decoding: trim(piece[($0 + 1)...]), as: UTF8.self) }))
-        }
-        return out
+        return q.inQuotes ? nil : out
     }
 
     private static func trim(_ s: ArraySlice<UInt8>) -> ArraySlice<UInt8> {

@@ -18,7 +18,7 @@ extension SIPMessage {
 
 extension SIPRequest {
     public func serialize() -> [UInt8] {
-        var w = SIPWireWriter(capacity: 512 + body.count)
+        var w = SIPWireWriter(capacity: 1024 + body.count)
         w.append(method.rawValue); w.append(byte: 0x20); w.append(uri: uri); w.append(" SIP/2.0"); w.endLine()
         for v in vias { w.header(via: v) }
         if let maxForwards { w.header("Max-Forwards", String(maxForwards)) }
@@ -36,7 +36,7 @@ extension SIPRequest {
 
 extension SIPResponse {
     public func serialize() -> [UInt8] {
-        var w = SIPWireWriter(capacity: 512 + body.count)
+        var w = SIPWireWriter(capacity: 1024 + body.count)
         // RFC 3261 §7.2 / RFC 4475 §3.1.1.13: the SP before an empty reason phrase stays.
         w.append("SIP/2.0 "); w.append(String(statusCode)); w.append(byte: 0x20); w.append(reasonPhrase); w.endLine()
         for v in vias { w.header(via: v) }

@@ -174,13 +174,10 @@ public enum SIPMessageParser {
     /// NameAddressSyntax and parsed.
     private static func nameAddresses(_ value: String, list: Bool) -> Result<[NameAddress], Why> {
         let u = Array(value.utf8)
-        if let why = NameAddressSyntax.check(u, allowList: list) { return .failure(Why(text: why)) }
-        if list {
-            guard let all = NameAddress.parseList(u) else { return .failure(Why(text: "malformed")) }
-            return .success(all)
-        }
-        guard let one = NameAddress(bytes: u[...]) else { return .failure(Why(text: "malformed")) }
-        return .success([one])
+        // The parse is strict; NameAddressSyntax only runs to explain a failure.
+        if list, let all = NameAddress.parseList(u) { return .success(all) }
+        if !list, let one = NameAddress(bytes: u[...]) { return .success([one]) }
+        return .failure(Why(text: NameAddressSyntax.check(u, allowList: list) ?? "malformed"))
     }
 
     /// Why libosip2 refused a message, in our words when we can tell (for the Warning header).
@@ -260,6 +257,14 @@ public enum SIPMessageParser {
     }
 
     // MARK: benchmark support
+
+    /// libosip2 on its own, parse and free only. For `ParseBench` only; 1 on success.
+    public static func libosip2ParseOnly(_ bytes: [UInt8]) -> Int {
+        if bytes.isEmpty { return -2 }
+        return bytes.withUnsafeBufferPointer { b in
+            b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: b.count) { Int(cosip_parse_free($0, b.count)) }
+        }
+    }
 
     /// libosip2 on its own: parse, `osip_message_to_str`, free. For `ParseBench` only.
     /// Returns the serialised length, or a negative value on failure.

@@ -34,9 +34,10 @@ enum SIPMessageValidator {
             switch h.kind {
             case .via:
                 counts.via += 1
-                viaCount += 1 + topLevelCommas(h.value)
+                let shape = listShape(h.value)
+                viaCount += 1 + shape.commas
                 if viaCount > limits.maxViaCount { return .failure(raw.error(513, "More than \(limits.maxViaCount) Via entries")) }
-                if hasEmptyElement(h.value) { return .failure(raw.error(400, "Empty element in Via")) }
+                if shape.emptyElement { return .failure(raw.error(400, "Empty element in Via")) }
             case .from: counts.from += 1
             case .to: counts.to += 1
             case .callID:
@@ -110,13 +111,20 @@ enum SIPMessageValidator {
     private static func checkRequestLine(_ raw: SIPRawMessage, _ v: inout SIPValidatedMessage) -> SIPParseError? {
         var line = raw.startLine
         return line.withUTF8 { u -> SIPParseError? in
-            var spaces: [Int] = []
+            // Up to three parts split at single spaces; a fourth space means too many parts.
+            var cuts = (-1, -1, -1)
+            var nSpaces = 0
             for i in 0..<u.count where u[i] == 0x20 {
-                spaces.append(i)
-                if spaces.count > 3 { break }
+                nSpaces += 1
+                if nSpaces == 1 { cuts.0 = i } else if nSpaces == 2 { cuts.1 = i } else { cuts.2 = i; break }
             }
-            let parts: [Range<Int>] = spaces.isEmpty ? [0..<u.count]
-                : [0..<spaces[0]] + zip(spaces, spaces.dropFirst() + [u.count]).map { ($0 + 1)..<$1 }
+            let parts: [Range<Int>]
+            switch nSpaces {
+            case 0: parts = [0..<u.count]
+            case 1: parts = [0..<cuts.0, (cuts.0 + 1)..<u.count]
+            case 2: parts = [0..<cuts.0, (cuts.0 + 1)..<cuts.1, (cuts.1 + 1)..<u.count]
+            default: parts = [0..<cuts.0, (cuts.0 + 1)..<cuts.1, (cuts.1 + 1)..<cuts.2, (cuts.2 + 1)..<u.count]
+            }
             let hasEmpty = parts.contains { $0.isEmpty }
             if let last = parts.last, parts.count >= 2, !hasEmpty {
                 let l = u[last]
@@ -138,24 +146,35 @@ enum SIPMessageValidator {
     /// `SIP-Version SP Status-Code SP Reason-Phrase`; the code is 3DIGIT in 100…699
     /// (RFC 3261 §7.2, §21). A bad response is never answered, only dropped.
     private static func checkStatusLine(_ raw: SIPRawMessage, _ v: inout SIPValidatedMessage) -> SIPParseError? {
-        let line = raw.startLine
-        let parts = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count >= 2 else { return raw.error(400, "Malformed status line") }
-        guard isVersion20(parts[0].utf8) else { return raw.error(505, "SIP version \(parts[0]) not supported") }
-        let code = parts[1]
-        guard code.utf8.count == 3, let n = Int(code), (100...699).contains(n) else {
-            return raw.error(400, "Status code out of range")
+        var line = raw.startLine
+        return line.withUTF8 { u -> SIPParseError? in
+            guard let sp = u.firstIndex(of: 0x20) else { return raw.error(400, "Malformed status line") }
+            guard isVersion20(u[0..<sp]) else {
+                return raw.error(505, "SIP version \(String(decoding: u[0..<sp], as: UTF8.self)) not supported")
+            }
+            // Exactly three digits, then SP or the end of the line (tolerated: no reason, no SP).
+            let c = sp + 1
+            guard c + 3 <= u.count, (c + 3 == u.count || u[c + 3] == 0x20),
+                  u[c..<(c + 3)].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+                return raw.error(400, "Status code out of range")
+            }
+            let n = Int(u[c] - 0x30) * 100 + Int(u[c + 1] - 0x30) * 10 + Int(u[c + 2] - 0x30)
+            guard (100...699).contains(n) else { return raw.error(400, "Status code out of range") }
+            v.statusCode = n
+            v.reasonPhrase = c + 4 <= u.count ? String(decoding: u[(c + 4)...], as: UTF8.self) : ""
+            return nil
         }
-        v.statusCode = n
-        v.reasonPhrase = parts.count == 3 ? String(parts[2]) : ""
-        return nil
     }
 
     // MARK: headers
 
     private static func checkCSeq(_ raw: SIPRawMessage, limits: SIPLimits, _ v: inout SIPValidatedMessage) -> SIPParseError? {
-        guard let value = raw.first(.cSeq) else { return raw.error(400, "Missing CSeq header") }
-        let u = Array(value.utf8)
+        guard var value = raw.first(.cSeq) else { return raw.error(400, "Missing CSeq header") }
+        return value.withUTF8 { u in checkCSeq(u, raw, limits: limits, &v) }
+    }
+
+    private static func checkCSeq(_ u: UnsafeBufferPointer<UInt8>, _ raw: SIPRawMessage, limits: SIPLimits,
+                                  _ v: inout SIPValidatedMessage) -> SIPParseError? {
         var i = 0
         var number: UInt64 = 0
         while i < u.count, u[i] >= 0x30, u[i] <= 0x39 {
@@ -199,6 +218,29 @@ enum SIPMessageValidator {
         var q = QuoteTracker()
         for c in s.utf8 where q.feed(c) && c == UInt8(ascii: ",") { n += 1 }
         return n
+    }
+
+    /// Top-level commas and whether an element or parameter is empty, in one pass.
+    static func listShape(_ s: String) -> (commas: Int, emptyElement: Bool) {
+        var s = s
+        return s.withUTF8 { u in
+            var q = QuoteTracker()
+            var commas = 0
+            var empty = false
+            var lastSeparator: UInt8? = UInt8(ascii: ",")
+            for c in u {
+                let top = q.feed(c)
+                if c == 0x20 || c == 0x09 { continue }
+                if top, c == UInt8(ascii: ";") || c == UInt8(ascii: ",") {
+                    if c == UInt8(ascii: ",") { commas += 1 }
+                    if lastSeparator != nil { empty = true }
+                    lastSeparator = c
+                } else {
+                    lastSeparator = nil
+                }
+            }
+            return (commas, empty || lastSeparator != nil)
+        }
     }
 
     /// `;;`, `,,`, `;,`, or a leading/trailing separator, outside quotes and `<>`

@@ -58,12 +58,19 @@ extension SIPURI {
         if i < rest.endIndex, rest[i] == UInt8(ascii: ";") {
             var e = i
             while e < rest.endIndex, rest[e] != UInt8(ascii: "?") { e += 1 }
-            for item in rest[(i + 1)..<e].split(separator: UInt8(ascii: ";")) {
-                if let eq = item.firstIndex(of: UInt8(ascii: "=")) {
-                    parameters.append((String(decoding: item[..<eq], as: UTF8.self), String(decoding: item[(eq + 1)...], as: UTF8.self)))
-                } else {
-                    parameters.append((String(decoding: item, as: UTF8.self), nil))
+            var s = i + 1
+            while s < e {
+                var t = s
+                while t < e, rest[t] != UInt8(ascii: ";") { t += 1 }
+                if t > s {
+                    let item = rest[s..<t]
+                    if let eq = item.firstIndex(of: UInt8(ascii: "=")) {
+                        parameters.append((String(decoding: item[..<eq], as: UTF8.self), String(decoding: item[(eq + 1)...], as: UTF8.self)))
+                    } else {
+                        parameters.append((String(decoding: item, as: UTF8.self), nil))
+                    }
                 }
+                s = t + 1
             }
             i = e
         }
