@@ -86,16 +86,21 @@ extension NameAddress {
 
     /// Splits a list header (Contact, Route, Record-Route) at top-level commas and parses each.
     static func parseList(_ u: [UInt8]) -> [NameAddress]? {
-        var q = QuoteTracker()
         var out: [NameAddress] = []
+        return parseList(u, into: &out) ? out : nil
+    }
+
+    /// Appends each element of a list header to `out`; false when one is malformed.
+    static func parseList(_ u: [UInt8], into out: inout [NameAddress]) -> Bool {
+        var q = QuoteTracker()
         var start = 0
         for i in 0...u.count {
             if i == u.count || (q.feed(u[i]) && u[i] == UInt8(ascii: ",")) {
-                guard let na = NameAddress(bytes: u[start..<i]) else { return nil }
+                guard let na = NameAddress(bytes: u[start..<i]) else { return false }
                 out.append(na)
                 start = i + 1
             }
         }
-        return out
+        return true
     }
 }

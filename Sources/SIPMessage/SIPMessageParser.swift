@@ -120,27 +120,22 @@ public enum SIPMessageParser {
         for h in raw.headers {
             switch h.kind {
             case .from, .to:
-                switch nameAddresses(h.value, list: false) {
-                case .success(let na): if h.kind == .from { from = na.first } else { to = na.first }
-                case .failure(let why): return .failure(raw.error(400, "\(h.kind == .from ? "From" : "To"): \(why.text)"))
+                let u = Array(h.value.utf8)
+                guard let na = NameAddress(bytes: u[...]) else {
+                    return .failure(raw.error(400, "\(h.kind == .from ? "From" : "To"): \(why(u, list: false))"))
                 }
+                if h.kind == .from { from = na } else { to = na }
             case .contact:
                 // `Contact: *` (RFC 3261 §10.2.2) is no address: it stays a plain header.
                 if h.value == "*" { headers.add("Contact", "*"); continue }
-                switch nameAddresses(h.value, list: true) {
-                case .success(let list): contacts += list
-                case .failure(let why): return .failure(raw.error(400, "Contact: \(why.text)"))
-                }
+                let u = Array(h.value.utf8)
+                guard NameAddress.parseList(u, into: &contacts) else { return .failure(raw.error(400, "Contact: \(why(u, list: true))")) }
             case .route where !raw.isResponse:
-                switch nameAddresses(h.value, list: true) {
-                case .success(let list): routes += list
-                case .failure(let why): return .failure(raw.error(400, "Route: \(why.text)"))
-                }
+                let u = Array(h.value.utf8)
+                guard NameAddress.parseList(u, into: &routes) else { return .failure(raw.error(400, "Route: \(why(u, list: true))")) }
             case .recordRoute:
-                switch nameAddresses(h.value, list: true) {
-                case .success(let list): recordRoutes += list
-                case .failure(let why): return .failure(raw.error(400, "Record-Route: \(why.text)"))
-                }
+                let u = Array(h.value.utf8)
+                guard NameAddress.parseList(u, into: &recordRoutes) else { return .failure(raw.error(400, "Record-Route: \(why(u, list: true))")) }
             case .callID: callID = h.value
             case .contentType: contentType = h.value
             case .other: headers.add(h.name, h.value)
@@ -168,16 +163,10 @@ public enum SIPMessageParser {
             contentType: contentType, headers: headers, body: body)))
     }
 
-    struct Why: Error { var text: String }
-
-    /// A From/To (one value) or Contact/Route/Record-Route (a list), checked by
-    /// NameAddressSyntax and parsed.
-    private static func nameAddresses(_ value: String, list: Bool) -> Result<[NameAddress], Why> {
-        let u = Array(value.utf8)
-        // The parse is strict; NameAddressSyntax only runs to explain a failure.
-        if list, let all = NameAddress.parseList(u) { return .success(all) }
-        if !list, let one = NameAddress(bytes: u[...]) { return .success([one]) }
-        return .failure(Why(text: NameAddressSyntax.check(u, allowList: list) ?? "malformed"))
+    /// Why a name-addr value failed the (strict) parse; NameAddressSyntax runs on this error
+    /// path only.
+    private static func why(_ u: [UInt8], list: Bool) -> String {
+        NameAddressSyntax.check(u, allowList: list) ?? "malformed"
     }
 
     /// Why libosip2 refused a message, in our words when we can tell (for the Warning header).
@@ -192,9 +181,11 @@ public enum SIPMessageParser {
             case .recordRoute: name = "Record-Route"
             default: continue
             }
-            if case .failure(let why) = nameAddresses(h.value, list: h.kind != .from && h.kind != .to) {
-                return "\(name): \(why.text)"
-            }
+            let u = Array(h.value.utf8)
+            let list = h.kind != .from && h.kind != .to
+            var sink: [NameAddress] = []
+            let ok = list ? NameAddress.parseList(u, into: &sink) : NameAddress(bytes: u[...]) != nil
+            if !ok { return "\(name): \(why(u, list: list))" }
         }
         return "Unparseable message"
     }
