@@ -84,13 +84,8 @@ extension NameAddress {
         return s[a..<b]
     }
 
-    /// Splits a list header (Contact, Route, Record-Route) at top-level commas and parses each.
-    static func parseList(_ u: [UInt8]) -> [NameAddress]? {
-        var out: [NameAddress] = []
-        return parseList(u, into: &out) ? out : nil
-    }
-
-    /// Appends each element of a list header to `out`; false when one is malformed.
+    /// Splits a list header (Contact, Route, Record-Route) at top-level commas and appends each
+    /// element of a list header to `out`; false when one is malformed.
     static func parseList(_ u: [UInt8], into out: inout [NameAddress]) -> Bool {
         var q = QuoteTracker()
         var start = 0

@@ -49,7 +49,7 @@ enum SIPMessageValidator {
             case .maxForwards: counts.maxForwards += 1
             case .contentLength: counts.contentLength += 1
             case .contact:
-                if h.value != "*", hasEmptyElement(h.value) { return .failure(raw.error(400, "Empty element in Contact")) }
+                if h.value != "*", listShape(h.value).emptyElement { return .failure(raw.error(400, "Empty element in Contact")) }
             default: break
             }
         }
@@ -212,15 +212,9 @@ enum SIPMessageValidator {
         return any ? n : nil
     }
 
-    /// Commas outside quotes and `<>` (list separators, RFC 3261 §7.3.1).
-    static func topLevelCommas(_ s: String) -> Int {
-        var n = 0
-        var q = QuoteTracker()
-        for c in s.utf8 where q.feed(c) && c == UInt8(ascii: ",") { n += 1 }
-        return n
-    }
-
-    /// Top-level commas and whether an element or parameter is empty, in one pass.
+    /// Top-level commas (list separators, RFC 3261 §7.3.1) and whether an element or parameter
+    /// is empty (`;;`, `,,`, `;,`, a leading or trailing separator: RFC 4475 §3.1.2.1, badinv01),
+    /// in one pass outside quotes and `<>`.
     static func listShape(_ s: String) -> (commas: Int, emptyElement: Bool) {
         var s = s
         return s.withUTF8 { u in
@@ -241,24 +235,6 @@ enum SIPMessageValidator {
             }
             return (commas, empty || lastSeparator != nil)
         }
-    }
-
-    /// `;;`, `,,`, `;,`, or a leading/trailing separator, outside quotes and `<>`
-    /// (RFC 4475 §3.1.2.1, badinv01).
-    static func hasEmptyElement(_ s: String) -> Bool {
-        var q = QuoteTracker()
-        var lastSeparator: UInt8? = UInt8(ascii: ",")   // the value starts like after a comma
-        for c in s.utf8 {
-            let top = q.feed(c)
-            if c == 0x20 || c == 0x09 { continue }
-            if top, c == UInt8(ascii: ";") || c == UInt8(ascii: ",") {
-                if lastSeparator != nil { return true }
-                lastSeparator = c
-            } else {
-                lastSeparator = nil
-            }
-        }
-        return lastSeparator != nil
     }
 
     /// RFC 3261 §25.1 token.
