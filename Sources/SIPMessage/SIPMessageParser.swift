@@ -10,12 +10,17 @@ import Synchronization
 /// 1. `SIPRawMessage`: a tolerant pass over the bytes (start line, unfolded header lines,
 ///    where the body starts). Its values also feed error responses.
 /// 2. `SIPMessageValidator`: the checks libosip2 does not make (sizes, version, duplicates,
-///    CSeq, Max-Forwards, Content-Length framing, name-addr and Request-URI syntax).
-/// 3. libosip2 parses the structured headers (URIs, Via, From/To/Contact/Route params).
-///    Headers we do not type are taken verbatim from stage 1, so unknown headers keep the
-///    name and value they arrived with.
+///    CSeq, Max-Forwards, Content-Length framing, Request-URI syntax, empty list elements).
+/// 3. libosip2 parses the message as framed; a message it refuses is refused. Its Via
+///    structures become `Via` values. From/To/Contact/Route/Record-Route and URIs are parsed
+///    by `NameAddress(bytes:)`/`SIPURI(bytes:)` instead, because libosip2 unescapes user parts
+///    and parameters (RFC 4475 §3.1.1.3 wants them kept as received). Call-ID, CSeq,
+///    Content-Type and every other header come verbatim from stage 1, so unknown headers keep
+///    the name and value they arrived with; the body is our own Content-Length slice.
 public enum SIPMessageParser {
     private static let bootstrapped = Mutex(false)
+    /// Set once `parser_init()` has run; checked (one atomic load) before every parse.
+    private static let ready = Atomic<Bool>(false)
     private static let traceLogger = Mutex<Logger?>(nil)
 
     /// Call once at start-up, before any concurrent parse: `parser_init()` is not thread-safe
@@ -23,6 +28,12 @@ public enum SIPMessageParser {
     /// Debian's build otherwise prints to stdout, goes to `logger`.
     public static func bootstrap(logger: Logger) {
         traceLogger.withLock { $0 = logger }
+        initialiseOnce()
+    }
+
+    /// `parser_init()` exactly once, under the lock. A parse before `bootstrap` lands here too,
+    /// so forgetting it cannot corrupt parses (trace output is then dropped, not printed).
+    private static func initialiseOnce() {
         bootstrapped.withLock { done in
             guard !done else { return }
             done = true
@@ -30,6 +41,7 @@ public enum SIPMessageParser {
             // FATAL…INFO1; libosip2 reports malformed input at ERROR level. That is the peer's
             // fault, not ours, so it is logged at debug (a peer must not flood our error log).
             cosip_install_trace(osipTrace, TRACE_LEVEL4)
+            ready.store(true, ordering: .releasing)
         }
     }
 
@@ -61,6 +73,7 @@ public enum SIPMessageParser {
 
     static func parse(_ p: UnsafeBufferPointer<UInt8>, limits: SIPLimits,
                       framing: SIPFraming) -> Result<SIPMessage, SIPParseError> {
+        if !ready.load(ordering: .acquiring) { initialiseOnce() }
         if p.count > limits.maxMessageSize {
             // Scan only the allowed prefix, for the values of the error response (RFC 3261 §21.5.14).
             let head = UnsafeBufferPointer(rebasing: p[0..<max(0, limits.maxMessageSize)])
@@ -252,6 +265,7 @@ public enum SIPMessageParser {
     /// libosip2 on its own, parse and free only. For `ParseBench` only; 1 on success.
     public static func libosip2ParseOnly(_ bytes: [UInt8]) -> Int {
         if bytes.isEmpty { return -2 }
+        if !ready.load(ordering: .acquiring) { initialiseOnce() }
         return bytes.withUnsafeBufferPointer { b in
             b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: b.count) { Int(cosip_parse_free($0, b.count)) }
         }
@@ -261,6 +275,7 @@ public enum SIPMessageParser {
     /// Returns the serialised length, or a negative value on failure.
     public static func libosip2RoundTrip(_ bytes: [UInt8]) -> Int {
         if bytes.isEmpty { return -2 }
+        if !ready.load(ordering: .acquiring) { initialiseOnce() }
         return bytes.withUnsafeBufferPointer { b in
             b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: b.count) { Int(cosip_parse_serialize_free($0, b.count)) }
         }
