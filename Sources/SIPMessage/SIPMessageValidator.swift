@@ -18,6 +18,7 @@ enum SIPMessageValidator {
                          framing: SIPFraming) -> Result<SIPValidatedMessage, SIPParseError> {
         var v = SIPValidatedMessage()
         if raw.tooManyHeaders { return .failure(raw.error(513, "More than \(limits.maxHeaderCount) header lines")) }
+        if raw.hasBareCR { return .failure(raw.error(400, "CR without LF in the header section")) }
         if let line = raw.malformedLine { return .failure(raw.error(400, "Malformed header line: \(line.prefix(40))")) }
 
         // Start line (RFC 3261 §7.1, §7.2).

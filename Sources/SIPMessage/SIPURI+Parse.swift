@@ -10,6 +10,11 @@ extension SIPURI {
     }
 
     init?(bytes u: ArraySlice<UInt8>) {
+        // Never in a URI (RFC 3986 §2, RFC 3261 §25.1): controls, LWS, `<` `>` `"`. Refusing them
+        // here also keeps serialisation inside `<>` unambiguous.
+        guard !u.contains(where: { $0 <= 0x20 || $0 == 0x7F || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") || $0 == UInt8(ascii: "\"") }) else {
+            return nil
+        }
         guard let colon = u.firstIndex(of: UInt8(ascii: ":")), colon > u.startIndex,
               u[u.startIndex..<colon].allSatisfy({ ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2B || $0 == 0x2D || $0 == 0x2E })
         else { return nil }
