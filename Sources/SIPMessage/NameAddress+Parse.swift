@@ -65,7 +65,10 @@ extension NameAddress {
                     let eq = piece.firstIndex(of: UInt8(ascii: "="))
                     let name = trim(piece[piece.startIndex..<(eq ?? piece.endIndex)])
                     guard !name.isEmpty else { return nil }
-                    out.append((String(decoding: name, as: UTF8.self), eq.map { String(decoding: trim(piece[($0 + 1)...]), as: UTF8.self) }))
+                    // generic-param = token [ EQUAL gen-value ]; gen-value is never empty.
+                    let value = eq.map { trim(piece[($0 + 1)...]) }
+                    if let value, value.isEmpty { return nil }
+                    out.append((String(decoding: name, as: UTF8.self), value.map { String(decoding: $0, as: UTF8.self) }))
                 } else if !u[u.startIndex..<i].allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
                     // Before the first `;` only whitespace may stand.
                     return nil

@@ -240,16 +240,39 @@ public enum SIPMessageParser {
         } ?? []
     }
 
+    /// A Via from libosip2's structure, re-checked: libosip2 accepts a missing or odd version
+    /// and an empty host, which we could not send back out (RFC 3261 §20.42, §25.1).
     private static func via(_ p: UnsafeMutablePointer<osip_via_t>) -> Via? {
         let v = p.pointee
-        guard let host = string(v.host), let proto = string(v.protocol) else { return nil }
+        guard let host = string(v.host), let proto = string(v.protocol), string(v.version) == "2.0",
+              !proto.isEmpty, proto.utf8.allSatisfy(SIPMessageValidator.isTokenChar),
+              !host.isEmpty, host.utf8.allSatisfy(isHostChar) else { return nil }
         var port: Int?
         if let ps = string(v.port) {
             guard let n = SIPMessageValidator.decimal(ps), n <= 65535 else { return nil }
             port = n
         }
-        return Via(transport: proto, host: normalisedHost(host), port: port, parameters: genericParams(v.via_params),
-                   version: string(v.version) ?? "2.0")
+        let params = genericParams(v.via_params)
+        for (name, value) in params {
+            guard !name.isEmpty, name.utf8.allSatisfy(SIPMessageValidator.isTokenChar),
+                  value.map({ !$0.isEmpty && $0.utf8.allSatisfy(isParamValueChar) }) ?? true else { return nil }
+        }
+        return Via(transport: proto, host: normalisedHost(host), port: port, parameters: params, version: "2.0")
+    }
+
+    /// hostname, IPv4 or IPv6 characters (brackets already removed or kept by libosip2).
+    private static func isHostChar(_ c: UInt8) -> Bool {
+        switch c {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: ":"), UInt8(ascii: "_"), UInt8(ascii: "["), UInt8(ascii: "]"):
+            return true
+        default: return false
+        }
+    }
+
+    /// A Via parameter value: token, host (with `[]` for received=, RFC 5118 §4.5) or quoted-string.
+    private static func isParamValueChar(_ c: UInt8) -> Bool {
+        c > 0x20 && c != 0x7F && c != UInt8(ascii: ";") && c != UInt8(ascii: ",")
     }
 
     /// Brackets off; RFC 5118 §4.10 asks to tolerate `2001:db8:::192.0.2.1` as `2001:db8::192.0.2.1`.

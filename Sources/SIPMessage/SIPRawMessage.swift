@@ -130,6 +130,13 @@ struct SIPRawMessage {
                 if malformedLine == nil { malformedLine = string(cursor, line.end) }
                 continue
             }
+            // field-name = token (RFC 3261 §7.3.1, §25.1).
+            var k = cursor
+            while k < nameEnd, SIPMessageValidator.isTokenChar(p[k]) { k += 1 }
+            if k < nameEnd {
+                if malformedLine == nil { malformedLine = string(cursor, line.end) }
+                continue
+            }
             let kind = SIPHeaderKind.classify(p, cursor, nameEnd)
             let name = kind == .other ? string(cursor, nameEnd) : ""
             let value: String

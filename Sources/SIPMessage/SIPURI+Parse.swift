@@ -63,23 +63,25 @@ extension SIPURI {
         if i < rest.endIndex, rest[i] == UInt8(ascii: ";") {
             var e = i
             while e < rest.endIndex, rest[e] != UInt8(ascii: "?") { e += 1 }
+            // uri-parameter names are never empty (RFC 3261 §25.1): `;;`, `;?`, a trailing `;`
+            // or `;=v` are malformed.
+            guard rest[e - 1] != UInt8(ascii: ";") else { return nil }
             var s = i + 1
             while s < e {
                 var t = s
                 while t < e, rest[t] != UInt8(ascii: ";") { t += 1 }
-                if t > s {
-                    let item = rest[s..<t]
-                    if let eq = item.firstIndex(of: UInt8(ascii: "=")) {
-                        parameters.append((String(decoding: item[..<eq], as: UTF8.self), String(decoding: item[(eq + 1)...], as: UTF8.self)))
-                    } else {
-                        parameters.append((String(decoding: item, as: UTF8.self), nil))
-                    }
-                }
+                let item = rest[s..<t]
+                let eq = item.firstIndex(of: UInt8(ascii: "=")) ?? t
+                guard eq > s else { return nil }
+                parameters.append((String(decoding: item[..<eq], as: UTF8.self),
+                                   eq < t ? String(decoding: item[(eq + 1)...], as: UTF8.self) : nil))
                 s = t + 1
             }
             i = e
         }
         if i < rest.endIndex, rest[i] == UInt8(ascii: "?") {
+            // hname/hvalue have no `;` (RFC 3261 §25.1 hnv-unreserved / unreserved / escaped).
+            guard !rest[(i + 1)...].contains(UInt8(ascii: ";")) else { return nil }
             for item in rest[(i + 1)...].split(separator: UInt8(ascii: "&")) {
                 let eq = item.firstIndex(of: UInt8(ascii: "=")) ?? item.endIndex
                 headers.append((String(decoding: item[..<eq], as: UTF8.self),

@@ -38,9 +38,9 @@ import Testing
     func mutated(_ path: String) throws {
         let parts = path.split(separator: "/")
         let original = try Fixtures.bytes(String(parts[0]), String(parts[1]))
-        var rng = SplitMix64(seed: UInt64(truncatingIfNeeded: original.count &* 2654435761))
+        var rng = SplitMix64(seed: UInt64(truncatingIfNeeded: original.count &* 2654435761) ^ 0x4475)
         let interesting: [UInt8] = [0x00, 0x0D, 0x0A, 0x20, 0x22, 0x3C, 0x3E, 0x3B, 0x2C, 0x3A, 0x40, 0x5B, 0x5D, 0x5C, 0x3F, 0xFF]
-        for _ in 0..<60 {
+        for _ in 0..<300 {
             var b = original
             for _ in 0..<Int.random(in: 1...4, using: &rng) where !b.isEmpty {
                 let i = Int.random(in: 0..<b.count, using: &rng)
