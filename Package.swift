@@ -79,6 +79,12 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // MARK: Benchmarks
+        .executableTarget(name: "ParseBench", dependencies: [
+            "SIPMessage",
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "bench/ParseBench"),
+
         // MARK: Test kit and tests
         .target(name: "SIPTestKit", dependencies: [
             "SIPMessage", "SIPTransaction",

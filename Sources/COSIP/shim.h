@@ -45,6 +45,15 @@ static inline osip_uri_param_t *cosip_uri_param_get_byname(osip_list_t *params, 
     return p;
 }
 
+/// libosip2 alone, for the benchmark: parse and free only. Returns 0 or <0.
+static inline long cosip_parse_free(const char *buf, size_t len) {
+    osip_message_t *sip = NULL;
+    if (osip_message_init(&sip) != 0) return -1;
+    int r = osip_message_parse(sip, buf, len);
+    osip_message_free(sip);
+    return r == 0 ? 1 : -2;
+}
+
 /// libosip2 alone, for the benchmark: parse, serialise, free. Returns the serialised length or <0.
 static inline long cosip_parse_serialize_free(const char *buf, size_t len) {
     osip_message_t *sip = NULL;

@@ -3,8 +3,7 @@
 /// addr-spec (no `<>`) may not carry `?headers` (it would be ambiguous).
 enum NameAddressSyntax {
     /// nil when fine, else why not. `allowList`: the header may hold comma-separated values.
-    static func check(_ value: String, allowList: Bool) -> String? {
-        let u = Array(value.utf8)
+    static func check(_ u: [UInt8], allowList: Bool) -> String? {
         var start = 0
         var q = QuoteTracker()
         if allowList {

@@ -57,6 +57,11 @@ public struct SIPHeaders: Sendable, Equatable, Sequence {
 
     /// RFC 3261 §7.3.3 compact forms to their long names; other names unchanged.
     public static func canonicalName(_ name: String) -> String {
+        // Fast path, no allocation: a name of a length none of ours has is returned as is.
+        switch name.utf8.count {
+        case 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14, 16: break
+        default: return name
+        }
         switch name.lowercased() {
         case "v", "via": return "Via"
         case "f", "from": return "From"

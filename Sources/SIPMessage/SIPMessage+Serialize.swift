@@ -18,17 +18,17 @@ extension SIPMessage {
 
 extension SIPRequest {
     public func serialize() -> [UInt8] {
-        var w = SIPWireWriter(capacity: 512 + body.count)
-        w.line("\(method.rawValue) \(uri) SIP/2.0")
-        for v in vias { w.header("Via", v.description) }
+        var w = SIPWireWriter(capacity: 1024 + body.count)
+        w.append(method.rawValue); w.append(byte: 0x20); w.append(uri: uri); w.append(" SIP/2.0"); w.endLine()
+        for v in vias { w.header(via: v) }
         if let maxForwards { w.header("Max-Forwards", String(maxForwards)) }
-        for r in routes { w.header("Route", r.description) }
-        for r in recordRoutes { w.header("Record-Route", r.description) }
-        w.header("From", from.description)
-        w.header("To", to.description)
+        for r in routes { w.header("Route", nameAddress: r) }
+        for r in recordRoutes { w.header("Record-Route", nameAddress: r) }
+        w.header("From", nameAddress: from)
+        w.header("To", nameAddress: to)
         w.header("Call-ID", callID)
-        w.header("CSeq", cSeq.description)
-        for c in contacts { w.header("Contact", c.description) }
+        w.startHeader("CSeq"); w.append(String(cSeq.sequence)); w.append(byte: 0x20); w.append(cSeq.method.rawValue); w.endLine()
+        for c in contacts { w.header("Contact", nameAddress: c) }
         w.finish(headers: headers, contentType: contentType, body: body)
         return w.bytes
     }
@@ -36,16 +36,16 @@ extension SIPRequest {
 
 extension SIPResponse {
     public func serialize() -> [UInt8] {
-        var w = SIPWireWriter(capacity: 512 + body.count)
+        var w = SIPWireWriter(capacity: 1024 + body.count)
         // RFC 3261 §7.2 / RFC 4475 §3.1.1.13: the SP before an empty reason phrase stays.
-        w.line("SIP/2.0 \(statusCode) \(reasonPhrase)")
-        for v in vias { w.header("Via", v.description) }
-        for r in recordRoutes { w.header("Record-Route", r.description) }
-        w.header("From", from.description)
-        w.header("To", to.description)
+        w.append("SIP/2.0 "); w.append(String(statusCode)); w.append(byte: 0x20); w.append(reasonPhrase); w.endLine()
+        for v in vias { w.header(via: v) }
+        for r in recordRoutes { w.header("Record-Route", nameAddress: r) }
+        w.header("From", nameAddress: from)
+        w.header("To", nameAddress: to)
         w.header("Call-ID", callID)
-        w.header("CSeq", cSeq.description)
-        for c in contacts { w.header("Contact", c.description) }
+        w.startHeader("CSeq"); w.append(String(cSeq.sequence)); w.append(byte: 0x20); w.append(cSeq.method.rawValue); w.endLine()
+        for c in contacts { w.header("Contact", nameAddress: c) }
         w.finish(headers: headers, contentType: contentType, body: body)
         return w.bytes
     }

@@ -10,12 +10,17 @@ import Synchronization
 /// 1. `SIPRawMessage`: a tolerant pass over the bytes (start line, unfolded header lines,
 ///    where the body starts). Its values also feed error responses.
 /// 2. `SIPMessageValidator`: the checks libosip2 does not make (sizes, version, duplicates,
-///    CSeq, Max-Forwards, Content-Length framing, name-addr and Request-URI syntax).
-/// 3. libosip2 parses the structured headers (URIs, Via, From/To/Contact/Route params).
-///    Headers we do not type are taken verbatim from stage 1, so unknown headers keep the
-///    name and value they arrived with.
+///    CSeq, Max-Forwards, Content-Length framing, Request-URI syntax, empty list elements).
+/// 3. libosip2 parses the message as framed; a message it refuses is refused. Its Via
+///    structures become `Via` values. From/To/Contact/Route/Record-Route and URIs are parsed
+///    by `NameAddress(bytes:)`/`SIPURI(bytes:)` instead, because libosip2 unescapes user parts
+///    and parameters (RFC 4475 §3.1.1.3 wants them kept as received). Call-ID, CSeq,
+///    Content-Type and every other header come verbatim from stage 1, so unknown headers keep
+///    the name and value they arrived with; the body is our own Content-Length slice.
 public enum SIPMessageParser {
     private static let bootstrapped = Mutex(false)
+    /// Set once `parser_init()` has run; checked (one atomic load) before every parse.
+    private static let ready = Atomic<Bool>(false)
     private static let traceLogger = Mutex<Logger?>(nil)
 
     /// Call once at start-up, before any concurrent parse: `parser_init()` is not thread-safe
@@ -23,6 +28,12 @@ public enum SIPMessageParser {
     /// Debian's build otherwise prints to stdout, goes to `logger`.
     public static func bootstrap(logger: Logger) {
         traceLogger.withLock { $0 = logger }
+        initialiseOnce()
+    }
+
+    /// `parser_init()` exactly once, under the lock. A parse before `bootstrap` lands here too,
+    /// so forgetting it cannot corrupt parses (trace output is then dropped, not printed).
+    private static func initialiseOnce() {
         bootstrapped.withLock { done in
             guard !done else { return }
             done = true
@@ -30,6 +41,7 @@ public enum SIPMessageParser {
             // FATAL…INFO1; libosip2 reports malformed input at ERROR level. That is the peer's
             // fault, not ours, so it is logged at debug (a peer must not flood our error log).
             cosip_install_trace(osipTrace, TRACE_LEVEL4)
+            ready.store(true, ordering: .releasing)
         }
     }
 
@@ -49,6 +61,11 @@ public enum SIPMessageParser {
         bytes.withUnsafeBufferPointer { parse($0, limits: limits, framing: framing) }
     }
 
+    public static func parse(_ bytes: ArraySlice<UInt8>, limits: SIPLimits = SIPLimits(),
+                             framing: SIPFraming = .datagram) -> Result<SIPMessage, SIPParseError> {
+        bytes.withUnsafeBufferPointer { parse($0, limits: limits, framing: framing) }
+    }
+
     public static func parse(_ bytes: UnsafeRawBufferPointer, limits: SIPLimits = SIPLimits(),
                              framing: SIPFraming = .datagram) -> Result<SIPMessage, SIPParseError> {
         parse(bytes.bindMemory(to: UInt8.self), limits: limits, framing: framing)
@@ -56,9 +73,10 @@ public enum SIPMessageParser {
 
     static func parse(_ p: UnsafeBufferPointer<UInt8>, limits: SIPLimits,
                       framing: SIPFraming) -> Result<SIPMessage, SIPParseError> {
+        if !ready.load(ordering: .acquiring) { initialiseOnce() }
         if p.count > limits.maxMessageSize {
             // Scan only the allowed prefix, for the values of the error response (RFC 3261 §21.5.14).
-            let head = UnsafeBufferPointer(rebasing: p[0..<limits.maxMessageSize])
+            let head = UnsafeBufferPointer(rebasing: p[0..<max(0, limits.maxMessageSize)])
             let raw = SIPRawMessage(head, maxHeaderCount: limits.maxHeaderCount)
             return .failure(raw.error(513, "Message larger than \(limits.maxMessageSize) bytes"))
         }
@@ -75,7 +93,7 @@ public enum SIPMessageParser {
         var sip: UnsafeMutablePointer<osip_message_t>?
         guard osip_message_init(&sip) == 0, let msg = sip else { return .failure(raw.error(500, "Out of memory")) }
         defer { osip_message_free(msg) }
-        let nonSIPTarget = !raw.isResponse && !v.requestURI.lowercased().hasPrefix("sip")
+        let nonSIPTarget = !raw.isResponse && !isSIPScheme(v.requestURI)
         let status: Int32
         if raw.headerTerminated && !raw.hasNUL && !nonSIPTarget {
             status = p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: v.bodyEnd) { base in
@@ -103,7 +121,7 @@ public enum SIPMessageParser {
                 b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: b.count) { osip_message_parse(msg, $0, b.count) }
             }
         }
-        guard status == 0 else { return .failure(raw.error(400, "Unparseable message")) }
+        guard status == 0 else { return .failure(raw.error(400, diagnose(raw))) }
 
         // Via from libosip2. Name-addresses and URIs are ours (NameAddress+Parse.swift says why).
         guard let vias = list(msg.pointee.vias, via), !vias.isEmpty else { return .failure(raw.error(400, "Malformed Via")) }
@@ -114,23 +132,23 @@ public enum SIPMessageParser {
         var contentType: String?
         for h in raw.headers {
             switch h.kind {
-            case .from:
-                guard let na = NameAddress(parsing: Substring(h.value)) else { return .failure(raw.error(400, "Malformed From")) }
-                from = na
-            case .to:
-                guard let na = NameAddress(parsing: Substring(h.value)) else { return .failure(raw.error(400, "Malformed To")) }
-                to = na
+            case .from, .to:
+                let u = Array(h.value.utf8)
+                guard let na = NameAddress(bytes: u[...]) else {
+                    return .failure(raw.error(400, "\(h.kind == .from ? "From" : "To"): \(why(u, list: false))"))
+                }
+                if h.kind == .from { from = na } else { to = na }
             case .contact:
                 // `Contact: *` (RFC 3261 §10.2.2) is no address: it stays a plain header.
                 if h.value == "*" { headers.add("Contact", "*"); continue }
-                guard let list = NameAddress.parseList(h.value) else { return .failure(raw.error(400, "Malformed Contact")) }
-                contacts += list
+                let u = Array(h.value.utf8)
+                guard NameAddress.parseList(u, into: &contacts) else { return .failure(raw.error(400, "Contact: \(why(u, list: true))")) }
             case .route where !raw.isResponse:
-                guard let list = NameAddress.parseList(h.value) else { return .failure(raw.error(400, "Malformed Route")) }
-                routes += list
+                let u = Array(h.value.utf8)
+                guard NameAddress.parseList(u, into: &routes) else { return .failure(raw.error(400, "Route: \(why(u, list: true))")) }
             case .recordRoute:
-                guard let list = NameAddress.parseList(h.value) else { return .failure(raw.error(400, "Malformed Record-Route")) }
-                recordRoutes += list
+                let u = Array(h.value.utf8)
+                guard NameAddress.parseList(u, into: &recordRoutes) else { return .failure(raw.error(400, "Record-Route: \(why(u, list: true))")) }
             case .callID: callID = h.value
             case .contentType: contentType = h.value
             case .other: headers.add(h.name, h.value)
@@ -156,6 +174,43 @@ public enum SIPMessageParser {
             method: SIPMethod(v.method), uri: uri, vias: vias, from: from, to: to, callID: callID, cSeq: cSeq,
             maxForwards: v.maxForwards, contacts: contacts, routes: routes, recordRoutes: recordRoutes,
             contentType: contentType, headers: headers, body: body)))
+    }
+
+    /// Why a name-addr value failed the (strict) parse; NameAddressSyntax runs on this error
+    /// path only.
+    private static func why(_ u: [UInt8], list: Bool) -> String {
+        NameAddressSyntax.check(u, allowList: list) ?? "malformed"
+    }
+
+    /// Why libosip2 refused a message, in our words when we can tell (for the Warning header).
+    private static func diagnose(_ raw: SIPRawMessage) -> String {
+        for h in raw.headers {
+            let name: String
+            switch h.kind {
+            case .from: name = "From"
+            case .to: name = "To"
+            case .contact where h.value != "*": name = "Contact"
+            case .route: name = "Route"
+            case .recordRoute: name = "Record-Route"
+            default: continue
+            }
+            let u = Array(h.value.utf8)
+            let list = h.kind != .from && h.kind != .to
+            var sink: [NameAddress] = []
+            let ok = list ? NameAddress.parseList(u, into: &sink) : NameAddress(bytes: u[...]) != nil
+            if !ok { return "\(name): \(why(u, list: list))" }
+        }
+        return "Unparseable message"
+    }
+
+    /// The Request-URI's scheme is sip or sips (case-insensitive).
+    private static func isSIPScheme(_ uri: String) -> Bool {
+        var u = uri.utf8.makeIterator()
+        guard u.next().map({ $0 | 0x20 }) == UInt8(ascii: "s"), u.next().map({ $0 | 0x20 }) == UInt8(ascii: "i"),
+              u.next().map({ $0 | 0x20 }) == UInt8(ascii: "p") else { return false }
+        let c = u.next()
+        if c == UInt8(ascii: ":") { return true }
+        return c.map { $0 | 0x20 } == UInt8(ascii: "s") && u.next() == UInt8(ascii: ":")
     }
 
     // MARK: libosip2 → values
@@ -185,32 +240,66 @@ public enum SIPMessageParser {
         } ?? []
     }
 
+    /// A Via from libosip2's structure, re-checked: libosip2 accepts a missing or odd version
+    /// and an empty host, which we could not send back out (RFC 3261 §20.42, §25.1).
     private static func via(_ p: UnsafeMutablePointer<osip_via_t>) -> Via? {
         let v = p.pointee
-        guard let host = string(v.host), let proto = string(v.protocol) else { return nil }
+        guard let host = string(v.host), let proto = string(v.protocol), string(v.version) == "2.0",
+              !proto.isEmpty, proto.utf8.allSatisfy(SIPMessageValidator.isTokenChar),
+              !host.isEmpty, host.utf8.allSatisfy(isHostChar) else { return nil }
         var port: Int?
         if let ps = string(v.port) {
             guard let n = SIPMessageValidator.decimal(ps), n <= 65535 else { return nil }
             port = n
         }
-        return Via(transport: proto, host: normalisedHost(host), port: port, parameters: genericParams(v.via_params),
-                   version: string(v.version) ?? "2.0")
+        let params = genericParams(v.via_params)
+        for (name, value) in params {
+            guard !name.isEmpty, name.utf8.allSatisfy(SIPMessageValidator.isTokenChar),
+                  value.map({ !$0.isEmpty && $0.utf8.allSatisfy(isParamValueChar) }) ?? true else { return nil }
+        }
+        return Via(transport: proto, host: normalisedHost(host), port: port, parameters: params, version: "2.0")
+    }
+
+    /// hostname, IPv4 or IPv6 characters (brackets already removed or kept by libosip2).
+    private static func isHostChar(_ c: UInt8) -> Bool {
+        switch c {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: ":"), UInt8(ascii: "_"), UInt8(ascii: "["), UInt8(ascii: "]"):
+            return true
+        default: return false
+        }
+    }
+
+    /// A Via parameter value: token, host (with `[]` for received=, RFC 5118 §4.5) or quoted-string.
+    private static func isParamValueChar(_ c: UInt8) -> Bool {
+        c > 0x20 && c != 0x7F && c != UInt8(ascii: ";") && c != UInt8(ascii: ",")
     }
 
     /// Brackets off; RFC 5118 §4.10 asks to tolerate `2001:db8:::192.0.2.1` as `2001:db8::192.0.2.1`.
     private static func normalisedHost(_ host: String) -> String {
         var h = host
-        if h.hasPrefix("["), h.hasSuffix("]") { h = String(h.dropFirst().dropLast()) }
-        if h.contains(":::") { h = SIPURI.collapseColons(h) }
+        if h.utf8.first == UInt8(ascii: "["), h.utf8.last == UInt8(ascii: "]") { h = String(h.dropFirst().dropLast()) }
+        if SIPURI.hasTripleColon(h) { h = SIPURI.collapseColons(h) }
         return h
     }
 
     // MARK: benchmark support
 
+    /// libosip2 on its own, parse and free only. For `ParseBench` only; 1 on success.
+    public static func libosip2ParseOnly(_ bytes: [UInt8]) -> Int {
+        if bytes.isEmpty { return -2 }
+        if !ready.load(ordering: .acquiring) { initialiseOnce() }
+        return bytes.withUnsafeBufferPointer { b in
+            b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: b.count) { Int(cosip_parse_free($0, b.count)) }
+        }
+    }
+
     /// libosip2 on its own: parse, `osip_message_to_str`, free. For `ParseBench` only.
     /// Returns the serialised length, or a negative value on failure.
     public static func libosip2RoundTrip(_ bytes: [UInt8]) -> Int {
-        bytes.withUnsafeBufferPointer { b in
+        if bytes.isEmpty { return -2 }
+        if !ready.load(ordering: .acquiring) { initialiseOnce() }
+        return bytes.withUnsafeBufferPointer { b in
             b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: b.count) { Int(cosip_parse_serialize_free($0, b.count)) }
         }
     }

@@ -18,6 +18,7 @@ enum SIPMessageValidator {
                          framing: SIPFraming) -> Result<SIPValidatedMessage, SIPParseError> {
         var v = SIPValidatedMessage()
         if raw.tooManyHeaders { return .failure(raw.error(513, "More than \(limits.maxHeaderCount) header lines")) }
+        if raw.hasBareCR { return .failure(raw.error(400, "CR without LF in the header section")) }
         if let line = raw.malformedLine { return .failure(raw.error(400, "Malformed header line: \(line.prefix(40))")) }
 
         // Start line (RFC 3261 §7.1, §7.2).
@@ -28,51 +29,43 @@ enum SIPMessageValidator {
         }
 
         // Header presence and multiplicity (RFC 3261 §8.1.1, §7.3.1: only list headers may repeat).
-        var counts = [Int](repeating: 0, count: 12)
+        var counts = HeaderCounts()
         var viaCount = 0
-        for h in raw.headers {
-            counts[index(h.kind)] += 1
-            if h.kind == .via {
-                viaCount += 1 + topLevelCommas(h.value)
-                if viaCount > limits.maxViaCount { return .failure(raw.error(513, "More than \(limits.maxViaCount) Via entries")) }
-            }
-        }
-        for (kind, name) in [(SIPHeaderKind.via, "Via"), (.from, "From"), (.to, "To"), (.callID, "Call-ID"), (.cSeq, "CSeq")]
-        where counts[index(kind)] == 0 {
-            return .failure(raw.error(400, "Missing \(name) header"))
-        }
-        for (kind, name) in [(SIPHeaderKind.from, "From"), (.to, "To"), (.callID, "Call-ID"), (.cSeq, "CSeq"),
-                             (.maxForwards, "Max-Forwards"), (.contentLength, "Content-Length")]
-        where counts[index(kind)] > 1 {
-            return .failure(raw.error(400, "More than one \(name) header"))
-        }
-
-        // Header value syntax libosip2 lets through.
         for h in raw.headers {
             switch h.kind {
             case .via:
-                if hasEmptyElement(h.value) { return .failure(raw.error(400, "Empty element in Via")) }
-            case .from, .to:
-                if let why = NameAddressSyntax.check(h.value, allowList: false) {
-                    return .failure(raw.error(400, "\(h.kind == .from ? "From" : "To"): \(why)"))
-                }
-            case .contact:
-                if h.value == "*" { break }
-                if hasEmptyElement(h.value) { return .failure(raw.error(400, "Empty element in Contact")) }
-                if let why = NameAddressSyntax.check(h.value, allowList: true) {
-                    return .failure(raw.error(400, "Contact: \(why)"))
-                }
-            case .route, .recordRoute:
-                if let why = NameAddressSyntax.check(h.value, allowList: true) {
-                    return .failure(raw.error(400, "Route: \(why)"))
-                }
+                counts.via += 1
+                let shape = listShape(h.value)
+                viaCount += 1 + shape.commas
+                if viaCount > limits.maxViaCount { return .failure(raw.error(513, "More than \(limits.maxViaCount) Via entries")) }
+                if shape.emptyElement { return .failure(raw.error(400, "Empty element in Via")) }
+            case .from: counts.from += 1
+            case .to: counts.to += 1
             case .callID:
+                counts.callID += 1
                 if h.value.isEmpty || h.value.utf8.contains(where: { $0 == 0x20 || $0 == 0x09 }) {
                     return .failure(raw.error(400, "Malformed Call-ID"))
                 }
+            case .cSeq: counts.cSeq += 1
+            case .maxForwards: counts.maxForwards += 1
+            case .contentLength: counts.contentLength += 1
+            case .contact:
+                if h.value != "*", listShape(h.value).emptyElement { return .failure(raw.error(400, "Empty element in Contact")) }
             default: break
             }
         }
+        if counts.via == 0 { return .failure(raw.error(400, "Missing Via header")) }
+        if counts.from == 0 { return .failure(raw.error(400, "Missing From header")) }
+        if counts.to == 0 { return .failure(raw.error(400, "Missing To header")) }
+        if counts.callID == 0 { return .failure(raw.error(400, "Missing Call-ID header")) }
+        if counts.cSeq == 0 { return .failure(raw.error(400, "Missing CSeq header")) }
+        if counts.from > 1 { return .failure(raw.error(400, "More than one From header")) }
+        if counts.to > 1 { return .failure(raw.error(400, "More than one To header")) }
+        if counts.callID > 1 { return .failure(raw.error(400, "More than one Call-ID header")) }
+        if counts.cSeq > 1 { return .failure(raw.error(400, "More than one CSeq header")) }
+        if counts.maxForwards > 1 { return .failure(raw.error(400, "More than one Max-Forwards header")) }
+        if counts.contentLength > 1 { return .failure(raw.error(400, "More than one Content-Length header")) }
+        // From/To/Contact/Route syntax is checked where they are parsed (NameAddressSyntax).
 
         // CSeq (RFC 3261 §20.16, §8.1.1.5).
         if let e = checkCSeq(raw, limits: limits, &v) { return .failure(e) }
@@ -97,69 +90,92 @@ enum SIPMessageValidator {
         return .success(v)
     }
 
-    private static func index(_ k: SIPHeaderKind) -> Int {
-        switch k {
-        case .via: 0
-        case .from: 1
-        case .to: 2
-        case .callID: 3
-        case .cSeq: 4
-        case .maxForwards: 5
-        case .contact: 6
-        case .route: 7
-        case .recordRoute: 8
-        case .contentType: 9
-        case .contentLength: 10
-        case .other: 11
-        }
+    private struct HeaderCounts {
+        var via = 0, from = 0, to = 0, callID = 0, cSeq = 0, maxForwards = 0, contentLength = 0
     }
 
     // MARK: start line
 
-    private static func isVersion20(_ s: Substring) -> Bool {
-        s.utf8.count == 7 && s.uppercased() == "SIP/2.0"
+    private static func isVersion20<C: Collection<UInt8>>(_ s: C) -> Bool {
+        guard s.count == 7 else { return false }
+        var i = s.startIndex
+        for (k, c) in "SIP/2.0".utf8.enumerated() {
+            let b = s[i]
+            if (k < 3 ? b & 0xDF : b) != c { return false }
+            i = s.index(after: i)
+        }
+        return true
     }
 
     /// `Method SP Request-URI SP SIP-Version`, single spaces only (RFC 3261 §7.1; RFC 4475
     /// §3.1.2.9-10 allow refusing extra spaces, which we do so they are never forwarded).
     private static func checkRequestLine(_ raw: SIPRawMessage, _ v: inout SIPValidatedMessage) -> SIPParseError? {
-        let parts = raw.startLine.split(separator: " ", omittingEmptySubsequences: false)
-        if let last = parts.last, parts.count >= 2, last.uppercased().hasPrefix("SIP/"), !isVersion20(last),
-           !parts.contains(where: \.isEmpty) {
-            return raw.error(505, "SIP version \(last) not supported")
+        var line = raw.startLine
+        return line.withUTF8 { u -> SIPParseError? in
+            // Up to three parts split at single spaces; a fourth space means too many parts.
+            var cuts = (-1, -1, -1)
+            var nSpaces = 0
+            for i in 0..<u.count where u[i] == 0x20 {
+                nSpaces += 1
+                if nSpaces == 1 { cuts.0 = i } else if nSpaces == 2 { cuts.1 = i } else { cuts.2 = i; break }
+            }
+            let parts: [Range<Int>]
+            switch nSpaces {
+            case 0: parts = [0..<u.count]
+            case 1: parts = [0..<cuts.0, (cuts.0 + 1)..<u.count]
+            case 2: parts = [0..<cuts.0, (cuts.0 + 1)..<cuts.1, (cuts.1 + 1)..<u.count]
+            default: parts = [0..<cuts.0, (cuts.0 + 1)..<cuts.1, (cuts.1 + 1)..<cuts.2, (cuts.2 + 1)..<u.count]
+            }
+            let hasEmpty = parts.contains { $0.isEmpty }
+            if let last = parts.last, parts.count >= 2, !hasEmpty {
+                let l = u[last]
+                if l.count >= 4, l[l.startIndex] & 0xDF == UInt8(ascii: "S"), l[l.startIndex + 1] & 0xDF == UInt8(ascii: "I"),
+                   l[l.startIndex + 2] & 0xDF == UInt8(ascii: "P"), l[l.startIndex + 3] == UInt8(ascii: "/"), !isVersion20(l) {
+                    return raw.error(505, "SIP version \(String(decoding: l, as: UTF8.self)) not supported")
+                }
+            }
+            guard parts.count == 3, !hasEmpty, isVersion20(u[parts[2]]) else { return raw.error(400, "Malformed request line") }
+            guard u[parts[0]].allSatisfy(isTokenChar) else { return raw.error(400, "Malformed method") }
+            let uri = String(decoding: u[parts[1]], as: UTF8.self)
+            if let why = RequestURISyntax.check(Substring(uri)) { return raw.error(400, "Request-URI: \(why)") }
+            v.method = String(decoding: u[parts[0]], as: UTF8.self)
+            v.requestURI = uri
+            return nil
         }
-        guard parts.count == 3, !parts.contains(where: \.isEmpty) else {
-            return raw.error(400, "Malformed request line")
-        }
-        guard isVersion20(parts[2]) else { return raw.error(400, "Malformed request line") }
-        guard parts[0].utf8.allSatisfy(isTokenChar) else { return raw.error(400, "Malformed method") }
-        if let why = RequestURISyntax.check(parts[1]) { return raw.error(400, "Request-URI: \(why)") }
-        v.method = String(parts[0])
-        v.requestURI = String(parts[1])
-        return nil
     }
 
     /// `SIP-Version SP Status-Code SP Reason-Phrase`; the code is 3DIGIT in 100…699
     /// (RFC 3261 §7.2, §21). A bad response is never answered, only dropped.
     private static func checkStatusLine(_ raw: SIPRawMessage, _ v: inout SIPValidatedMessage) -> SIPParseError? {
-        let line = raw.startLine
-        let parts = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count >= 2 else { return raw.error(400, "Malformed status line") }
-        guard isVersion20(parts[0]) else { return raw.error(505, "SIP version \(parts[0]) not supported") }
-        let code = parts[1]
-        guard code.utf8.count == 3, let n = Int(code), (100...699).contains(n) else {
-            return raw.error(400, "Status code out of range")
+        var line = raw.startLine
+        return line.withUTF8 { u -> SIPParseError? in
+            guard let sp = u.firstIndex(of: 0x20) else { return raw.error(400, "Malformed status line") }
+            guard isVersion20(u[0..<sp]) else {
+                return raw.error(505, "SIP version \(String(decoding: u[0..<sp], as: UTF8.self)) not supported")
+            }
+            // Exactly three digits, then SP or the end of the line (tolerated: no reason, no SP).
+            let c = sp + 1
+            guard c + 3 <= u.count, (c + 3 == u.count || u[c + 3] == 0x20),
+                  u[c..<(c + 3)].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+                return raw.error(400, "Status code out of range")
+            }
+            let n = Int(u[c] - 0x30) * 100 + Int(u[c + 1] - 0x30) * 10 + Int(u[c + 2] - 0x30)
+            guard (100...699).contains(n) else { return raw.error(400, "Status code out of range") }
+            v.statusCode = n
+            v.reasonPhrase = c + 4 <= u.count ? String(decoding: u[(c + 4)...], as: UTF8.self) : ""
+            return nil
         }
-        v.statusCode = n
-        v.reasonPhrase = parts.count == 3 ? String(parts[2]) : ""
-        return nil
     }
 
     // MARK: headers
 
     private static func checkCSeq(_ raw: SIPRawMessage, limits: SIPLimits, _ v: inout SIPValidatedMessage) -> SIPParseError? {
-        guard let value = raw.first(.cSeq) else { return raw.error(400, "Missing CSeq header") }
-        let u = Array(value.utf8)
+        guard var value = raw.first(.cSeq) else { return raw.error(400, "Missing CSeq header") }
+        return value.withUTF8 { u in checkCSeq(u, raw, limits: limits, &v) }
+    }
+
+    private static func checkCSeq(_ u: UnsafeBufferPointer<UInt8>, _ raw: SIPRawMessage, limits: SIPLimits,
+                                  _ v: inout SIPValidatedMessage) -> SIPParseError? {
         var i = 0
         var number: UInt64 = 0
         while i < u.count, u[i] >= 0x30, u[i] <= 0x39 {
@@ -197,30 +213,29 @@ enum SIPMessageValidator {
         return any ? n : nil
     }
 
-    /// Commas outside quotes and `<>` (list separators, RFC 3261 §7.3.1).
-    static func topLevelCommas(_ s: String) -> Int {
-        var n = 0
-        var q = QuoteTracker()
-        for c in s.utf8 where q.feed(c) && c == UInt8(ascii: ",") { n += 1 }
-        return n
-    }
-
-    /// `;;`, `,,`, `;,`, or a leading/trailing separator, outside quotes and `<>`
-    /// (RFC 4475 §3.1.2.1, badinv01).
-    static func hasEmptyElement(_ s: String) -> Bool {
-        var q = QuoteTracker()
-        var lastSeparator: UInt8? = UInt8(ascii: ",")   // the value starts like after a comma
-        for c in s.utf8 {
-            let top = q.feed(c)
-            if c == 0x20 || c == 0x09 { continue }
-            if top, c == UInt8(ascii: ";") || c == UInt8(ascii: ",") {
-                if lastSeparator != nil { return true }
-                lastSeparator = c
-            } else {
-                lastSeparator = nil
+    /// Top-level commas (list separators, RFC 3261 §7.3.1) and whether an element or parameter
+    /// is empty (`;;`, `,,`, `;,`, a leading or trailing separator: RFC 4475 §3.1.2.1, badinv01),
+    /// in one pass outside quotes and `<>`.
+    static func listShape(_ s: String) -> (commas: Int, emptyElement: Bool) {
+        var s = s
+        return s.withUTF8 { u in
+            var q = QuoteTracker()
+            var commas = 0
+            var empty = false
+            var lastSeparator: UInt8? = UInt8(ascii: ",")
+            for c in u {
+                let top = q.feed(c)
+                if c == 0x20 || c == 0x09 { continue }
+                if top, c == UInt8(ascii: ";") || c == UInt8(ascii: ",") {
+                    if c == UInt8(ascii: ",") { commas += 1 }
+                    if lastSeparator != nil { empty = true }
+                    lastSeparator = c
+                } else {
+                    lastSeparator = nil
+                }
             }
+            return (commas, empty || lastSeparator != nil)
         }
-        return lastSeparator != nil
     }
 
     /// RFC 3261 §25.1 token.

@@ -63,6 +63,9 @@ struct SIPRawMessage {
     var headersStart = 0
     /// A NUL byte occurs in the header section (legal inside quoted strings, RFC 4475 §3.1.1.2).
     var hasNUL = false
+    /// A CR not followed by LF in the header section: RFC 3261 §7 lines end in CRLF, and a
+    /// lone CR would be read as a line end by some parsers and not by others.
+    var hasBareCR = false
     /// Offset just past the empty line (or the end of the bytes).
     var bodyStart = 0
 
@@ -127,6 +130,13 @@ struct SIPRawMessage {
                 if malformedLine == nil { malformedLine = string(cursor, line.end) }
                 continue
             }
+            // field-name = token (RFC 3261 §7.3.1, §25.1).
+            var k = cursor
+            while k < nameEnd, SIPMessageValidator.isTokenChar(p[k]) { k += 1 }
+            if k < nameEnd {
+                if malformedLine == nil { malformedLine = string(cursor, line.end) }
+                continue
+            }
             let kind = SIPHeaderKind.classify(p, cursor, nameEnd)
             let name = kind == .other ? string(cursor, nameEnd) : ""
             let value: String
@@ -152,7 +162,9 @@ struct SIPRawMessage {
             headers.append(SIPRawHeader(kind: kind, name: name, value: value))
         }
         bodyStart = min(cursor, n)
-        for k in messageStart..<bodyStart where p[k] == 0 { hasNUL = true; break }
+        for k in messageStart..<bodyStart {
+            if p[k] == 0 { hasNUL = true } else if p[k] == 0x0D, k + 1 >= bodyStart || p[k + 1] != 0x0A { hasBareCR = true }
+        }
     }
 
     func first(_ kind: SIPHeaderKind) -> String? {

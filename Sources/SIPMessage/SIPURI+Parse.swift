@@ -6,11 +6,19 @@ extension SIPURI {
     /// unescaped exactly once, when comparing; keeping the text as received also makes
     /// parse → serialise → parse stable. nil when it is not a URI.
     public init?(parsing text: Substring) {
-        let u = Array(text.utf8)
-        guard let colon = u.firstIndex(of: UInt8(ascii: ":")), colon > 0,
-              u[0..<colon].allSatisfy({ ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2B || $0 == 0x2D || $0 == 0x2E })
+        self.init(bytes: Array(text.utf8)[...])
+    }
+
+    init?(bytes u: ArraySlice<UInt8>) {
+        // Never in a URI (RFC 3986 §2, RFC 3261 §25.1): controls, LWS, `<` `>` `"`. Refusing them
+        // here also keeps serialisation inside `<>` unambiguous.
+        guard !u.contains(where: { $0 <= 0x20 || $0 == 0x7F || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") || $0 == UInt8(ascii: "\"") }) else {
+            return nil
+        }
+        guard let colon = u.firstIndex(of: UInt8(ascii: ":")), colon > u.startIndex,
+              u[u.startIndex..<colon].allSatisfy({ ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2B || $0 == 0x2D || $0 == 0x2E })
         else { return nil }
-        let scheme = String(decoding: u[0..<colon], as: UTF8.self).lowercased()
+        let scheme = SIPURI.lowercasedScheme(u[u.startIndex..<colon])
         let rest = u[(colon + 1)...]
         guard scheme == "sip" || scheme == "sips" else {
             guard !rest.isEmpty else { return nil }
@@ -55,16 +63,25 @@ extension SIPURI {
         if i < rest.endIndex, rest[i] == UInt8(ascii: ";") {
             var e = i
             while e < rest.endIndex, rest[e] != UInt8(ascii: "?") { e += 1 }
-            for item in rest[(i + 1)..<e].split(separator: UInt8(ascii: ";")) {
-                if let eq = item.firstIndex(of: UInt8(ascii: "=")) {
-                    parameters.append((String(decoding: item[..<eq], as: UTF8.self), String(decoding: item[(eq + 1)...], as: UTF8.self)))
-                } else {
-                    parameters.append((String(decoding: item, as: UTF8.self), nil))
-                }
+            // uri-parameter names are never empty (RFC 3261 §25.1): `;;`, `;?`, a trailing `;`
+            // or `;=v` are malformed.
+            guard rest[e - 1] != UInt8(ascii: ";") else { return nil }
+            var s = i + 1
+            while s < e {
+                var t = s
+                while t < e, rest[t] != UInt8(ascii: ";") { t += 1 }
+                let item = rest[s..<t]
+                let eq = item.firstIndex(of: UInt8(ascii: "=")) ?? t
+                guard eq > s else { return nil }
+                parameters.append((String(decoding: item[..<eq], as: UTF8.self),
+                                   eq < t ? String(decoding: item[(eq + 1)...], as: UTF8.self) : nil))
+                s = t + 1
             }
             i = e
         }
         if i < rest.endIndex, rest[i] == UInt8(ascii: "?") {
+            // hname/hvalue have no `;` (RFC 3261 §25.1 hnv-unreserved / unreserved / escaped).
+            guard !rest[(i + 1)...].contains(UInt8(ascii: ";")) else { return nil }
             for item in rest[(i + 1)...].split(separator: UInt8(ascii: "&")) {
                 let eq = item.firstIndex(of: UInt8(ascii: "=")) ?? item.endIndex
                 headers.append((String(decoding: item[..<eq], as: UTF8.self),
@@ -74,9 +91,29 @@ extension SIPURI {
         }
         guard i == rest.endIndex else { return nil }
         // RFC 5118 §4.10: tolerate `2001:db8:::192.0.2.1`, read as `2001:db8::192.0.2.1`.
-        if host.contains(":::") { host = SIPURI.collapseColons(host) }
+        if SIPURI.hasTripleColon(host) { host = SIPURI.collapseColons(host) }
         self.init(scheme: scheme, user: user, password: password, host: host, port: port,
                   parameters: parameters, headers: headers)
+    }
+
+    /// "sip"/"sips" without allocating a lower-cased copy; other schemes lower-cased.
+    static func lowercasedScheme(_ b: ArraySlice<UInt8>) -> String {
+        let s = b.startIndex
+        if b.count == 3 || b.count == 4, b[s] | 0x20 == UInt8(ascii: "s"), b[s + 1] | 0x20 == UInt8(ascii: "i"),
+           b[s + 2] | 0x20 == UInt8(ascii: "p") {
+            if b.count == 3 { return "sip" }
+            if b[s + 3] | 0x20 == UInt8(ascii: "s") { return "sips" }
+        }
+        return String(decoding: b, as: UTF8.self).lowercased()
+    }
+
+    /// Byte scan; `String.contains(_:)` goes through generic string searching and is slow.
+    static func hasTripleColon(_ s: String) -> Bool {
+        var run = 0
+        for c in s.utf8 {
+            if c == UInt8(ascii: ":") { run += 1; if run == 3 { return true } } else { run = 0 }
+        }
+        return false
     }
 
     /// Runs of three or more colons become "::".

@@ -47,6 +47,18 @@ import Testing
         "inv2543": .checked(nil),
     ]
 
+    /// The check that must fire for each refused file (so a refusal is never an accident).
+    static let reasons: [String: String] = [
+        "badinv01": "Empty element in Via", "clerr": "Content-Length larger", "ncl": "Malformed Content-Length",
+        "scalar02": "CSeq number too large", "quotbal": "unbalanced quotes", "ltgtruri": "Request-URI: illegal character",
+        "lwsruri": "Malformed request line", "lwsstart": "Malformed request line", "trws": "Malformed request line",
+        "escruri": "headers are not allowed", "regbadct": "enclosed in <>", "badaspec": "whitespace inside <>",
+        "baddn": "display name must be a quoted string", "badvers": "SIP version SIP/7.0",
+        "mismatch01": "CSeq method INVITE does not match OPTIONS", "mismatch02": "CSeq method INVITE does not match NEWMETHOD",
+        "insuf": "Missing From", "multi01": "More than one", "mcl01": "More than one Content-Length",
+        "scalarlg": "CSeq number too large", "bigcode": "Status code out of range",
+    ]
+
     @Test func checksumsMatch() throws {
         let r = try Fixtures.verifyChecksums("rfc4475")
         #expect(r.status == 0)
@@ -71,6 +83,7 @@ import Testing
         case .refused(let status):
             let e = try #require(result.error, "\(name) parsed")
             #expect(e.status == status, "\(name): \(e)")
+            #expect(e.reason.contains(Self.reasons[name] ?? "?"), "\(name): \(e.reason)")
             #expect(!e.isResponse)
             // Enough was recovered to answer it statelessly.
             let answer = try #require(e.responseBytes(toTag: "t1"), "\(name)")
@@ -82,6 +95,7 @@ import Testing
             let e = try #require(result.error, "\(name) parsed")
             #expect(e.isResponse)
             #expect(e.responseBytes(toTag: "t1") == nil)
+            #expect(e.reason.contains(Self.reasons[name] ?? "?"), "\(name): \(e.reason)")
         case .checked(let status):
             let r = try #require(result.request, "\(name): \(String(describing: result.error))")
             #expect(RequestChecks().check(r)?.status == status, "\(name): \(String(describing: RequestChecks().check(r)))")

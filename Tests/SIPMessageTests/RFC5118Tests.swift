@@ -30,6 +30,7 @@ import Testing
     @Test func ipv6BadIsRefused() throws {
         let e = try #require(Fixtures.parse(try Fixtures.bytes("rfc5118", "ipv6-bad")).error)
         #expect(e.status == 400)
+        #expect(e.reason == "Request-URI: IPv6 address without brackets")
         #expect(!e.isResponse)
         #expect(e.responseBytes(toTag: "x") != nil)
     }

@@ -65,3 +65,14 @@ import Testing
         #expect(Fixtures.parse(Array(text.utf8)).response?.statusCode == 400)
     }
 }
+
+@Suite struct HeaderNameTests {
+    @Test func compactAndCanonicalNames() {
+        let pairs = [("v", "Via"), ("f", "From"), ("t", "To"), ("i", "Call-ID"), ("m", "Contact"), ("l", "Content-Length"),
+                     ("c", "Content-Type"), ("k", "Supported"), ("s", "Subject"), ("e", "Content-Encoding"),
+                     ("cseq", "CSeq"), ("MAX-FORWARDS", "Max-Forwards"), ("supported", "Supported"),
+                     ("record-route", "Record-Route"), ("PROXY-REQUIRE", "Proxy-Require"), ("user-agent", "User-Agent"),
+                     ("X-Custom", "X-Custom"), ("P-Asserted-Identity", "P-Asserted-Identity")]
+        for (raw, canon) in pairs { #expect(SIPHeaders.canonicalName(raw) == canon, "\(raw)") }
+    }
+}
