@@ -130,7 +130,7 @@ struct AccountParser {
             file.error(node, "'\(text)' is not an E.164 number (+, country code, number; no spaces)" + hint)
             return nil
         }
-        guard let (number, valid, possible) = PhoneNumber.inspect(e164: text) else {
+        guard let (number, possible) = PhoneNumber.inspect(e164: text) else {
             if let code = Self.countryCodeCandidates(text).first(where: PhoneNumber.isSupportedCountryCode) {
                 file.error(node, "'\(text)' is not a valid number for country code +\(code)")
             } else {
@@ -138,9 +138,9 @@ struct AccountParser {
             }
             return nil
         }
-        // Fictitious ranges (NANP 555-01XX, Ofcom drama numbers) are only
-        // "possible", not "valid", in libphonenumber; accept them.
-        guard valid || possible else {
+        // Possible (right length for the country), not necessarily valid:
+        // fictitious ranges (NANP 555-01XX, Ofcom drama numbers) must pass.
+        guard possible else {
             file.error(node, "'\(text)' is not a valid number for country code +\(number.countryCode)")
             return nil
         }

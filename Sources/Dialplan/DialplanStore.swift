@@ -1,3 +1,4 @@
+import Logging
 import Synchronization
 
 /// Holds the running `DialplanTable` and swaps it atomically on reload.
@@ -27,10 +28,26 @@ public final class DialplanStore: Sendable {
 
     /// Compiles every file again and swaps only when all of it is valid;
     /// otherwise the running table stays and the diagnostics say why.
+    /// Blocking (file reads, CPU): call it off the event loops.
+    /// With a logger, each diagnostic and the outcome are logged.
     @discardableResult
-    public func reload() -> DialplanLoader.Result {
+    public func reload(logger: Logger? = nil) -> DialplanLoader.Result {
         let result = DialplanLoader.load(directory: directory)
         if let fresh = result.table { swap(to: fresh) }
+        guard let logger else { return result }
+        for diagnostic in result.diagnostics {
+            let level: Logger.Level = diagnostic.severity == .error ? .error : .warning
+            logger.log(level: level, "\(diagnostic)", metadata: ["dialplan.path": "\(diagnostic.path)"])
+        }
+        if let table = result.table {
+            logger.info("dialplans reloaded", metadata: [
+                "dialplan.accounts": "\(table.accountCount)", "dialplan.numbers": "\(table.numberCount)",
+            ])
+        } else {
+            logger.error("dialplan reload refused: keeping the running dialplans", metadata: [
+                "dialplan.errors": "\(result.diagnostics.filter { $0.severity == .error }.count)",
+            ])
+        }
         return result
     }
 

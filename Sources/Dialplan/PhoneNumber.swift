@@ -43,11 +43,14 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
     /// Checks a strict E.164 string with one parse (the loader calls this for
     /// every tracking number). Nil when it is not a number libphonenumber
     /// can parse or does not round-trip to the same E.164 text.
-    static func inspect(e164: String) -> (number: PhoneNumber, valid: Bool, possible: Bool)? {
+    /// Only possibility (length for the country) is checked: fictitious
+    /// ranges must pass, and IsValidNumber's range regexes would double the
+    /// load time of a million numbers.
+    static func inspect(e164: String) -> (number: PhoneNumber, possible: Bool)? {
         guard isStrictE164(e164) else { return nil }
-        var valid: Int32 = 0, possible: Int32 = 0
-        guard let canonical = call(64, { cpn_inspect(e164, $0, $1, &valid, &possible) }), canonical == e164 else { return nil }
-        return (PhoneNumber(trusted: e164), valid == 1, possible == 1)
+        var possible: Int32 = 0
+        guard let canonical = call(64, { cpn_inspect(e164, $0, $1, nil, &possible) }), canonical == e164 else { return nil }
+        return (PhoneNumber(trusted: e164), possible == 1)
     }
 
     private init(trusted e164: String) { self.e164 = e164 }

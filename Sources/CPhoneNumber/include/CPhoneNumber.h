@@ -28,7 +28,8 @@ extern "C" {
 int cpn_format_e164(const char *input, const char *default_region, char *out, size_t out_len);
 
 /* One parse for the loader's hot path: writes the E.164 form of an
- * international number and sets *valid / *possible (1 or 0). */
+ * international number and sets *valid / *possible (1 or 0). Either pointer
+ * may be NULL; a NULL `valid` skips IsValidNumber, the costly range check. */
 int cpn_inspect(const char *number, char *out, size_t out_len, int *valid, int *possible);
 
 /* 1 if libphonenumber considers the number valid, 0 if not, negative on parse error. */
