@@ -15,6 +15,10 @@ public final class RTPRelay: Sendable {
     public struct Statistics: Hashable, Sendable {
         public var aToB: UInt64
         public var bToA: UInt64
+        public init(aToB: UInt64, bToA: UInt64) {
+            self.aToB = aToB
+            self.bToA = bToA
+        }
     }
 
     public let a: RTPSession

@@ -21,7 +21,7 @@ public enum SIPInfoDTMF {
     static func parseRelay(_ body: String) -> DTMFDigit? {
         var signal: Substring?
         var duration: Int?
-        for line in body.split(whereSeparator: { $0 == "\r" || $0 == "\n" }) {
+        for line in body.split(whereSeparator: \.isNewline) {
             guard let eq = line.firstIndex(of: "=") else { continue }
             let key = line[..<eq].trimmingCharacters(in: .whitespaces).lowercased()
             let value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
