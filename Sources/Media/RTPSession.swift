@@ -27,6 +27,10 @@ public final class RTPSession: @unchecked Sendable {
         /// Send to the source address of the first packet received (RFC 4961), which is where
         /// a NATed phone really is, instead of its SDP address.
         public var symmetricRTP = true
+        /// Once latched, drop packets from any other source address (so a stranger cannot
+        /// inject audio or DTMF into the call). A re-INVITE (`update(remote:direction:)`)
+        /// unlatches.
+        public var strictSource = true
         /// RTCP report interval (RFC 3550 §6.2: 5 s minimum, randomised ×0.5…1.5).
         public var rtcpInterval: TimeAmount = .seconds(5)
         /// No packet from the far end for this long → `onMediaTimeout`. Nil disables.
@@ -44,7 +48,11 @@ public final class RTPSession: @unchecked Sendable {
             telephoneEventPayloadType = negotiated.telephoneEventPayloadType
             ptime = negotiated.ptime
             direction = negotiated.direction
-            remote = negotiated.remotePort == 0 ? nil : try? SocketAddress(ipAddress: negotiated.remoteAddress, port: negotiated.remotePort)
+            // Port 0 (stream disabled) or c=0.0.0.0 (RFC 3264 §8.4 hold): nowhere to send until
+            // the far end's packets tell us (sending to 0.0.0.0 would reach our own host).
+            let unspecified = negotiated.remoteAddress == "0.0.0.0" || negotiated.remoteAddress == "::"
+            remote = negotiated.remotePort == 0 || unspecified
+                ? nil : try? SocketAddress(ipAddress: negotiated.remoteAddress, port: negotiated.remotePort)
         }
     }
 
@@ -53,6 +61,8 @@ public final class RTPSession: @unchecked Sendable {
         public var payloadOctetsSent: UInt64 = 0
         public var packetsReceived: UInt64 = 0
         public var invalidPacketsReceived: UInt64 = 0
+        /// Dropped because they came from another address than the latched one.
+        public var packetsFromOtherSources: UInt64 = 0
         /// Packets received from the far end and forwarded to the relay peer.
         public var packetsRelayed: UInt64 = 0
         public var rtcpSent: UInt64 = 0
@@ -60,6 +70,7 @@ public final class RTPSession: @unchecked Sendable {
         public var ticks: UInt64 = 0
         public var lateTicks: UInt64 = 0
         public var maxLatenessNanoseconds: Int64 = 0
+        public init() {}
     }
 
     public enum SessionError: Error, Hashable, Sendable {
@@ -220,6 +231,7 @@ public final class RTPSession: @unchecked Sendable {
                 self.relayPeer = nil
                 peer.detachRelay()
             }
+            if let digit = self.dtmfReceiver.flush() { self.onDTMF?(digit) }
             self.onDTMF = nil
             self.onMediaTimeout = nil
             let channels = [self.rtpChannel, self.rtcpChannel].compactMap { $0 }
@@ -284,22 +296,35 @@ public final class RTPSession: @unchecked Sendable {
         }
     }
 
-    public func statistics() -> EventLoopFuture<Statistics> {
-        onLoop { self.eventLoop.makeSucceededFuture(self.stats) }
+    /// Counters so far; `resettingClock` starts a new measurement window for the tick
+    /// lateness figures (ticks, lateTicks, maxLateness) — what the benchmark does per step.
+    public func statistics(resettingClock: Bool = false) -> EventLoopFuture<Statistics> {
+        onLoop {
+            let s = self.stats
+            if resettingClock {
+                self.stats.ticks = 0
+                self.stats.lateTicks = 0
+                self.stats.maxLatenessNanoseconds = 0
+            }
+            return self.eventLoop.makeSucceededFuture(s)
+        }
     }
 
     // MARK: Relay hooks (used by RTPRelay, on the loop)
 
     func attachRelay(to peer: RTPSession) {
-        eventLoop.preconditionInEventLoop()
-        relayPeer = peer
-        relayIn.reset()
+        onLoop {
+            guard !self.closed else { return }
+            self.relayPeer = peer
+            self.relayIn.reset()
+        }
     }
 
     func detachRelay() {
-        eventLoop.preconditionInEventLoop()
-        relayPeer = nil
-        pendingMarker = true  // our own playback resumes: a new talkspurt
+        onLoop {
+            self.relayPeer = nil
+            self.pendingMarker = true  // our own playback resumes: a new talkspurt
+        }
     }
 
     var isRelaying: Bool { relayPeer != nil }
@@ -320,7 +345,8 @@ public final class RTPSession: @unchecked Sendable {
         }
         let mapped = relayIn.rewrite(ssrc: header.ssrc, sequence: header.sequenceNumber, timestamp: header.timestamp,
                                      nextSequence: sequence, currentTimestamp: timestamp)
-        if rtpSequence(mapped.sequence &+ 1, isAfter: sequence) || mapped.sequence &+ 1 == sequence { sequence = mapped.sequence &+ 1 }
+        // Keep our counter past every relayed number, so our own packets never reuse one.
+        if rtpSequence(mapped.sequence &+ 1, isAfter: sequence) { sequence = mapped.sequence &+ 1 }
         outBuffer.clear()
         RTPHeader(marker: header.marker || mapped.newSource, payloadType: payloadType, sequenceNumber: mapped.sequence,
                   timestamp: mapped.timestamp, ssrc: ssrc).write(to: &outBuffer)
@@ -422,6 +448,8 @@ public final class RTPSession: @unchecked Sendable {
     @inline(__always)
     private func transmit(_ channel: any Channel, _ remote: SocketAddress, payloadBytes: Int) {
         sequence &+= 1
+        // Our own packet (DTMF) inside a relayed stream takes a number: shift the mapping.
+        if relayPeer != nil { relayIn.shiftSequence() }
         stats.packetsSent &+= 1
         stats.payloadOctetsSent &+= UInt64(payloadBytes)
         channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: outBuffer), promise: nil)
@@ -461,6 +489,10 @@ public final class RTPSession: @unchecked Sendable {
         let header: RTPHeader
         do { header = try RTPHeader.parse(datagram) } catch {
             stats.invalidPacketsReceived &+= 1
+            return
+        }
+        if latched, configuration.strictSource, envelope.remoteAddress != remote {
+            stats.packetsFromOtherSources &+= 1
             return
         }
         stats.packetsReceived &+= 1

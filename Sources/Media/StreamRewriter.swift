@@ -23,4 +23,7 @@ struct StreamRewriter {
     }
 
     mutating func reset() { sourceSSRC = nil }
+
+    /// One of our own packets went out in between: later relayed packets move up by one.
+    mutating func shiftSequence() { sequenceOffset &+= 1 }
 }

@@ -143,10 +143,20 @@ import Testing
         #expect(try await digits.wait(count: 1).map(\.description) == ["5"])
         let echoed = try await sender.wait { $0.count >= 3 }
         #expect(echoed.count >= 3)  // our stream now goes to where the packets came from
+        // After the latch, a stranger's packets (an injected "9") are dropped.
+        let stranger = try await UDPPeer.bind()
+        defer { Task { await stranger.close() } }
+        for end in [false, true, true] {
+            var buf = ByteBuffer()
+            RTPHeader(payloadType: 101, sequenceNumber: 1, timestamp: 777, ssrc: 666).write(to: &buf)
+            TelephoneEvent(event: 9, end: end, duration: 800).write(to: &buf)
+            try await stranger.send(buf, to: target)
+        }
         try await Task.sleep(for: .milliseconds(100))
         #expect(digits.values.count == 1)
         let stats = try await session.statistics().get()
         #expect(stats.packetsReceived == 10)
+        #expect(stats.packetsFromOtherSources == 3)
         try await session.close().get()
     }
 
@@ -166,6 +176,33 @@ import Testing
         #expect(fired.values.count == 1)
         #expect(peer.received.isEmpty)
         try await session.close().get()
+    }
+
+    @Test func configurationFromNegotiatedMedia() {
+        let media = NegotiatedMedia(law: .alaw, payloadType: 8, telephoneEventPayloadType: 96, ptime: 30,
+                                    remoteAddress: "192.0.2.1", remotePort: 4000, direction: .recvonly)
+        let c = RTPSession.Configuration(negotiated: media)
+        #expect(c.law == .alaw && c.payloadType == 8 && c.telephoneEventPayloadType == 96 && c.ptime == 30 && c.direction == .recvonly)
+        #expect(c.remote == (try? SocketAddress(ipAddress: "192.0.2.1", port: 4000)))
+        var held = media
+        held.remoteAddress = "0.0.0.0"
+        #expect(RTPSession.Configuration(negotiated: held).remote == nil)
+    }
+
+    /// ptime 30 (from the SDP): 240-byte packets, timestamps +240.
+    @Test func ptime30() async throws {
+        let peer = try await UDPPeer.bind()
+        defer { Task { await peer.close() } }
+        var config = RTPSession.Configuration()
+        config.bindAddress = "127.0.0.1"
+        config.remote = peer.address
+        config.ptime = 30
+        let session = try await RTPSession.start(on: testGroup.next(), pool: MediaPortPool(range: 41300...41309), configuration: config)
+        session.play(Prompt(samples: tone(milliseconds: 100)))
+        let packets = try await peer.wait { $0.count >= 6 }.compactMap(rtp)
+        try await session.close().get()
+        #expect(packets.allSatisfy { $0.1.count == 240 })
+        for (a, b) in zip(packets, packets.dropFirst()) { #expect(b.0.timestamp == a.0.timestamp &+ 240) }
     }
 
     @Test func garbageCountedNotFatal() async throws {
