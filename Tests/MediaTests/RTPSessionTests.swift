@@ -205,6 +205,21 @@ import Testing
         for (a, b) in zip(packets, packets.dropFirst()) { #expect(b.0.timestamp == a.0.timestamp &+ 240) }
     }
 
+    /// IPv6 end to end: an answer to an IP6 offer configures a session bound on ::1 that
+    /// reaches the offerer's [::1] socket.
+    @Test func ipv6Session() async throws {
+        guard let peer = try? await UDPPeer.bind(host: "::1") else { return }  // no IPv6 loopback here
+        defer { Task { await peer.close() } }
+        let offer = try SDPCodec.parse("v=0\r\no=- 1 1 IN IP6 ::1\r\ns=-\r\nc=IN IP6 ::1\r\nt=0 0\r\nm=audio \(peer.port) RTP/AVP 8 101\r\na=rtpmap:101 telephone-event/8000\r\n")
+        let answer = try SDPNegotiator.answer(offer: offer, localAddress: "::1", localPort: 0).get()
+        let session = try await RTPSession.start(on: testGroup.next(), pool: MediaPortPool(range: 41310...41319),
+                                                 configuration: .init(negotiated: answer.media, bindAddress: "::1"))
+        let packets = try await peer.wait { $0.count >= 3 }.compactMap(rtp)
+        try await session.close().get()
+        #expect(packets.count >= 3)
+        #expect(packets.allSatisfy { $0.0.payloadType == 8 && $0.1 == [UInt8](repeating: 0xD5, count: 160) })
+    }
+
     @Test func garbageCountedNotFatal() async throws {
         let sender = try await UDPPeer.bind()
         defer { Task { await sender.close() } }
