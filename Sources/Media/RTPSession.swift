@@ -82,55 +82,55 @@ public final class RTPSession: @unchecked Sendable {
     public let localPort: Int
     public let ssrc: UInt32
     public let configuration: Configuration
-    private let pool: MediaPortPool?
-    private let logger: Logger
+    let pool: MediaPortPool?
+    let logger: Logger
 
     // MARK: Loop-confined state
-    private var rtpChannel: (any Channel)?
-    private var rtcpChannel: (any Channel)?
-    private var remote: SocketAddress?
-    private var rtcpRemote: SocketAddress?
-    private var latched = false
-    private var direction: MediaDirection
-    private var running = false
-    private var closed = false
+    var rtpChannel: (any Channel)?
+    var rtcpChannel: (any Channel)?
+    var remote: SocketAddress?
+    var rtcpRemote: SocketAddress?
+    var latched = false
+    var direction: MediaDirection
+    var running = false
+    var closed = false
 
     /// RFC 3550 §5.1: random initial sequence number and timestamp.
-    private var sequence: UInt16
+    var sequence: UInt16
     /// Timestamp of the next packet time; advances by `samplesPerPacket` every tick whether or
     /// not we send, because it is the sampling clock (§5.1).
-    private var timestamp: UInt32
-    private var pendingMarker = true
-    private let samplesPerPacket: Int
-    private let period: TimeAmount
+    var timestamp: UInt32
+    var pendingMarker = true
+    let samplesPerPacket: Int
+    let period: TimeAmount
 
-    private var clockStart = NIODeadline.now()
-    private var tickIndex: Int64 = 0
-    private var nextDeadline = NIODeadline.now()
-    private var clock: NIOScheduledCallback?
-    private var nextRTCP = NIODeadline.now()
+    var clockStart = NIODeadline.now()
+    var tickIndex: Int64 = 0
+    var nextDeadline = NIODeadline.now()
+    var clock: NIOScheduledCallback?
+    var nextRTCP = NIODeadline.now()
 
-    private var outBuffer: ByteBuffer
-    private var rtcpBuffer: ByteBuffer
+    var outBuffer: ByteBuffer
+    var rtcpBuffer: ByteBuffer
 
-    private var playback = Playback()
-    private var dtmfQueue: [(event: UInt8, samples: Int, volume: UInt8)] = []
-    private var dtmfOut: (event: UInt8, volume: UInt8, start: UInt32, target: Int, elapsed: Int, ends: Int)?
-    private var dtmfReceiver = DTMFReceiver()
-    private var onDTMF: (@Sendable (DTMFDigit) -> Void)?
+    var playback = Playback()
+    var dtmfQueue: [(event: UInt8, samples: Int, volume: UInt8)] = []
+    var dtmfOut: (event: UInt8, volume: UInt8, start: UInt32, target: Int, elapsed: Int, ends: Int)?
+    var dtmfReceiver = DTMFReceiver()
+    var onDTMF: (@Sendable (DTMFDigit) -> Void)?
 
-    private var mediaTimeout: TimeAmount?
-    private var onMediaTimeout: (@Sendable () -> Void)?
-    private var lastReceived = NIODeadline.now()
-    private var timedOut = false
+    var mediaTimeout: TimeAmount?
+    var onMediaTimeout: (@Sendable () -> Void)?
+    var lastReceived = NIODeadline.now()
+    var timedOut = false
 
     /// Relay: packets from our far end go to `relayPeer`; `relayIn` maps the peer's stream onto ours.
-    private var relayPeer: RTPSession?
-    private var relayIn = StreamRewriter()
+    var relayPeer: RTPSession?
+    var relayIn = StreamRewriter()
 
-    private var stats = Statistics()
+    var stats = Statistics()
 
-    private init(eventLoop: any EventLoop, port: Int, pool: MediaPortPool?, configuration: Configuration, logger: Logger) {
+    init(eventLoop: any EventLoop, port: Int, pool: MediaPortPool?, configuration: Configuration, logger: Logger) {
         self.eventLoop = eventLoop
         self.localPort = port
         self.pool = pool
@@ -177,13 +177,13 @@ public final class RTPSession: @unchecked Sendable {
         try await start(on: eventLoop, pool: pool, configuration: configuration, logger: logger).get()
     }
 
-    private func bind() -> EventLoopFuture<RTPSession> {
+    func bind() -> EventLoopFuture<RTPSession> {
         let host = configuration.bindAddress
         let rtp = DatagramBootstrap(group: eventLoop)
             .channelOption(.socketOption(.so_reuseaddr), value: 0)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(InboundHandler(session: self, isRTCP: false))
+                    try channel.pipeline.syncOperations.addHandler(RTPInboundHandler(session: self, isRTCP: false))
                 }
             }
             .bind(host: host, port: localPort)
@@ -191,7 +191,7 @@ public final class RTPSession: @unchecked Sendable {
             DatagramBootstrap(group: self.eventLoop)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(InboundHandler(session: self, isRTCP: true))
+                        try channel.pipeline.syncOperations.addHandler(RTPInboundHandler(session: self, isRTCP: true))
                     }
                 }
                 .bind(host: host, port: self.localPort + 1)
@@ -205,7 +205,7 @@ public final class RTPSession: @unchecked Sendable {
         }
     }
 
-    private func startClock() {
+    func startClock() {
         running = true
         clockStart = .now()
         lastReceived = clockStart
@@ -310,76 +310,21 @@ public final class RTPSession: @unchecked Sendable {
         }
     }
 
-    // MARK: Relay hooks (used by RTPRelay, on the loop)
-
-    func attachRelay(to peer: RTPSession) {
-        onLoop {
-            guard !self.closed else { return }
-            self.relayPeer = peer
-            self.relayIn.reset()
-        }
-    }
-
-    func detachRelay() {
-        onLoop {
-            self.relayPeer = nil
-            self.pendingMarker = true  // our own playback resumes: a new talkspurt
-        }
-    }
-
-    var isRelaying: Bool { relayPeer != nil }
-
-    /// Sends a packet received by the peer session on our stream: our SSRC, sequence space and
-    /// timeline; the payload type mapped to ours (and G.711 transcoded if the laws differ).
-    func sendRelayed(_ header: RTPHeader, datagram: ByteBuffer, from source: RTPSession) {
-        guard !closed, direction.sends, let remote, let channel = rtpChannel else { return }
-        let payloadType: UInt8
-        var transcode: (G711.Law, G711.Law)?
-        if header.payloadType == source.configuration.payloadType {
-            payloadType = configuration.payloadType
-            if source.configuration.law != configuration.law { transcode = (source.configuration.law, configuration.law) }
-        } else if header.payloadType == source.configuration.telephoneEventPayloadType, let te = configuration.telephoneEventPayloadType {
-            payloadType = te
-        } else {
-            return  // comfort noise or a codec this leg did not negotiate
-        }
-        let mapped = relayIn.rewrite(ssrc: header.ssrc, sequence: header.sequenceNumber, timestamp: header.timestamp,
-                                     nextSequence: sequence, currentTimestamp: timestamp)
-        // Keep our counter past every relayed number, so our own packets never reuse one.
-        if rtpSequence(mapped.sequence &+ 1, isAfter: sequence) { sequence = mapped.sequence &+ 1 }
-        outBuffer.clear()
-        RTPHeader(marker: header.marker || mapped.newSource, payloadType: payloadType, sequenceNumber: mapped.sequence,
-                  timestamp: mapped.timestamp, ssrc: ssrc).write(to: &outBuffer)
-        let start = datagram.readerIndex + header.payloadOffset
-        if let (from, to) = transcode {
-            datagram.withUnsafeReadableBytes { raw in
-                for i in 0..<header.payloadLength {
-                    outBuffer.writeInteger(G711.transcode(raw[header.payloadOffset + i], from: from, to: to))
-                }
-            }
-        } else {
-            outBuffer.writeImmutableBuffer(datagram.getSlice(at: start, length: header.payloadLength)!)
-        }
-        stats.packetsSent &+= 1
-        stats.payloadOctetsSent &+= UInt64(header.payloadLength)
-        channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: outBuffer), promise: nil)
-    }
-
     // MARK: Packet clock
 
-    private struct ClockTick: NIOScheduledCallbackHandler, Sendable {
+    struct ClockTick: NIOScheduledCallbackHandler, Sendable {
         let session: RTPSession
         func handleScheduledCallback(eventLoop: some EventLoop) { session.tick() }
     }
 
-    private func schedule() {
+    func schedule() {
         clock = try? eventLoop.scheduleCallback(at: nextDeadline, handler: ClockTick(session: self))
     }
 
     /// One packetisation interval. Deadlines are absolute (start + n × ptime) rather than
     /// "ptime after the previous run" (what scheduleRepeatedTask does), so timing errors do
     /// not accumulate and timestamps keep tracking the wall clock.
-    private func tick() {
+    func tick() {
         guard running else { return }
         let now = NIODeadline.now()
         let late = (now - nextDeadline).nanoseconds
@@ -412,7 +357,7 @@ public final class RTPSession: @unchecked Sendable {
         schedule()
     }
 
-    private func sendMedia() {
+    func sendMedia() {
         guard direction.sends, let remote, let channel = rtpChannel else { return }
         if dtmfOut == nil, !dtmfQueue.isEmpty {
             let next = dtmfQueue.removeFirst()
@@ -446,7 +391,7 @@ public final class RTPSession: @unchecked Sendable {
     }
 
     @inline(__always)
-    private func transmit(_ channel: any Channel, _ remote: SocketAddress, payloadBytes: Int) {
+    func transmit(_ channel: any Channel, _ remote: SocketAddress, payloadBytes: Int) {
         sequence &+= 1
         // Our own packet (DTMF) inside a relayed stream takes a number: shift the mapping.
         if relayPeer != nil { relayIn.shiftSequence() }
@@ -455,102 +400,15 @@ public final class RTPSession: @unchecked Sendable {
         channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: outBuffer), promise: nil)
     }
 
-    // MARK: RTCP
-
-    private func jitteredRTCPInterval() -> TimeAmount {
-        .nanoseconds(Int64(Double(configuration.rtcpInterval.nanoseconds) * Double.random(in: 0.5...1.5)))
-    }
-
-    /// A compound packet SR + SDES CNAME (+ BYE) (RFC 3550 §6.1).
-    private func sendRTCP(bye: Bool) {
-        guard let channel = rtcpChannel else { return }
-        var target = rtcpRemote
-        if target == nil, var rtp = remote, let port = rtp.port {
-            rtp.port = port + 1  // §11: RTCP on the port above RTP unless we learnt otherwise
-            target = rtp
-        }
-        guard let target else { return }
-        rtcpBuffer.clear()
-        let wallClock = UInt64(Date().timeIntervalSince1970 * 1_000_000_000)
-        RTCPPacket.senderReport(ssrc: ssrc, ntp: RTCPPacket.ntpTimestamp(unixNanoseconds: wallClock), rtpTimestamp: timestamp,
-                                packetCount: UInt32(truncatingIfNeeded: stats.packetsSent),
-                                octetCount: UInt32(truncatingIfNeeded: stats.payloadOctetsSent)).write(to: &rtcpBuffer)
-        RTCPPacket.sourceDescription(ssrc: ssrc, cname: "switchboard-\(String(ssrc, radix: 16))").write(to: &rtcpBuffer)
-        if bye { RTCPPacket.bye(ssrc: ssrc).write(to: &rtcpBuffer) }
-        stats.rtcpSent &+= 1
-        channel.writeAndFlush(AddressedEnvelope(remoteAddress: target, data: rtcpBuffer), promise: nil)
-    }
-
-    // MARK: Receive
-
-    fileprivate func receive(_ envelope: AddressedEnvelope<ByteBuffer>) {
-        guard !closed else { return }
-        let datagram = envelope.data
-        let header: RTPHeader
-        do { header = try RTPHeader.parse(datagram) } catch {
-            stats.invalidPacketsReceived &+= 1
-            return
-        }
-        if latched, configuration.strictSource, envelope.remoteAddress != remote {
-            stats.packetsFromOtherSources &+= 1
-            return
-        }
-        stats.packetsReceived &+= 1
-        lastReceived = .now()
-        timedOut = false
-        if configuration.symmetricRTP, !latched {
-            latched = true
-            if remote != envelope.remoteAddress {
-                logger.debug("symmetric RTP: latched", metadata: ["rtp.remote": "\(envelope.remoteAddress)"])
-            }
-            remote = envelope.remoteAddress
-        }
-        if header.payloadType == configuration.telephoneEventPayloadType,
-           let event = TelephoneEvent(payload: header.payload(of: datagram)) {
-            for digit in dtmfReceiver.receive(timestamp: header.timestamp, event: event) { onDTMF?(digit) }
-        }
-        if let peer = relayPeer {
-            stats.packetsRelayed &+= 1
-            if peer.eventLoop === eventLoop {
-                peer.sendRelayed(header, datagram: datagram, from: self)
-            } else {
-                peer.eventLoop.execute { peer.sendRelayed(header, datagram: datagram, from: self) }
-            }
-        }
-    }
-
-    fileprivate func receiveRTCP(_ envelope: AddressedEnvelope<ByteBuffer>) {
-        guard !closed, RTCPPacket.parseCompound(envelope.data) != nil else { return }
-        if configuration.symmetricRTP { rtcpRemote = envelope.remoteAddress }
-        lastReceived = .now()  // RTCP proves the far end is alive (e.g. while it holds)
-        timedOut = false
-    }
-
     // MARK: Loop confinement
 
-    private func onLoop(_ body: @escaping @Sendable () -> Void) {
+    func onLoop(_ body: @escaping @Sendable () -> Void) {
         if eventLoop.inEventLoop { body() } else { eventLoop.execute(body) }
     }
 
-    private func onLoop<T: Sendable>(_ body: @escaping @Sendable () -> EventLoopFuture<T>) -> EventLoopFuture<T> {
+    func onLoop<T: Sendable>(_ body: @escaping @Sendable () -> EventLoopFuture<T>) -> EventLoopFuture<T> {
         if eventLoop.inEventLoop { return body() }
         return eventLoop.flatSubmit(body)
     }
 
-    private final class InboundHandler: ChannelInboundHandler {
-        typealias InboundIn = AddressedEnvelope<ByteBuffer>
-        let session: RTPSession
-        let isRTCP: Bool
-        init(session: RTPSession, isRTCP: Bool) {
-            self.session = session
-            self.isRTCP = isRTCP
-        }
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            let envelope = unwrapInboundIn(data)
-            if isRTCP { session.receiveRTCP(envelope) } else { session.receive(envelope) }
-        }
-        func errorCaught(context: ChannelHandlerContext, error: any Error) {
-            // ICMP port unreachable and the like surface here on UDP; media keeps flowing.
-        }
-    }
 }
