@@ -43,6 +43,19 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // MARK: Media (RTP, G.711, prompts, DTMF, SDP, relay) — issue 7
+        .target(name: "Media", dependencies: [
+            "COSIP",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "MediaBench", dependencies: [
+            "Media",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ], path: "bench/MediaBench"),
+
         .target(name: "SwitchboardConfig", dependencies: [
             .product(name: "Yams", package: "Yams"),
         ]),
@@ -100,6 +113,11 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(name: "DialplanTests", dependencies: ["Dialplan"]),
+        .testTarget(name: "MediaTests", dependencies: [
+            "Media",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .testTarget(name: "SwitchboardConfigTests", dependencies: ["SwitchboardConfig"]),
         .executableTarget(name: "DialplanBench", dependencies: ["Dialplan"], path: "bench/DialplanBench"),
         .testTarget(name: "LegStoreTests", dependencies: ["LegStore", "SIPTestKit"]),
