@@ -1,0 +1,95 @@
+import Foundation
+import SIPTestKit
+import Testing
+
+/// Call endings and limits through the real daemon: caller CANCEL, callee BYE, maximum
+/// duration, overload.
+@Suite(.serialized) struct CallLifecycleTests {
+    @Test func callerCancelCancelsEveryRingingLegAndGets487() throws {
+        let a = try SIPpRun.callee("callee-ring-cancelled.xml", calls: 2).start()
+        defer { a.stop() }
+        let b = try SIPpRun.callee("callee-ring-cancelled.xml", calls: 2).start()
+        defer { b.stop() }
+        let plan = try TestDialplan(plans: """
+          main:
+            ring-all: { targets: ["sip:a@127.0.0.1:\(a.port)", "sip:b@127.0.0.1:\(b.port)"], timeout: 20s }
+
+        """)
+        defer { plan.remove() }
+        let daemon = try DaemonProcess(dialplans: plan.directory.path)
+        defer { daemon.stop() }
+        let caller = try SIPpRun.caller("caller-cancel.xml", daemon: daemon, calls: 2, rate: 2).run()
+        #expect(caller.status == 0, "caller:\n\(caller.output.suffix(1500))")
+        #expect(finalStatuses(caller) == [200, 487, 200, 487])  // 200 for each CANCEL, 487 for each INVITE
+        for callee in [a, b] {
+            let run = try callee.wait()
+            #expect(run.successfulCalls == 2, "\(run.output.suffix(800))")
+            #expect(tracedMessages(run.messages, startingWith: "CANCEL ").count == 2)
+        }
+    }
+
+    @Test func calleeHangingUpSendsByeToTheCaller() throws {
+        var calleeRun = SIPpRun.callee("callee-answer-hangup.xml", calls: 3, keys: ["ring": "300"])
+        calleeRun.traceMessages = true
+        let callee = try calleeRun.start()
+        defer { callee.stop() }
+        let plan = try TestDialplan(plans: """
+          main:
+            ring-all: { targets: ["sip:a@127.0.0.1:\(callee.port)"], timeout: 10s }
+
+        """)
+        defer { plan.remove() }
+        let daemon = try DaemonProcess(dialplans: plan.directory.path)
+        defer { daemon.stop() }
+        let caller = try SIPpRun.caller("caller-wait-bye.xml", daemon: daemon, calls: 3, rate: 3).run()
+        #expect(caller.status == 0, "caller:\n\(caller.output.suffix(1500))")
+        #expect(caller.successfulCalls == 3)
+        #expect(try callee.wait().successfulCalls == 3)
+        // The BYE the caller got is in its own dialog: its Call-ID, our tag as From tag.
+        for bye in tracedMessages(caller.messages, startingWith: "BYE ") {
+            #expect(header("Call-ID", in: bye)?.hasSuffix("@127.0.0.1") == true)
+            #expect(header("To", in: bye)?.contains("sip:+14155550123@") == true)
+        }
+    }
+
+    @Test func maximumCallDurationEndsForgottenCallsBothWays() throws {
+        // A callee that never hangs up (it waits for our BYE), a caller that waits for ours too.
+        let callee = try SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "50"]).start()
+        defer { callee.stop() }
+        let plan = try TestDialplan(plans: """
+          main:
+            ring-all: { targets: ["sip:a@127.0.0.1:\(callee.port)"], timeout: 10s }
+
+        """)
+        defer { plan.remove() }
+        let daemon = try DaemonProcess(extraConfig: "calls: { max-duration: 2s }\n", dialplans: plan.directory.path)
+        defer { daemon.stop() }
+        let start = Date()
+        let caller = try SIPpRun.caller("caller-wait-bye.xml", daemon: daemon, calls: 1).run()
+        #expect(caller.status == 0, "caller:\n\(caller.output.suffix(1500))")
+        #expect(Date().timeIntervalSince(start) >= 1.9)
+        #expect(try callee.wait().successfulCalls == 1, "the callee got no BYE")
+        #expect(daemon.log().contains("maximum call duration reached"))
+    }
+
+    @Test func overloadGets503WithRetryAfterNeverSilence() throws {
+        let callee = try SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "3000"]).start()
+        defer { callee.stop() }
+        let plan = try TestDialplan(plans: """
+          main:
+            ring-all: { targets: ["sip:a@127.0.0.1:\(callee.port)"], timeout: 10s }
+
+        """)
+        defer { plan.remove() }
+        let daemon = try DaemonProcess(extraConfig: "calls: { max-concurrent: 1, retry-after: 7s }\n", dialplans: plan.directory.path)
+        defer { daemon.stop() }
+        let first = try SIPpRun.caller(daemon: daemon, calls: 1).start()
+        defer { first.stop() }
+        usleep(500_000)
+        let second = try SIPpRun.caller("caller-expect-failure.xml", daemon: daemon, calls: 1).run()
+        #expect(finalStatuses(second) == [503])
+        let refusal = tracedMessages(second.messages, startingWith: "SIP/2.0 503")
+        #expect(refusal.first.flatMap { header("Retry-After", in: $0) } == "7")
+        #expect(try first.wait().successfulCalls == 1, "the call in progress suffered")
+    }
+}
