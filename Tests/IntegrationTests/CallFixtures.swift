@@ -53,10 +53,12 @@ extension SIPpRun {
     }
 }
 
-/// Messages of one kind found in a SIPp message trace.
-func tracedMessages(_ trace: String, startingWith prefix: String) -> [String] {
+/// Messages of one kind found in a SIPp message trace; `received` keeps only those SIPp
+/// received (true) or sent (false).
+func tracedMessages(_ trace: String, startingWith prefix: String, received: Bool? = nil) -> [String] {
     trace.components(separatedBy: "----------------------------------------------- ")
         .compactMap { block -> String? in
+            if let received, block.contains("message received") != received { return nil }
             guard let start = block.range(of: "\n\n") else { return nil }
             let message = String(block[start.upperBound...]).replacingOccurrences(of: "\r\n", with: "\n")
             return message.hasPrefix(prefix) ? message : nil

@@ -93,3 +93,43 @@ import Testing
         #expect(try first.wait().successfulCalls == 1, "the call in progress suffered")
     }
 }
+
+/// In-dialog requests relayed between the bridged legs, both ways.
+@Suite(.serialized) struct DialogRelayTests {
+    @Test func reInviteInfoAndUpdateAreRelayedBothWaysWithEachLegsOwnDialog() throws {
+        let callee = try SIPpRun.callee("callee-dialog.xml", calls: 2).start()
+        defer { callee.stop() }
+        let plan = try TestDialplan(plans: """
+          main:
+            ring-all: { targets: ["sip:a@127.0.0.1:\(callee.port)"], timeout: 10s }
+
+        """)
+        defer { plan.remove() }
+        let daemon = try DaemonProcess(dialplans: plan.directory.path)
+        defer { daemon.stop() }
+        let caller = try SIPpRun.caller("caller-dialog.xml", daemon: daemon, calls: 2, rate: 2).run()
+        #expect(caller.status == 0, "caller:\n\(caller.output.suffix(2000))")
+        #expect(caller.successfulCalls == 2)
+        let calleeRun = try callee.wait()
+        #expect(calleeRun.successfulCalls == 2, "callee:\n\(calleeRun.output.suffix(2000))")
+        // Every request the callee got carries the callee leg's Call-ID, never the caller's,
+        // and CSeq numbers of its own dialog (1 INVITE, 2 re-INVITE, 3 INFO, 4 BYE).
+        let callerIDs = Set(tracedMessages(caller.messages, startingWith: "INVITE ").compactMap { header("Call-ID", in: $0) })
+        let calleeRequests = ["INVITE ", "INFO ", "BYE "].flatMap { tracedMessages(calleeRun.messages, startingWith: $0, received: true) }
+        #expect(calleeRequests.count == 8)
+        for request in calleeRequests {
+            #expect(!callerIDs.contains(header("Call-ID", in: request) ?? ""))
+        }
+        let cseqs = tracedMessages(calleeRun.messages, startingWith: "INFO ").compactMap { header("CSeq", in: $0) }
+        #expect(cseqs == ["3 INFO", "3 INFO"])
+        // The caller got the callee's re-INVITE and UPDATE in the caller's own dialog.
+        let towardsCaller = ["INVITE ", "UPDATE "].flatMap { tracedMessages(caller.messages, startingWith: $0, received: true) }
+        #expect(towardsCaller.count == 4)
+        for request in towardsCaller {
+            #expect(callerIDs.contains(header("Call-ID", in: request) ?? ""))
+        }
+        // Our own CSeq space towards the caller: the relayed re-INVITE is 1, the UPDATE 2.
+        #expect(Set(towardsCaller.compactMap { header("CSeq", in: $0) }) == ["1 INVITE", "2 UPDATE"])
+
+    }
+}
