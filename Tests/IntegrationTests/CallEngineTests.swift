@@ -145,3 +145,72 @@ import Testing
         #expect(finalStatuses(caller) == [404])
     }
 }
+
+/// Late offer, trunks and caller-ID policy.
+@Suite(.serialized) struct CallEngineSignallingTests {
+    @Test func lateOfferInviteGetsTheCalleesOfferAndTheAckCarriesTheAnswerEndToEnd() throws {
+        let callee = try SIPpRun.callee("callee-late-offer.xml", calls: 2, keys: ["ring": "50"]).start()
+        defer { callee.stop() }
+        let plan = try TestDialplan(plans: """
+          main:
+            ring-all: { targets: ["sip:desk@127.0.0.1:\(callee.port)"], timeout: 10s }
+
+        """)
+        defer { plan.remove() }
+        let daemon = try DaemonProcess(dialplans: plan.directory.path)
+        defer { daemon.stop() }
+        let caller = try SIPpRun.caller("caller-late-offer.xml", daemon: daemon, calls: 2, rate: 2).run()
+        #expect(caller.status == 0, "caller:\n\(caller.output.suffix(1500))")
+        let run = try callee.wait()
+        #expect(run.successfulCalls == 2, "callee:\n\(run.output.suffix(1500))")
+        for invite in tracedMessages(run.messages, startingWith: "INVITE ", received: true) {
+            #expect(header("Content-Length", in: invite) == "0")
+        }
+    }
+
+    @Test func telTargetsGoThroughTheTrunkWithHistoryInfoAndTheTrackingNumberAsCallerID() throws {
+        let trunk = try SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "50"]).start()
+        defer { trunk.stop() }
+        let plan = try TestDialplan(plans: """
+          main:
+            ring-all: { targets: ["tel:+14155550199"], timeout: 10s }
+
+        """, callerID: "tracking-number")
+        defer { plan.remove() }
+        let daemon = try DaemonProcess(extraConfig: """
+        trunks:
+          - { name: carrier-a, host: 127.0.0.1, port: \(trunk.port), prefixes: ["+1"], forwarding: history-info }
+          - { name: carrier-uk, host: 127.0.0.1, port: 9, prefixes: ["+44"] }
+
+        """, dialplans: plan.directory.path)
+        defer { daemon.stop() }
+        let caller = try SIPpRun.caller(daemon: daemon, calls: 1).run()
+        #expect(caller.status == 0, "caller:\n\(caller.output.suffix(1500))")
+        let run = try trunk.wait()
+        #expect(run.successfulCalls == 1)
+        let invite = try #require(tracedMessages(run.messages, startingWith: "INVITE ", received: true).first)
+        #expect(invite.hasPrefix("INVITE sip:+14155550199@127.0.0.1:\(trunk.port);user=phone SIP/2.0"))
+        #expect(header("From", in: invite)?.contains("sip:+13125550100@") == true, "caller ID is the tracking number")
+        #expect(header("History-Info", in: invite)?.contains("+13125550100") == true)
+        #expect(header("Diversion", in: invite) == nil)
+    }
+
+    @Test func aTargetWithoutTrunkIsNeverDialledAndTheCallerGets480() throws {
+        let plan = try TestDialplan(plans: """
+          main:
+            ring-all: { targets: ["tel:+442079460000"], timeout: 10s }
+
+        """)
+        defer { plan.remove() }
+        // Only a +1 trunk: the UK number has no route out, so nothing is sent anywhere.
+        let daemon = try DaemonProcess(extraConfig: """
+        trunks:
+          - { name: carrier-a, host: 127.0.0.1, port: 9, prefixes: ["+1"] }
+
+        """, dialplans: plan.directory.path)
+        defer { daemon.stop() }
+        let caller = try SIPpRun.caller("caller-expect-failure.xml", daemon: daemon, calls: 1).run()
+        #expect(finalStatuses(caller) == [480])
+        #expect(daemon.log().contains("target cannot be dialled"))
+    }
+}
