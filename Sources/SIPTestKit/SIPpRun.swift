@@ -72,6 +72,14 @@ public struct SIPpRun {
         process.standardOutput = handle
         process.standardError = handle
         try process.run()
+        // A callee must be listening before the daemon rings it: wait (bounded) until SIPp
+        // holds its UDP port.
+        if target == nil {
+            let deadline = Date().addingTimeInterval(10)
+            while process.isRunning, Date() < deadline, FreePort.bind(Int32(SOCK_DGRAM.rawValue), host: "127.0.0.1", port: port) == port {
+                usleep(10_000)
+            }
+        }
         return SIPpProcess(process: process, directory: dir, port: port, traceMessages: traceMessages)
     }
 }
