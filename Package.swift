@@ -121,7 +121,7 @@ let package = Package(
         .testTarget(name: "SwitchboardConfigTests", dependencies: ["SwitchboardConfig"]),
         .executableTarget(name: "DialplanBench", dependencies: ["Dialplan"], path: "bench/DialplanBench"),
         .testTarget(name: "LegStoreTests", dependencies: ["LegStore", "SIPTestKit"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["SIPTestKit", "SIPMessage"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["SIPTestKit", "SIPMessage", "Dialplan"]),
     ],
     cxxLanguageStandard: .cxx17
 )

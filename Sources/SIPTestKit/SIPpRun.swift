@@ -108,6 +108,11 @@ public final class SIPpProcess: @unchecked Sendable {
         return collect()
     }
 
+    /// The message trace written so far (SIPp flushes it as it goes).
+    public func currentMessages() -> String {
+        (try? String(contentsOf: directory.appendingPathComponent("messages.log"), encoding: .utf8)) ?? ""
+    }
+
     /// Ends SIPp now (SIGTERM, then SIGKILL) and reads what it produced.
     @discardableResult
     public func stop() -> SIPpRun.Result {
