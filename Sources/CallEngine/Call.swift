@@ -33,6 +33,10 @@ final class Call {
     var failureStatuses: [Int] = []
     var winner: OutboundLeg?
     var groupTimer: (any TransactionTimerHandle)?
+    /// Bumped for every group rung, so a DNS answer for an earlier group is ignored.
+    var groupGeneration = 0
+    /// Legs of the current group waiting for their host name to resolve.
+    var pendingResolutions = 0
     var maxDurationTimer: (any TransactionTimerHandle)?
     /// B-side CSeq of a relayed re-INVITE whose 2xx the caller must ACK (and vice versa).
     var pendingAckToCallee: UInt32?

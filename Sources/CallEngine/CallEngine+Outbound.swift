@@ -70,7 +70,7 @@ extension CallEngine {
     func answered(_ call: Call, _ leg: OutboundLeg, _ response: SIPResponse) {
         // A retransmitted 2xx (the ACK was lost): send the same ACK again (RFC 3261 §13.2.2.4).
         if let ack = leg.ackSent, leg.answer?.to.tag == response.to.tag {
-            layer.sendAck(ack, to: leg.dialog?.peer ?? ack.destinationFallback)
+            layer.sendAck(ack, to: leg.dialog?.peer ?? leg.peer)
             return
         }
         if leg.answer != nil, leg.answer?.to.tag == response.to.tag { return }  // retransmission before ACK
@@ -110,7 +110,7 @@ extension CallEngine {
         let remoteTarget = response.contacts.first?.uri ?? invite.uri
         // RFC 3261 §12.1.2: the UAC's route set is the Record-Route of the 2xx, reversed.
         let routeSet = Array(response.recordRoutes.reversed())
-        let original = legsPeer(leg)
+        let original = leg.peer
         var peer = original
         if let first = routeSet.first?.uri, TargetResolution.isIPLiteral(first.host) {
             peer = SIPPeer(transport: original.transport, host: first.host, port: first.port ?? 5060)
@@ -126,14 +126,6 @@ extension CallEngine {
         return Dialog(callID: invite.callID, localTag: tag, remoteTag: remoteTag, localURI: local, remoteURI: remote,
                       localCSeq: invite.cSeq.sequence, remoteCSeq: nil, remoteTarget: remoteTarget,
                       routeSet: routeSet, peer: peer)
-    }
-
-    /// Where the leg's INVITE went (the layer keeps the peer; we recompute from the target).
-    func legsPeer(_ leg: OutboundLeg) -> SIPPeer {
-        switch TargetResolution.resolve(target: leg.target, contact: leg.invite.uri.description, configuration: configuration) {
-        case .success(let r): return r.peer
-        case .failure: return SIPPeer(transport: configuration.defaultTransport, host: leg.invite.uri.host, port: leg.invite.uri.port ?? 5060)
-        }
     }
 
     func dismissLateAnswer(_ call: Call, _ leg: OutboundLeg, _ response: SIPResponse, _ dialog: Dialog) {
@@ -165,9 +157,3 @@ extension CallEngine {
     }
 }
 
-extension SIPRequest {
-    /// Where an ACK goes when the dialog is unknown: the Request-URI's host.
-    var destinationFallback: SIPPeer {
-        SIPPeer(transport: SIPTransportProtocol(rawValue: topVia?.transport ?? "UDP") ?? .udp, host: uri.host, port: uri.port ?? 5060)
-    }
-}

@@ -41,6 +41,8 @@ extension CallEngine {
     /// Places every leg of `group` at once. False when none could be placed.
     func ring(_ call: Call, _ group: RouteDecision.LegGroup) -> Bool {
         call.currentLegs = []
+        call.groupGeneration += 1
+        call.pendingResolutions = 0
         var timeout = 0
         for leg in group.legs {
             timeout = max(timeout, leg.timeout)
@@ -49,7 +51,7 @@ extension CallEngine {
                 call.allLegs.append(placed)
             }
         }
-        guard !call.currentLegs.isEmpty else { return false }
+        guard !call.currentLegs.isEmpty || call.pendingResolutions > 0 else { return false }
         call.groupTimer = clock.schedule(after: .seconds(max(1, timeout))) { [weak self, weak call] in
             guard let self, let call else { return }
             self.groupTimedOut(call)
@@ -58,11 +60,15 @@ extension CallEngine {
     }
 
     /// Builds and sends the INVITE for one leg. Only targets of the plan are ever dialled.
-    func place(_ call: Call, _ leg: RouteDecision.Leg, groupSize: Int) -> OutboundLeg? {
+    func place(_ call: Call, _ leg: RouteDecision.Leg, groupSize: Int, resolvedAddress: String? = nil) -> OutboundLeg? {
         let log = callLogger(call)
         let resolution: TargetResolution
-        switch TargetResolution.resolve(target: leg.target, contact: leg.contact, configuration: configuration) {
+        switch TargetResolution.resolve(target: leg.target, contact: leg.contact, configuration: configuration,
+                                        resolvedAddress: resolvedAddress) {
         case .success(let r): resolution = r
+        case .failure(.unresolvedHost(let host)) where resolver != nil && resolvedAddress == nil:
+            resolveThenPlace(call, leg, host: host, groupSize: groupSize)
+            return nil
         case .failure(let failure):
             log.warning("target cannot be dialled", metadata: ["target": "\(leg.target)", "error": "\(failure)"])
             call.failureStatuses.append(480)
@@ -77,7 +83,7 @@ extension CallEngine {
             call.failureStatuses.append(480)
             return nil
         }
-        let outbound = OutboundLeg(target: leg.target, invite: invite, transaction: transaction)
+        let outbound = OutboundLeg(target: leg.target, invite: invite, peer: resolution.peer, transaction: transaction)
         legsByTransaction[transaction] = (call, outbound)
         statistics.legsPlaced += 1
         emit(CallLegEvent(legID: outbound.id, callID: call.id, kind: .created, time: outbound.createdAt, account: call.account,
@@ -90,6 +96,25 @@ extension CallEngine {
             return nil
         }
         return outbound
+    }
+
+    /// Looks the host up off the event loop and places the leg when the answer comes back,
+    /// if its group is still the one ringing.
+    func resolveThenPlace(_ call: Call, _ leg: RouteDecision.Leg, host: String, groupSize: Int) {
+        let generation = call.groupGeneration
+        call.pendingResolutions += 1
+        resolver?.resolve(host) { [weak self, weak call] addresses in
+            guard let self, let call, call.state == .ringing, call.groupGeneration == generation else { return }
+            call.pendingResolutions -= 1
+            if let address = addresses.first, let placed = self.place(call, leg, groupSize: groupSize, resolvedAddress: address) {
+                call.currentLegs.append(placed)
+                call.allLegs.append(placed)
+            } else if addresses.isEmpty {
+                self.callLogger(call).warning("target host does not resolve", metadata: ["target": "\(leg.target)"])
+                call.failureStatuses.append(480)
+            }
+            if call.liveLegs.isEmpty, call.pendingResolutions == 0 { self.advance(call) }
+        }
     }
 
     func makeInvite(_ call: Call, leg: RouteDecision.Leg, resolution: TargetResolution) -> SIPRequest {
@@ -154,7 +179,8 @@ extension CallEngine {
         emit(CallLegEvent(legID: leg.id, callID: call.id, kind: .ended, time: Date(), finalStatus: status,
                           endReason: FinalResponse.endReason(forStatus: status)))
         call.failureStatuses.append(status)
-        if call.state == .ringing, call.liveLegs.isEmpty, call.currentLegs.contains(where: { $0 === leg }) {
+        if call.state == .ringing, call.liveLegs.isEmpty, call.pendingResolutions == 0,
+           call.currentLegs.contains(where: { $0 === leg }) {
             advance(call)
         }
     }

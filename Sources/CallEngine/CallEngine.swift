@@ -17,6 +17,8 @@ public final class CallEngine {
     public let configuration: CallEngineConfiguration
     let dialplans: DialplanStore
     weak var sink: (any CallLegEventSink)?
+    /// Resolves target host names off the event loop; nil: only IP-literal targets are dialled.
+    var resolver: (any HostResolver)?
     var logger: Logger
     /// Monotonic time for rate limits, from the clock's own timers.
     let monotonic: () -> Duration
@@ -51,13 +53,14 @@ public final class CallEngine {
     }
 
     public init(layer: TransactionLayer, clock: any TransactionClock, configuration: CallEngineConfiguration,
-                dialplans: DialplanStore, sink: (any CallLegEventSink)?, logger: Logger,
+                dialplans: DialplanStore, sink: (any CallLegEventSink)?, resolver: (any HostResolver)? = nil, logger: Logger,
                 monotonic: @escaping () -> Duration = { .nanoseconds(Int64(DispatchTime.now().uptimeNanoseconds)) }) {
         self.layer = layer
         self.clock = clock
         self.configuration = configuration
         self.dialplans = dialplans
         self.sink = sink
+        self.resolver = resolver
         self.logger = logger
         self.monotonic = monotonic
         self.admission = Admission(maxCalls: configuration.maxConcurrentCalls, maxPerNumber: configuration.maxCallsPerNumber,

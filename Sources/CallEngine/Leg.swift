@@ -35,6 +35,8 @@ final class OutboundLeg {
     let id = UUID()
     let target: String
     let invite: SIPRequest
+    /// Where the INVITE went (resolved address); in-dialog requests fall back to it.
+    let peer: SIPPeer
     var transaction: ClientTransactionID
     var state: State = .trying
     var dialog: Dialog?
@@ -44,9 +46,10 @@ final class OutboundLeg {
     var finalStatus: Int?
     var createdAt = Date()
 
-    init(target: String, invite: SIPRequest, transaction: ClientTransactionID) {
+    init(target: String, invite: SIPRequest, peer: SIPPeer, transaction: ClientTransactionID) {
         self.target = target
         self.invite = invite
+        self.peer = peer
         self.transaction = transaction
     }
 

@@ -15,7 +15,10 @@ struct TargetResolution {
         case unresolvedHost(String)
     }
 
-    static func resolve(target: String, contact: String?, configuration: CallEngineConfiguration) -> Result<TargetResolution, Failure> {
+    /// - Parameter resolvedAddress: the IP address a host name resolved to (DNS is done off
+    ///   the event loop by the engine's `HostResolver`, then this is called again with it).
+    static func resolve(target: String, contact: String?, configuration: CallEngineConfiguration,
+                        resolvedAddress: String? = nil) -> Result<TargetResolution, Failure> {
         let lower = target.lowercased()
         if lower.hasPrefix("tel:") {
             let number = String(target.dropFirst(4))
@@ -35,12 +38,19 @@ struct TargetResolution {
         }
         let text = lower.hasPrefix("agent:") ? (contact ?? "") : target
         guard let uri = SIPURI(parsing: Substring(text)), uri.isSIP else { return .failure(.invalidURI(text)) }
-        guard isIPLiteral(uri.host) else { return .failure(.unresolvedHost(uri.host)) }
+        let address: String
+        if isIPLiteral(uri.host) {
+            address = uri.host
+        } else if let resolvedAddress {
+            address = resolvedAddress
+        } else {
+            return .failure(.unresolvedHost(uri.host))
+        }
         var transport = configuration.defaultTransport
         if case .some(.some(let t)) = uri.parameter("transport"), let p = SIPTransportProtocol(rawValue: t.uppercased()) {
             transport = p
         }
-        return .success(TargetResolution(uri: uri, peer: SIPPeer(transport: transport, host: uri.host, port: uri.port ?? 5060), trunk: nil))
+        return .success(TargetResolution(uri: uri, peer: SIPPeer(transport: transport, host: address, port: uri.port ?? 5060), trunk: nil))
     }
 
     static func longestPrefix(_ trunk: CallEngineConfiguration.Trunk, _ number: String) -> Int {

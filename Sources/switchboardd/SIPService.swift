@@ -55,7 +55,8 @@ final class SIPService: Service, @unchecked Sendable {
                 configuration: .init(timers: timers), logger: self.logger)
             let clock = EventLoopTransactionClock(eventLoop: self.eventLoop)
             let engine = CallEngine(layer: layer, clock: clock, configuration: self.engineConfiguration(),
-                                    dialplans: self.dialplans, sink: nil, logger: self.logger)
+                                    dialplans: self.dialplans, sink: nil,
+                                    resolver: GetaddrinfoResolver(eventLoop: self.eventLoop), logger: self.logger)
             let configuration = self.configuration
             let handler = B2BUA(layer: layer, engine: engine, isTrusted: { configuration.isTrusted($0) },
                                 serverHeader: configuration.serverHeader, logger: self.logger)

@@ -214,3 +214,24 @@ import Testing
         #expect(daemon.log().contains("target cannot be dialled"))
     }
 }
+
+@Suite(.serialized) struct TargetHostNameTests {
+    @Test func sipTargetsWithHostNamesAreResolvedOffTheLoopAndRung() throws {
+        let callee = try SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "50"]).start()
+        defer { callee.stop() }
+        let plan = try TestDialplan(plans: """
+          main:
+            ring-all: { targets: ["sip:desk@localhost:\(callee.port)", "sip:nobody@does-not-exist.invalid"], timeout: 10s }
+
+        """)
+        defer { plan.remove() }
+        let daemon = try DaemonProcess(dialplans: plan.directory.path)
+        defer { daemon.stop() }
+        let caller = try SIPpRun.caller(daemon: daemon, calls: 1).run()
+        #expect(caller.status == 0, "caller:\n\(caller.output.suffix(1500))")
+        let run = try callee.wait()
+        let invite = try #require(tracedMessages(run.messages, startingWith: "INVITE ", received: true).first)
+        #expect(invite.hasPrefix("INVITE sip:desk@localhost:\(callee.port) SIP/2.0"))
+        #expect(daemon.log().contains("target host does not resolve"))
+    }
+}
