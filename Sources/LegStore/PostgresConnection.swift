@@ -174,10 +174,12 @@ public final class PostgresConnection {
             throw PostgresError(kind: .protocolViolation, sqlState: state,
                                 message: "unexpected result status \(String(cString: PQresStatus(status)))")
         }
-        let nrows = Int(PQntuples(res)), ncols = Int(PQnfields(res))
+        // COPY results report field counts but have no names or values.
+        let hasRows = status == PGRES_TUPLES_OK
+        let nrows = hasRows ? Int(PQntuples(res)) : 0, ncols = hasRows ? Int(PQnfields(res)) : 0
         var columns: [String] = []
         columns.reserveCapacity(ncols)
-        for j in 0..<ncols { columns.append(String(cString: PQfname(res, Int32(j)))) }
+        for j in 0..<ncols { columns.append(PQfname(res, Int32(j)).map { String(cString: $0) } ?? "") }
         var rows: [[String?]] = []
         rows.reserveCapacity(nrows)
         for i in 0..<nrows {

@@ -103,25 +103,33 @@ public final class PostgresCluster: @unchecked Sendable {
     }
 
     /// Runs a PostgreSQL binary, as `postgres` when we are root; throws on a non-zero exit.
+    /// posix_spawn + waitpid rather than Foundation.Process: Process.waitUntilExit was seen
+    /// to hang forever after `pg_ctl start` (whose postmaster daemonizes) inside the test
+    /// runner. Output goes to a file, not a pipe, so the daemonized server holds nothing of ours.
     static func run(_ tool: String, _ arguments: [String]) throws {
-        let p = Process()
         let binary = tool == "psql" ? "/usr/bin/psql" : binDirectory + "/" + tool
-        if getuid() == 0 {
-            p.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            p.arguments = ["-u", "postgres", "--", binary] + arguments
-        } else {
-            p.executableURL = URL(fileURLWithPath: binary)
-            p.arguments = arguments
+        let argv = getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--", binary] + arguments : [binary] + arguments
+        let outPath = NSTemporaryDirectory() + "pgcmd-\(UUID().uuidString).log"
+        defer { unlink(outPath) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        defer { cArgs.forEach { free($0) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, argv[0], &actions, nil, &cArgs, environ)
+        guard rc == 0 else { throw ClusterError.command("spawn \(argv[0])", rc) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { throw ClusterError.command("waitpid", errno) }
         }
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        p.currentDirectoryURL = URL(fileURLWithPath: "/tmp")  // postgres may not read our cwd
-        try p.run()
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            throw ClusterError.failed(tool, p.terminationStatus, String(decoding: output, as: UTF8.self))
+        let exited = (status & 0x7f) == 0, code = (status >> 8) & 0xff
+        guard exited, code == 0 else {
+            let output = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+            throw ClusterError.failed(tool, exited ? code : -1, output)
         }
     }
 
