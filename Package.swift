@@ -86,6 +86,11 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
         ]),
+        .executableTarget(
+            name: "LegStoreBench",
+            dependencies: ["LegStore", "SIPTestKit", .product(name: "Logging", package: "swift-log")],
+            path: "bench/LegStoreBench"
+        ),
         .executableTarget(name: "switchboard", dependencies: [
             "Dialplan", "LegStore", "SwitchboardConfig",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -1,0 +1,86 @@
+import Foundation
+import Logging
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reads journal records sequentially between two positions. The writer owns one; it only
+/// ever reads bytes the journal has already fsync'd (below `limit`), so it never races the
+/// flusher's writes.
+struct JournalReader {
+    let directory: String
+    let logger: Logger
+    private var openSegment: (number: UInt64, fd: Int32)?
+    /// Records whose checksum held but that did not decode (newer format or a bug): skipped.
+    private(set) var undecodable = 0
+
+    init(directory: String, logger: Logger) {
+        self.directory = directory
+        self.logger = logger
+    }
+
+    mutating func close() {
+        if let s = openSegment { Glibc.close(s.fd) }
+        openSegment = nil
+    }
+
+    /// Up to `maxEvents` events from `from` (inclusive) to `limit` (exclusive), and the
+    /// position just after the last one returned (the commit point for them).
+    mutating func read(from: JournalPosition, limit: JournalPosition, maxEvents: Int) -> (events: [LegEvent], end: JournalPosition) {
+        var pos = from
+        var events: [LegEvent] = []
+        // Bounded: each pass either consumes records or moves to the next segment.
+        while events.count < maxEvents, pos < limit {
+            guard let fd = descriptor(for: pos.segment) else {
+                if pos.segment < limit.segment { pos = JournalPosition(segment: pos.segment + 1, offset: 0); continue }
+                break
+            }
+            let path = JournalFiles.segmentPath(directory, pos.segment)
+            let sealed = pos.segment < limit.segment
+            let end = sealed ? (JournalFiles.fileSize(path) ?? 0) : limit.offset
+            if pos.offset >= end {
+                if sealed { pos = JournalPosition(segment: pos.segment + 1, offset: 0); continue }
+                break
+            }
+            let want = Int(min(end - pos.offset, UInt64(max(64 << 10, maxEvents * 256))))
+            let bytes = JournalFiles.pread(fd, offset: pos.offset, count: want)
+            let readAllToEnd = UInt64(bytes.count) >= end - pos.offset
+            var slice = bytes[...]
+            var progressed = false
+            parsing: while events.count < maxEvents {
+                switch JournalFiles.parse(slice) {
+                case .record(let payload, let size):
+                    if let e = LegEvent(decoding: payload) { events.append(e) } else {
+                        undecodable += 1
+                        logger.error("leg journal: skipping undecodable record", metadata: ["position": "\(pos)"])
+                    }
+                    pos.offset += UInt64(size)
+                    slice = slice.dropFirst(size)
+                    progressed = true
+                case .incomplete where !slice.isEmpty && !readAllToEnd:
+                    break parsing  // record crosses this read's boundary: read again from it
+                case .incomplete, .corrupt:
+                    if slice.isEmpty { break parsing }
+                    // Below the durable limit this can only be a segment abandoned after a
+                    // write error (its tail could not be truncated): its good part is done.
+                    logger.error("leg journal: unreadable bytes at \(pos), moving to the next segment")
+                    if sealed { pos = JournalPosition(segment: pos.segment + 1, offset: 0); progressed = true }
+                    break parsing
+                }
+            }
+            if !progressed { break }
+        }
+        return (events, pos)
+    }
+
+    private mutating func descriptor(for segment: UInt64) -> Int32? {
+        if let s = openSegment, s.number == segment { return s.fd }
+        close()
+        let fd = open(JournalFiles.segmentPath(directory, segment), O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        openSegment = (segment, fd)
+        return fd
+    }
+}

@@ -1,1 +1,0 @@
-// LegStore: module marker; its types live in their own files.

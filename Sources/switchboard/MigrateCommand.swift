@@ -1,0 +1,18 @@
+import ArgumentParser
+import LegStore
+
+/// `switchboard migrate --database URL`: brings the leg-record schema up to date (the
+/// logic is `Migrator`, shared with the daemon's start-up).
+struct MigrateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate",
+        abstract: "Apply pending database migrations (safe to run again).")
+
+    @Option(help: "PostgreSQL connection string (URL or key=value).")
+    var database: String
+
+    func run() throws {
+        let applied = try Migrator.migrate(connectionString: database)
+        print(applied.isEmpty ? "schema up to date" : "applied migrations \(applied.map(String.init).joined(separator: ", "))")
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+import Testing
+@testable import LegStore
+
+@Suite struct LegEventTests {
+    @Test func binaryRoundTripKeepsEveryField() throws {
+        let leg = SampleLeg(1)
+        var origin = leg.origin
+        origin.callerNumber = nil
+        origin.source = "tab\there, back\\slash, ünïcode"
+        let events = leg.events + [
+            LegEvent(legID: leg.leg, callID: leg.call, microseconds: -5, .created(origin)),
+            LegEvent(legID: leg.leg, callID: leg.call, at: Date(), .ended(status: nil, reason: .interrupted)),
+        ]
+        for e in events {
+            let bytes = e.encoded()
+            #expect(LegEvent(decoding: bytes) == e)
+            #expect(LegEvent(decoding: bytes.dropLast()) == nil)  // truncated payload refused
+        }
+        #expect(LegEvent.ringing(leg: leg.leg, call: leg.call).encoded().count == 42)
+    }
+
+    @Test func endReasonNamesRoundTrip() {
+        for r in LegEvent.EndReason.allCases { #expect(LegEvent.EndReason(name: r.name) == r) }
+        #expect(LegEvent.EndReason.answeredElsewhere.name == "answered-elsewhere")
+        #expect(LegEvent.EndReason(name: "nope") == nil)
+    }
+
+    @Test func crc32cMatchesTheStandardCheckValue() {
+        #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)
+    }
+
+    @Test func subSecondTimesSurviveToMicroseconds() {
+        let t = Date(timeIntervalSince1970: 1_790_000_000.123456)
+        let e = LegEvent.answered(leg: UUID(), call: UUID(), at: t)
+        #expect(e.microseconds == 1_790_000_000_123_456 || e.microseconds == 1_790_000_000_123_455)
+        #expect(abs(e.time.timeIntervalSince(t)) < 0.000_002)
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import Testing
+@testable import LegStore
+
+@Suite struct LegJournalTests {
+    func append(_ journal: LegJournal, _ events: [LegEvent]) -> UInt64 {
+        var last: UInt64 = 0
+        for e in events { last = journal.append(e) ?? 0 }
+        return last
+    }
+
+    @Test func appendedEventsSurviveReopenInOrder() throws {
+        let dir = TempDirectory()
+        let events = interleaved((0..<50).map { SampleLeg($0) })
+        do {
+            let j = try LegJournal(configuration: journalConfig(dir), logger: quietLogger)
+            let seq = append(j, events)
+            #expect(j.waitUntilDurable(seq, timeout: 5))
+            #expect(readAll(j) == events)
+            j.close()
+        }
+        let j = try LegJournal(configuration: journalConfig(dir), logger: quietLogger)
+        defer { j.close() }
+        #expect(j.backlogAtOpen == events.count)
+        #expect(j.previousHeartbeat != nil)
+        #expect(readAll(j, to: j.startPosition) == events)
+        #expect(j.metrics.lag == UInt64(events.count))
+    }
+
+    /// Cuts the last segment in the middle of its last record, as a crash during write does.
+    @Test func tornTailIsCutNotReplayed() throws {
+        let dir = TempDirectory()
+        let events = interleaved((0..<30).map { SampleLeg($0) })
+        var segment = ""
+        do {
+            let j = try LegJournal(configuration: journalConfig(dir), logger: quietLogger)
+            #expect(j.waitUntilDurable(append(j, events), timeout: 5))
+            segment = JournalFiles.segmentPath(dir.path, j.startPosition.segment)
+            j.crashForTesting()
+        }
+        let size = try #require(JournalFiles.fileSize(segment))
+        #expect(truncate(segment, off_t(size - 5)) == 0)
+        let j = try LegJournal(configuration: journalConfig(dir), logger: quietLogger)
+        defer { j.close() }
+        #expect(j.backlogAtOpen == events.count - 1)
+        #expect(readAll(j, to: j.startPosition) == Array(events.dropLast()))
+        let lastRecord = UInt64(events.last!.encoded().count + JournalFiles.headerSize)
+        #expect(JournalFiles.fileSize(segment) == size - lastRecord)
+    }
+
+    /// A flipped byte inside record 10: its checksum fails, it and everything after it in
+    /// that segment are cut.
+    @Test func corruptRecordIsDetectedByChecksum() throws {
+        let dir = TempDirectory()
+        let events = interleaved((0..<30).map { SampleLeg($0) })
+        var segment = ""
+        do {
+            let j = try LegJournal(configuration: journalConfig(dir), logger: quietLogger)
+            #expect(j.waitUntilDurable(append(j, events), timeout: 5))
+            segment = JournalFiles.segmentPath(dir.path, j.startPosition.segment)
+            j.close()
+        }
+        let offset = events.prefix(10).reduce(0) { $0 + $1.encoded().count + JournalFiles.headerSize } + JournalFiles.headerSize + 20
+        let h = try #require(FileHandle(forUpdatingAtPath: segment))
+        try h.seek(toOffset: UInt64(offset))
+        let byte = try #require(h.readData(ofLength: 1).first)
+        try h.seek(toOffset: UInt64(offset))
+        h.write(Data([byte ^ 0x40]))
+        try h.close()
+
+        let j = try LegJournal(configuration: journalConfig(dir), logger: quietLogger)
+        defer { j.close() }
+        #expect(j.backlogAtOpen == 10)
+        #expect(readAll(j, to: j.startPosition) == Array(events.prefix(10)))
+    }
+
+    @Test func segmentsRotateAndCommittedOnesAreDeleted() throws {
+        let dir = TempDirectory()
+        var config = journalConfig(dir)
+        config.segmentBytes = 2_000
+        config.flushEveryEvents = 10
+        let j = try LegJournal(configuration: config, logger: quietLogger)
+        defer { j.close() }
+        let events = interleaved((0..<100).map { SampleLeg($0) })
+        for chunk in stride(from: 0, to: events.count, by: 10) {
+            #expect(j.waitUntilDurable(append(j, Array(events[chunk..<min(chunk + 10, events.count)])), timeout: 5))
+        }
+        let segments = JournalFiles.segments(in: dir.path)
+        #expect(segments.count > 5)
+        #expect(readAll(j) == events)
+        // Commit up to the start of the 4th segment: the first three go.
+        let cut = JournalPosition(segment: segments[3], offset: 0)
+        j.commit(cut, events: 0)
+        #expect(JournalFiles.segments(in: dir.path).first == segments[3])
+        #expect(readAll(j) == Array(events.suffix(readAll(j).count)))
+        #expect(j.committedPosition == cut)
+    }
+
+    /// Group commit: a full batch is fsync'd at once; a partial one within the interval.
+    @Test func groupCommitByCountAndByTime() throws {
+        let dir = TempDirectory()
+        var config = journalConfig(dir)
+        config.flushEveryEvents = 100
+        config.flushInterval = 0.3
+        let j = try LegJournal(configuration: config, logger: quietLogger)
+        defer { j.close() }
+        let events = interleaved((0..<25).map { SampleLeg($0) })  // 92 events
+        let started = Date()
+        let seq = append(j, events + Array(events.prefix(8)))  // 100 → flush by count
+        #expect(j.waitUntilDurable(seq, timeout: 5))
+        #expect(Date().timeIntervalSince(started) < 0.25)
+        #expect(j.metrics.fsyncs == 1)
+        #expect(j.metrics.fsyncedEvents == 100)
+        let one = j.append(events[0])!
+        #expect(!j.waitUntilDurable(one, timeout: 0.1))  // not yet: below the count, before the interval
+        #expect(j.waitUntilDurable(one, timeout: 2))
+    }
+
+    /// Disk errors: append keeps returning at once, errors are counted, and when the disk
+    /// comes back every event is written exactly once, in order.
+    @Test func ioErrorsAreCountedRetriedAndNeverBlockAppend() throws {
+        let dir = TempDirectory()
+        let j = try LegJournal(configuration: journalConfig(dir), logger: quietLogger)
+        defer { j.close() }
+        j.failWritesForTesting = true
+        let events = interleaved((0..<200).map { SampleLeg($0) })
+        var slowest = 0.0
+        for e in events {
+            let t = Date()
+            #expect(j.append(e) != nil)
+            slowest = max(slowest, Date().timeIntervalSince(t))
+        }
+        #expect(slowest < 0.05)
+        #expect(!j.flush(timeout: 0.4))
+        #expect(j.metrics.ioErrors > 0)
+        #expect(j.metrics.durable == 0)
+        j.failWritesForTesting = false
+        #expect(j.flush(timeout: 5))
+        #expect(readAll(j) == events)
+    }
+
+    @Test func queueLimitDropsAndCountsInsteadOfGrowing() throws {
+        let dir = TempDirectory()
+        var config = journalConfig(dir)
+        config.maxPendingBytes = 1_000
+        let j = try LegJournal(configuration: config, logger: quietLogger)
+        defer { j.close() }
+        j.failWritesForTesting = true
+        let events = interleaved((0..<40).map { SampleLeg($0) })
+        let accepted = events.filter { j.append($0) != nil }.count
+        #expect(accepted < events.count)
+        #expect(j.metrics.dropped == UInt64(events.count - accepted))
+    }
+}
