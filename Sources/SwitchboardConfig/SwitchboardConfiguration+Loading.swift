@@ -4,7 +4,7 @@ import Yams
 extension SwitchboardConfiguration {
     static let knownKeys: Set<String> = [
         "listen", "trusted-networks", "dialplans", "log-level", "server-header", "pid-file", "limits", "timers",
-        "calls", "trunks", "advertised-address", "default-region",
+        "calls", "trunks", "advertised-address", "default-region", "journal", "database", "node-id",
     ]
 
     /// Loads and validates `path`. Every problem is collected with its position; the
@@ -21,6 +21,9 @@ extension SwitchboardConfiguration {
         let base = (path as NSString).deletingLastPathComponent
         if !config.dialplanDirectory.hasPrefix("/") {
             config.dialplanDirectory = base.isEmpty ? config.dialplanDirectory : base + "/" + config.dialplanDirectory
+        }
+        if let journal = config.journalDirectory, !journal.hasPrefix("/"), !base.isEmpty {
+            config.journalDirectory = base + "/" + journal
         }
         return config
     }
@@ -80,6 +83,12 @@ extension SwitchboardConfiguration {
                 config.calls = reader.calls(value)
             case "trunks":
                 if let items = reader.sequence(value) { config.trunks = items.compactMap { reader.trunk($0) } }
+            case "journal":
+                if let s = reader.scalar(value) { config.journalDirectory = s }
+            case "database":
+                if let s = reader.scalar(value) { config.database = s }
+            case "node-id":
+                if let s = reader.scalar(value) { config.nodeID = s }
             case "advertised-address":
                 if let s = reader.scalar(value) {
                     if CIDR.parseAddress(s) == nil { reader.fail(value, "'\(s)' is not an IP address") }

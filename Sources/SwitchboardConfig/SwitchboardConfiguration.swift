@@ -82,6 +82,14 @@ public struct SwitchboardConfiguration: Sendable, Equatable {
     public var advertisedAddress: String?
     /// Region (ISO code) for national-format numbers from carriers; default none.
     public var defaultRegion: String?
+    /// Directory of the call-leg journal (design.md "Call legs and durability"): every leg
+    /// event is written here before it counts as recorded. nil: legs are only logged.
+    public var journalDirectory: String?
+    /// PostgreSQL connection string (libpq URL or conninfo) the leg writer copies the journal
+    /// into; nil: the journal keeps the legs until a database is configured.
+    public var database: String?
+    /// Names this node's legs so a restart closes only its own interrupted legs; default host name.
+    public var nodeID: String?
 
     public init() {
         listen = [Listen(transport: "udp", host: "127.0.0.1", port: 5060),
@@ -97,6 +105,9 @@ public struct SwitchboardConfiguration: Sendable, Equatable {
         trunks = []
         advertisedAddress = nil
         defaultRegion = nil
+        journalDirectory = nil
+        database = nil
+        nodeID = nil
     }
 
     /// True when `address` is inside one of the trusted networks.

@@ -5,7 +5,8 @@ import ArgumentParser
 struct Switchboard: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard",
-        abstract: "Administer Switchboard: check and dry-run dialplans, reload the daemon.",
-        subcommands: [Check.self, Route.self, Reload.self]
+        abstract: "Administer Switchboard: check and dry-run dialplans, reload the daemon, migrate and export call legs.",
+        version: "0.1.0",
+        subcommands: [Check.self, Route.self, Reload.self, MigrateCommand.self, LegsCommand.self]
     )
 }

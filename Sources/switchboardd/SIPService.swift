@@ -18,13 +18,15 @@ final class SIPService: Service, @unchecked Sendable {
     let eventLoop: any EventLoop
     let transport: SIPTransport
     let dialplans: DialplanStore
+    let legs: LegRecorder?
     /// Created on the event loop in `run()`; touched only there.
     private var layer: TransactionLayer?
     private var handler: B2BUA?
 
-    init(configuration: SwitchboardConfiguration, dialplans: DialplanStore, logger: Logger) {
+    init(configuration: SwitchboardConfiguration, dialplans: DialplanStore, legs: LegRecorder?, logger: Logger) {
         self.configuration = configuration
         self.dialplans = dialplans
+        self.legs = legs
         self.logger = logger
         // One loop holds all protocol state: no locks on the hot path (see design.md
         // "Concurrency"). Sharding by Call-ID comes when benchmarks show the need.
@@ -55,7 +57,7 @@ final class SIPService: Service, @unchecked Sendable {
                 configuration: .init(timers: timers), logger: self.logger)
             let clock = EventLoopTransactionClock(eventLoop: self.eventLoop)
             let engine = CallEngine(layer: layer, clock: clock, configuration: self.engineConfiguration(),
-                                    dialplans: self.dialplans, sink: nil,
+                                    dialplans: self.dialplans, sink: self.legs,
                                     resolver: GetaddrinfoResolver(eventLoop: self.eventLoop), logger: self.logger)
             let configuration = self.configuration
             let handler = B2BUA(layer: layer, engine: engine, isTrusted: { configuration.isTrusted($0) },

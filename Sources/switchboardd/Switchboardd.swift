@@ -53,7 +53,19 @@ struct Switchboardd: AsyncParsableCommand {
         let reloader = DialplanReloader(store: store, logger: logger)
         reloader.install()
 
-        let sip = SIPService(configuration: settings, dialplans: store, logger: logger)
+        var legs: LegRecorder?
+        if let journal = settings.journalDirectory {
+            do {
+                legs = try LegRecorder(configuration: settings, journalDirectory: journal, logger: Logger(label: "switchboard.legs"))
+            } catch {
+                logger.critical("cannot open the leg journal; not starting", metadata: ["journal": "\(journal)", "error": "\(error)"])
+                throw ExitCode(73)  // EX_CANTCREAT
+            }
+            legs?.start()
+        }
+        defer { legs?.stop() }
+
+        let sip = SIPService(configuration: settings, dialplans: store, legs: legs, logger: logger)
         let group = ServiceGroup(
             services: [sip],
             gracefulShutdownSignals: [.sigterm, .sigint],
