@@ -222,4 +222,25 @@ import SIPTestKit
         #expect(LegExportQuery.parseTime("2026-11-26")?.timeIntervalSince1970 == 1_795_651_200)
         #expect(LegExportQuery.parseTime("2026-11-26T00:00:00.5Z")?.timeIntervalSince1970 == 1_795_651_200.5)
     }
+
+    /// The daemon's path: a fresh (unmigrated) database, LegRecorder migrates on connect,
+    /// records, shuts down with everything written.
+    @Test func recorderMigratesRecordsAndShutsDownClean() throws {
+        let cluster = try #require(PG.cluster)
+        let url = try cluster.createDatabase()
+        let dir = TempDirectory()
+        var config = LegRecorder.Configuration(database: url, journalDirectory: dir.path + "/journal", nodeID: "n1")
+        config.writer.initialBackoff = 0.05
+        let recorder = try LegRecorder(configuration: config, logger: quietLogger)
+        recorder.start()
+        let legs = (0..<200).map { SampleLeg($0) }
+        for e in interleaved(legs) { #expect(recorder.record(e)) }
+        recorder.shutdown(timeout: 30)
+        #expect(recorder.metrics.journal.lag == 0)
+        #expect(try scalar(url, "SELECT count(*) FROM schema_migrations") == String(Migrations.all.count))
+        let rows = try fetchLegs(url)
+        #expect(rows.count == legs.count)
+        for l in legs { expectRow(rows[l.leg], l) }
+        #expect(!recorder.record(legs[0].events[0]), "closed recorder refuses events")
+    }
 }

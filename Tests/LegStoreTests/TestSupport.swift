@@ -116,7 +116,7 @@ func readAll(_ journal: LegJournal, from: JournalPosition? = nil, to limit: Jour
     let end = limit ?? journal.durablePosition
     var all: [LegEvent] = []
     for _ in 0..<100_000 {
-        let (events, next) = reader.read(from: pos, limit: end, maxEvents: 500)
+        let (events, next, _) = reader.read(from: pos, limit: end, maxEvents: 500)
         all += events
         if next == pos { break }
         pos = next
