@@ -26,11 +26,13 @@ struct JournalReader {
         openSegment = nil
     }
 
-    /// Up to `maxEvents` events from `from` (inclusive) to `limit` (exclusive), and the
-    /// position just after the last one returned (the commit point for them).
-    mutating func read(from: JournalPosition, limit: JournalPosition, maxEvents: Int) -> (events: [LegEvent], end: JournalPosition) {
+    /// Up to `maxEvents` events from `from` (inclusive) to `limit` (exclusive), the
+    /// position just after the last one returned (the commit point for them), and how many
+    /// records that covers (events plus any undecodable records skipped).
+    mutating func read(from: JournalPosition, limit: JournalPosition, maxEvents: Int) -> (events: [LegEvent], end: JournalPosition, records: Int) {
         var pos = from
         var events: [LegEvent] = []
+        var records = 0
         // Bounded: each pass either consumes records or moves to the next segment.
         while events.count < maxEvents, pos < limit {
             guard let fd = descriptor(for: pos.segment) else {
@@ -57,6 +59,7 @@ struct JournalReader {
                         logger.error("leg journal: skipping undecodable record", metadata: ["position": "\(pos)"])
                     }
                     pos.offset += UInt64(size)
+                    records += 1
                     slice = slice.dropFirst(size)
                     progressed = true
                 case .incomplete where !slice.isEmpty && !readAllToEnd:
@@ -72,7 +75,7 @@ struct JournalReader {
             }
             if !progressed { break }
         }
-        return (events, pos)
+        return (events, pos, records)
     }
 
     private mutating func descriptor(for segment: UInt64) -> Int32? {

@@ -144,7 +144,7 @@ public final class LegWriter: @unchecked Sendable {
                     }
                     continue
                 }
-                let (events, end) = reader.read(from: position, limit: limit, maxEvents: configuration.batchSize)
+                let (events, end, records) = reader.read(from: position, limit: limit, maxEvents: configuration.batchSize)
                 if !events.isEmpty {
                     let started = DispatchTime.now().uptimeNanoseconds
                     try write(events, conn)
@@ -152,7 +152,7 @@ public final class LegWriter: @unchecked Sendable {
                     update { $0.committedEvents += UInt64(events.count); $0.batches += 1; $0.batchNanosTotal += took }
                 }
                 if end > position {
-                    journal.commit(end, events: events.count)
+                    journal.commit(end, events: records)
                     position = end
                 } else {
                     pause(0.05)  // nothing readable yet below the limit (should not happen)
@@ -178,19 +178,15 @@ public final class LegWriter: @unchecked Sendable {
         if configuration.runMigrations { try Migrator.migrate(conn, logger: logger) }
         try conn.execute(LegBatchSQL.createStage)
         try conn.prepare("legs_merge", LegBatchSQL.merge)
-        try conn.prepare("legs_billable", LegBatchSQL.billable)
-        try conn.prepare("legs_calls", LegBatchSQL.calls)
         return conn
     }
 
-    /// One transaction: stage, merge, derive. ON COMMIT DELETE ROWS empties the stage.
+    /// One transaction: stage, then one merge statement. ON COMMIT DELETE ROWS empties the stage.
     private func write(_ events: [LegEvent], _ conn: PostgresConnection) throws {
         try conn.execute("BEGIN")
         do {
             try conn.copyIn(LegBatchSQL.copyStage, data: LegBatchSQL.copyData(events))
             try conn.executePrepared("legs_merge", [configuration.nodeID])
-            try conn.executePrepared("legs_billable")
-            try conn.executePrepared("legs_calls")
             try conn.execute("COMMIT")
         } catch {
             _ = try? conn.execute("ROLLBACK")

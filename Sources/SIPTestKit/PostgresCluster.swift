@@ -61,9 +61,36 @@ public final class PostgresCluster: @unchecked Sendable {
         }
     }
 
-    deinit {
+    deinit { destroy() }
+
+    /// Stops the server (immediate) and deletes its directory. Idempotent.
+    public func destroy() {
         stop(mode: "immediate")
         try? FileManager.default.removeItem(at: directory)
+        Self.registry.withLock { $0.removeValue(forKey: ObjectIdentifier(self)) }
+    }
+
+    /// Safety net for paths where no deinit or defer runs (a global never released, a
+    /// runner that calls exit() with a scope still open): at process exit, stop every
+    /// cluster this process started and is still running. Only our own data directories.
+    private static let registry: Registry = {
+        atexit {
+            for dir in PostgresCluster.registry.withLock({ Array($0.values) }) {
+                try? PostgresCluster.run("pg_ctl", ["-D", dir, "-m", "immediate", "-w", "-t", "30", "stop"])
+                try? FileManager.default.removeItem(atPath: dir)
+            }
+        }
+        return Registry()
+    }()
+
+    /// Running clusters by object (NSLock rather than Synchronization.Mutex: macOS 14).
+    private final class Registry: @unchecked Sendable {
+        private let lock = NSLock()
+        private var dirs: [ObjectIdentifier: String] = [:]
+        func withLock<R>(_ body: (inout [ObjectIdentifier: String]) -> R) -> R {
+            lock.lock(); defer { lock.unlock() }
+            return body(&dirs)
+        }
     }
 
     /// Starts (again) on the same data directory and waits until it accepts connections.
@@ -74,6 +101,8 @@ public final class PostgresCluster: @unchecked Sendable {
         try Self.run("pg_ctl", ["-D", directory.path, "-l", directory.appendingPathComponent("server.log").path,
                                 "-w", "-t", "30", "start"])
         running = true
+        let path = directory.path
+        Self.registry.withLock { $0[ObjectIdentifier(self)] = path }
     }
 
     /// Clean shutdown (`-m fast`: disconnects clients, checkpoints).
@@ -87,6 +116,7 @@ public final class PostgresCluster: @unchecked Sendable {
         guard running else { return }
         try? Self.run("pg_ctl", ["-D", directory.path, "-m", mode, "-w", "-t", "30", "stop"])
         running = false
+        Self.registry.withLock { $0.removeValue(forKey: ObjectIdentifier(self)) }
     }
 
     /// Creates a database (so tests sharing one cluster stay apart) and returns its

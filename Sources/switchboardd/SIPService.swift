@@ -18,12 +18,12 @@ final class SIPService: Service, @unchecked Sendable {
     let eventLoop: any EventLoop
     let transport: SIPTransport
     let dialplans: DialplanStore
-    let legs: LegRecorder?
+    let legs: JournalLegSink?
     /// Created on the event loop in `run()`; touched only there.
     private var layer: TransactionLayer?
     private var handler: B2BUA?
 
-    init(configuration: SwitchboardConfiguration, dialplans: DialplanStore, legs: LegRecorder?, logger: Logger) {
+    init(configuration: SwitchboardConfiguration, dialplans: DialplanStore, legs: JournalLegSink?, logger: Logger) {
         self.configuration = configuration
         self.dialplans = dialplans
         self.legs = legs

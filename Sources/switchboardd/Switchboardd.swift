@@ -53,10 +53,10 @@ struct Switchboardd: AsyncParsableCommand {
         let reloader = DialplanReloader(store: store, logger: logger)
         reloader.install()
 
-        var legs: LegRecorder?
+        var legs: JournalLegSink?
         if let journal = settings.journalDirectory {
             do {
-                legs = try LegRecorder(configuration: settings, journalDirectory: journal, logger: Logger(label: "switchboard.legs"))
+                legs = try JournalLegSink(configuration: settings, journalDirectory: journal, logger: Logger(label: "switchboard.legs"))
             } catch {
                 logger.critical("cannot open the leg journal; not starting", metadata: ["journal": "\(journal)", "error": "\(error)"])
                 throw ExitCode(73)  // EX_CANTCREAT

@@ -51,6 +51,7 @@ import SIPTestKit
     @Test func writerMergesEventsIntoOneRowPerLeg() throws {
         let url = try PG.database()
         let dir = TempDirectory()
+        defer { dir.remove() }
         let journal = try LegJournal(configuration: journalConfig(dir), logger: quietLogger)
         defer { journal.close() }
         let writer = LegWriter(journal: journal, configuration: writerConfig(url, batch: 50), logger: quietLogger)
@@ -75,6 +76,7 @@ import SIPTestKit
     @Test func stoppedWriterResumesAndReplaysHarmlessly() throws {
         let url = try PG.database()
         let dir = TempDirectory()
+        defer { dir.remove() }
         let legs = (0..<1500).map { SampleLeg($0) }
         let events = interleaved(legs)
         do {
@@ -115,6 +117,7 @@ import SIPTestKit
     @Test func restartClosesLegsLeftOpenAsInterrupted() throws {
         let url = try PG.database()
         let dir = TempDirectory()
+        defer { dir.remove() }
         let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
         let answeredUS = now - 125_500_000
         let open = (0..<3).map { _ in (leg: UUID(), call: UUID()) }
@@ -140,6 +143,7 @@ import SIPTestKit
         }
         // Another node's open leg in the same database.
         let otherWriterJournalDir = TempDirectory()
+        defer { otherWriterJournalDir.remove() }
         let otherLeg = UUID()
         do {
             let j = try LegJournal(configuration: journalConfig(otherWriterJournalDir), logger: quietLogger)
@@ -178,6 +182,7 @@ import SIPTestKit
     @Test func exportStreamsCSVAndJSONWithFilters() throws {
         let url = try PG.database()
         let dir = TempDirectory()
+        defer { dir.remove() }
         let journal = try LegJournal(configuration: journalConfig(dir), logger: quietLogger)
         defer { journal.close() }
         let writer = LegWriter(journal: journal, configuration: writerConfig(url), logger: quietLogger)
@@ -221,5 +226,27 @@ import SIPTestKit
         #expect(try JSONSerialization.jsonObject(with: Data(empty.utf8)) as? [Any] != nil)
         #expect(LegExportQuery.parseTime("2026-11-26")?.timeIntervalSince1970 == 1_795_651_200)
         #expect(LegExportQuery.parseTime("2026-11-26T00:00:00.5Z")?.timeIntervalSince1970 == 1_795_651_200.5)
+    }
+
+    /// The daemon's path: a fresh (unmigrated) database, LegRecorder migrates on connect,
+    /// records, shuts down with everything written.
+    @Test func recorderMigratesRecordsAndShutsDownClean() throws {
+        let cluster = try #require(PG.cluster)
+        let url = try cluster.createDatabase()
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        var config = LegRecorder.Configuration(database: url, journalDirectory: dir.path + "/journal", nodeID: "n1")
+        config.writer.initialBackoff = 0.05
+        let recorder = try LegRecorder(configuration: config, logger: quietLogger)
+        recorder.start()
+        let legs = (0..<200).map { SampleLeg($0) }
+        for e in interleaved(legs) { #expect(recorder.record(e)) }
+        recorder.shutdown(timeout: 30)
+        #expect(recorder.metrics.journal.lag == 0)
+        #expect(try scalar(url, "SELECT count(*) FROM schema_migrations") == String(Migrations.all.count))
+        let rows = try fetchLegs(url)
+        #expect(rows.count == legs.count)
+        for l in legs { expectRow(rows[l.leg], l) }
+        #expect(!recorder.record(legs[0].events[0]), "closed recorder refuses events")
     }
 }

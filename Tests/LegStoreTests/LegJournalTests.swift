@@ -11,6 +11,7 @@ import Testing
 
     @Test func appendedEventsSurviveReopenInOrder() throws {
         let dir = TempDirectory()
+        defer { dir.remove() }
         let events = interleaved((0..<50).map { SampleLeg($0) })
         do {
             let j = try LegJournal(configuration: journalConfig(dir), logger: quietLogger)
@@ -30,6 +31,7 @@ import Testing
     /// Cuts the last segment in the middle of its last record, as a crash during write does.
     @Test func tornTailIsCutNotReplayed() throws {
         let dir = TempDirectory()
+        defer { dir.remove() }
         let events = interleaved((0..<30).map { SampleLeg($0) })
         var segment = ""
         do {
@@ -52,6 +54,7 @@ import Testing
     /// that segment are cut.
     @Test func corruptRecordIsDetectedByChecksum() throws {
         let dir = TempDirectory()
+        defer { dir.remove() }
         let events = interleaved((0..<30).map { SampleLeg($0) })
         var segment = ""
         do {
@@ -76,6 +79,7 @@ import Testing
 
     @Test func segmentsRotateAndCommittedOnesAreDeleted() throws {
         let dir = TempDirectory()
+        defer { dir.remove() }
         var config = journalConfig(dir)
         config.segmentBytes = 2_000
         config.flushEveryEvents = 10
@@ -99,6 +103,7 @@ import Testing
     /// Group commit: a full batch is fsync'd at once; a partial one within the interval.
     @Test func groupCommitByCountAndByTime() throws {
         let dir = TempDirectory()
+        defer { dir.remove() }
         var config = journalConfig(dir)
         config.flushEveryEvents = 100
         config.flushInterval = 0.3
@@ -120,6 +125,7 @@ import Testing
     /// comes back every event is written exactly once, in order.
     @Test func ioErrorsAreCountedRetriedAndNeverBlockAppend() throws {
         let dir = TempDirectory()
+        defer { dir.remove() }
         let j = try LegJournal(configuration: journalConfig(dir), logger: quietLogger)
         defer { j.close() }
         j.failWritesForTesting = true
@@ -141,6 +147,7 @@ import Testing
 
     @Test func queueLimitDropsAndCountsInsteadOfGrowing() throws {
         let dir = TempDirectory()
+        defer { dir.remove() }
         var config = journalConfig(dir)
         config.maxPendingBytes = 1_000
         let j = try LegJournal(configuration: config, logger: quietLogger)

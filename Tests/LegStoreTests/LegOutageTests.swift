@@ -10,10 +10,11 @@ import SIPTestKit
     /// there exactly once with its final state.
     @Test func databaseOutageDelaysButLosesAndDoublesNothing() throws {
         let cluster = try PostgresCluster()
-        defer { cluster.kill() }
+        defer { cluster.destroy() }
         let url = try cluster.createDatabase()
         try Migrator.migrate(connectionString: url, logger: quietLogger)
         let dir = TempDirectory()
+        defer { dir.remove() }
         let journal = try LegJournal(configuration: journalConfig(dir), logger: quietLogger)
         defer { journal.close() }
         let writer = LegWriter(journal: journal, configuration: writerConfig(url, batch: 200), logger: quietLogger)
@@ -44,7 +45,9 @@ import SIPTestKit
         usleep(300_000)  // stay down across a few reconnect attempts
         try cluster.start()
         append(events[(2 * third)...])
-        #expect(slowestAppend < 0.05, "append must not wait for the database")
+        // A blocking append would take the whole outage (≥ 0.3 s + restart); the margin
+        // is for preemption on a loaded 2-core CI machine (92 ms seen at load 9).
+        #expect(slowestAppend < 0.25, "append must not wait for the database")
 
         #expect(writer.waitUntilCaughtUp(timeout: 90), "lag \(writer.metrics.lag), last error \(writer.metrics.lastError ?? "-")")
         #expect(try scalar(url, "SELECT count(*) FROM call_legs") == String(legs.count))

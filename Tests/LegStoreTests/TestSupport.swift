@@ -10,7 +10,7 @@ import SIPTestKit
 struct PostgresSuiteTrait: SuiteTrait, TestScoping {
     func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
         let cluster = try PostgresCluster()
-        defer { cluster.kill() }
+        defer { cluster.destroy() }
         try await PG.$cluster.withValue(cluster) { try await function() }
     }
 }
@@ -37,14 +37,16 @@ let quietLogger: Logger = {
     return l
 }()
 
-/// A temp directory removed when the returned guard is released.
+/// A temp directory. Removed by `remove()` (call it in a `defer` right after creating it),
+/// not in deinit: ARC may release an object after its last use, which for a directory
+/// handed to a journal would be while the journal still writes there.
 final class TempDirectory {
     let path: String
     init() {
         path = NSTemporaryDirectory() + "legstore-test-" + UUID().uuidString
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
+    func remove() { try? FileManager.default.removeItem(atPath: path) }
 }
 
 /// A leg's life as the call engine would report it, with the row we expect from it.
@@ -116,7 +118,7 @@ func readAll(_ journal: LegJournal, from: JournalPosition? = nil, to limit: Jour
     let end = limit ?? journal.durablePosition
     var all: [LegEvent] = []
     for _ in 0..<100_000 {
-        let (events, next) = reader.read(from: pos, limit: end, maxEvents: 500)
+        let (events, next, _) = reader.read(from: pos, limit: end, maxEvents: 500)
         all += events
         if next == pos { break }
         pos = next

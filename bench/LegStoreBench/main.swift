@@ -96,7 +96,7 @@ if let given = option("--database") {
     cluster = try PostgresCluster(fsync: true)
     url = try cluster!.createDatabase("legbench")
 }
-defer { cluster?.stop() }
+defer { cluster?.destroy() }
 try Migrator.migrate(connectionString: url, logger: logger)
 let all = events(legs: legCount)
 for batch in batchSizes {

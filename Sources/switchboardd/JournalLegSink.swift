@@ -8,7 +8,7 @@ import SwitchboardConfig
 /// the on-disk journal (never blocking the event loop: `append` only queues), and the writer
 /// thread copies the journal into PostgreSQL. Without a journal in the configuration, legs
 /// are only logged (a development run).
-final class LegRecorder: CallLegEventSink, @unchecked Sendable {
+final class JournalLegSink: CallLegEventSink, @unchecked Sendable {
     let journal: LegJournal
     let writer: LegWriter?
     let logger: Logger
