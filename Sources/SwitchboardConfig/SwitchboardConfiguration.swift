@@ -82,6 +82,11 @@ public struct SwitchboardConfiguration: Sendable, Equatable {
     public var advertisedAddress: String?
     /// Region (ISO code) for national-format numbers from carriers; default none.
     public var defaultRegion: String?
+    /// `metrics:` address of the Prometheus endpoint; nil (the default) serves none.
+    public var metrics: MetricsEndpoint?
+    /// `drain-grace:` on SIGTERM, how long calls in progress may go on before the daemon
+    /// hangs them up. Default 30 s.
+    public var drainGraceSeconds: Double
 
     public init() {
         listen = [Listen(transport: "udp", host: "127.0.0.1", port: 5060),
@@ -97,6 +102,8 @@ public struct SwitchboardConfiguration: Sendable, Equatable {
         trunks = []
         advertisedAddress = nil
         defaultRegion = nil
+        metrics = nil
+        drainGraceSeconds = 30
     }
 
     /// True when `address` is inside one of the trusted networks.
