@@ -40,7 +40,7 @@ final class MetricsServer: Service, @unchecked Sendable {
             }
             .bind(host: host, port: port).get()
         boundPort = channel.localAddress?.port
-        logger.notice("metrics listening", metadata: ["metrics.listen": "\(channel.localAddress.map { "\($0)" } ?? "")"])
+        logger.notice("metrics listening", metadata: ["metrics.listen": "\(host.contains(":") ? "[\(host)]" : host):\(boundPort ?? port)"])
         try? await gracefulShutdown()
         try? await channel.close()
         try await group.shutdownGracefully()
