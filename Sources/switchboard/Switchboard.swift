@@ -6,6 +6,7 @@ struct Switchboard: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard",
         abstract: "Administer Switchboard: check and dry-run dialplans, reload the daemon.",
+        version: SwitchboardVersion.description,
         subcommands: [Check.self, Route.self, Reload.self]
     )
 }
