@@ -21,8 +21,9 @@ public final class DaemonProcess: @unchecked Sendable {
 
     /// - Parameter extraConfig: YAML lines appended to the generated configuration.
     /// - Parameter listenHost: "127.0.0.1" or "::1"; the daemon listens on UDP and TCP there.
+    /// - Parameter environment: variables added to the daemon's environment (e.g. NOTIFY_SOCKET).
     public init(port: Int = FreePort.next(), listenHost: String = "127.0.0.1", extraConfig: String = "",
-                dialplans: String? = nil) throws {
+                dialplans: String? = nil, environment: [String: String] = [:]) throws {
         self.port = port
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("switchboardd-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -42,6 +43,9 @@ public final class DaemonProcess: @unchecked Sendable {
         FileManager.default.createFile(atPath: logURL.path, contents: nil)
         process.executableURL = DaemonProcess.binary
         process.arguments = ["--config", configURL.path]
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.standardError = try FileHandle(forWritingTo: logURL)
         process.standardOutput = FileHandle.nullDevice
         try process.run()
@@ -49,6 +53,7 @@ public final class DaemonProcess: @unchecked Sendable {
     }
 
     public var pid: Int32 { process.processIdentifier }
+    public var configURL: URL { directory.appendingPathComponent("switchboard.yaml") }
     public var isRunning: Bool { process.isRunning }
 
     public func log() -> String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }

@@ -5,6 +5,7 @@ extension SwitchboardConfiguration {
     static let knownKeys: Set<String> = [
         "listen", "trusted-networks", "dialplans", "log-level", "server-header", "pid-file", "limits", "timers",
         "calls", "trunks", "advertised-address", "default-region", "journal", "database", "node-id",
+        "metrics", "drain-grace",
     ]
 
     /// Loads and validates `path`. Every problem is collected with its position; the
@@ -100,6 +101,10 @@ extension SwitchboardConfiguration {
                         reader.fail(value, "'\(s)' is not an ISO 3166 region code like US or GB")
                     }
                 }
+            case "metrics":
+                config.metrics = reader.metrics(value)
+            case "drain-grace":
+                if let seconds = reader.drainGrace(value) { config.drainGraceSeconds = seconds }
             default:
                 reader.unknownKey(keyNode, known: knownKeys)
             }

@@ -90,6 +90,11 @@ public struct SwitchboardConfiguration: Sendable, Equatable {
     public var database: String?
     /// Names this node's legs so a restart closes only its own interrupted legs; default host name.
     public var nodeID: String?
+    /// `metrics:` address of the Prometheus endpoint; nil (the default) serves none.
+    public var metrics: MetricsEndpoint?
+    /// `drain-grace:` on SIGTERM, how long calls in progress may go on before the daemon
+    /// hangs them up. Default 30 s.
+    public var drainGraceSeconds: Double
 
     public init() {
         listen = [Listen(transport: "udp", host: "127.0.0.1", port: 5060),
@@ -108,6 +113,8 @@ public struct SwitchboardConfiguration: Sendable, Equatable {
         journalDirectory = nil
         database = nil
         nodeID = nil
+        metrics = nil
+        drainGraceSeconds = 30
     }
 
     /// True when `address` is inside one of the trusted networks.

@@ -6,7 +6,7 @@ struct Switchboard: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard",
         abstract: "Administer Switchboard: check and dry-run dialplans, reload the daemon, migrate and export call legs.",
-        version: "0.1.0",
+        version: SwitchboardVersion.description,
         subcommands: [Check.self, Route.self, Reload.self, MigrateCommand.self, LegsCommand.self]
     )
 }

@@ -77,3 +77,9 @@ final class JournalLegSink: CallLegEventSink, @unchecked Sendable {
         }
     }
 }
+
+extension JournalLegSink: LegJournalMetricsSource {
+    var journalLagEvents: Int { Int(journal.metrics.lag) }
+    var journalWriteErrors: Int { Int(journal.metrics.ioErrors + (writer?.metrics.failures ?? 0)) }
+    var databaseConnected: Bool { writer?.metrics.connected ?? false }
+}

@@ -5,13 +5,18 @@ import Logging
 /// and grep can search. No timestamps: journald adds its own.
 struct KeyValueLogHandler: LogHandler {
     let label: String
-    var logLevel: Logger.Level
+    /// A level set on one logger wins; otherwise the daemon-wide level, which a reload changes.
+    private var ownLevel: Logger.Level?
+    var logLevel: Logger.Level {
+        get { ownLevel ?? LogLevelControl.shared.level }
+        set { ownLevel = newValue }
+    }
     var metadata: Logger.Metadata = [:]
     var metadataProvider: Logger.MetadataProvider?
 
-    init(label: String, level: Logger.Level) {
+    init(label: String, level: Logger.Level? = nil) {
         self.label = label
-        self.logLevel = level
+        self.ownLevel = level
     }
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -23,9 +28,11 @@ struct KeyValueLogHandler: LogHandler {
         var merged = metadata
         if let provided = metadataProvider?.get() { merged.merge(provided) { $1 } }
         if let extra = event.metadata { merged.merge(extra) { $1 } }
-        var line = "\(event.level) \(event.message)"
+        // Secrets and card data never reach the journal (see LogRedaction).
+        var line = "\(event.level) \(LogRedaction.scrub("\(event.message)"))"
         for key in merged.keys.sorted() {
-            line += " \(key)=\(Self.quote("\(merged[key]!)"))"
+            let value = LogRedaction.isSecretKey(key) ? LogRedaction.mask : LogRedaction.scrub("\(merged[key]!)")
+            line += " \(key)=\(Self.quote(value))"
         }
         line += "\n"
         FileHandle.standardError.write(Data(line.utf8))

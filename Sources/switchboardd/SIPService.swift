@@ -19,12 +19,18 @@ final class SIPService: Service, @unchecked Sendable {
     let transport: SIPTransport
     let dialplans: DialplanStore
     let legs: JournalLegSink?
+    let operations: DaemonOperations
     /// Created on the event loop in `run()`; touched only there.
-    private var layer: TransactionLayer?
-    private var handler: B2BUA?
+    var layer: TransactionLayer?
+    var handler: B2BUA?
+    /// Watchdog and status tasks, and the mirrors of the engine's counters (event loop only).
+    var repeatedTasks: [RepeatedTask] = []
+    var mirrors: EngineCounterMirrors?
 
-    init(configuration: SwitchboardConfiguration, dialplans: DialplanStore, legs: JournalLegSink?, logger: Logger) {
+    init(configuration: SwitchboardConfiguration, dialplans: DialplanStore, legs: JournalLegSink?,
+         operations: DaemonOperations = .init(), logger: Logger) {
         self.configuration = configuration
+        self.operations = operations
         self.dialplans = dialplans
         self.legs = legs
         self.logger = logger
@@ -52,7 +58,7 @@ final class SIPService: Service, @unchecked Sendable {
                 t2: .milliseconds(self.configuration.timers.t2),
                 t4: .milliseconds(self.configuration.timers.t4))
             let layer = TransactionLayer(
-                transport: TransportAdapter(transport: self.transport),
+                transport: TransportAdapter(transport: self.transport, metrics: self.operations.metrics),
                 clock: EventLoopTransactionClock(eventLoop: self.eventLoop),
                 configuration: .init(timers: timers), logger: self.logger)
             let clock = EventLoopTransactionClock(eventLoop: self.eventLoop)
@@ -65,17 +71,24 @@ final class SIPService: Service, @unchecked Sendable {
             layer.user = handler
             self.layer = layer
             self.handler = handler
-            self.transport.onMessage = { [unowned layer] message, peer in layer.receive(message, from: peer) }
+            let metrics = self.operations.metrics
+            self.transport.onMessage = { [unowned layer] message, peer in
+                if case .request(let request) = message { metrics?.requestReceived(request.method) }
+                layer.receive(message, from: peer)
+            }
         }.get()
         try await transport.start()
         logger.notice("switchboardd ready", metadata: ["sip.listen": "\(transport.boundEndpoints.map(\.description).joined(separator: ","))"])
+        try await eventLoop.submit { self.startOperations() }.get()
 
         try? await gracefulShutdown()
 
         logger.notice("shutting down")
-        try? await eventLoop.submit { self.handler?.engine.isDraining = true }.get()
+        await drain()
         await transport.stop()
         try? await eventLoop.submit {
+            self.repeatedTasks.forEach { $0.cancel() }
+            self.repeatedTasks = []
             self.layer?.user = nil
             self.handler = nil
             self.layer = nil

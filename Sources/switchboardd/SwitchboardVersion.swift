@@ -1,4 +1,5 @@
-/// Version printed by `--version`; the install script stamps the git commit.
+/// Version printed by `--version`. `scripts/install` stamps the git commit into `commit` for
+/// the release build it installs (and puts "dev" back); a plain `swift build` prints "dev".
 enum SwitchboardVersion {
     static let number = "0.1.0"
     static let commit = "dev"

@@ -28,8 +28,8 @@ struct Switchboardd: AsyncParsableCommand {
         } else {
             settings = SwitchboardConfiguration()
         }
-        let level = Logger.Level(rawValue: settings.logLevel) ?? .info
-        LoggingSystem.bootstrap { label in KeyValueLogHandler(label: label, level: level) }
+        LogLevelControl.shared.level = Logger.Level(rawValue: settings.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in KeyValueLogHandler(label: label) }
         let logger = Logger(label: "switchboardd")
 
         // libosip2's parser_init() must run once before any event loop parses (design.md).
@@ -50,9 +50,6 @@ struct Switchboardd: AsyncParsableCommand {
         logger.info("dialplans loaded", metadata: [
             "dialplan.accounts": "\(store.current.accountCount)", "dialplan.numbers": "\(store.current.numberCount)",
         ])
-        let reloader = DialplanReloader(store: store, logger: logger)
-        reloader.install()
-
         var legs: JournalLegSink?
         if let journal = settings.journalDirectory {
             do {
@@ -65,9 +62,35 @@ struct Switchboardd: AsyncParsableCommand {
         }
         defer { legs?.stop() }
 
-        let sip = SIPService(configuration: settings, dialplans: store, legs: legs, logger: logger)
+        var operations = DaemonOperations()
+        operations.notifier = SystemdNotifier()
+        operations.drainGrace = .milliseconds(Int64(settings.drainGraceSeconds * 1000))
+        if settings.metrics != nil { operations.metrics = DaemonMetrics(journal: legs) }
+        let reloader = DialplanReloader(store: store, configPath: config, logger: logger)
+        reloader.onReloadStart = { [notifier = operations.notifier] in
+            notifier?.send(["RELOADING=1", "MONOTONIC_USEC=\(SystemdNotifier.monotonicMicroseconds())"])
+        }
+        reloader.onReloadEnd = { [operations] outcome in
+            operations.reloads.last = outcome
+            operations.metrics?.reloaded(outcome)
+            // READY=1 either way: a refused reload leaves the old state serving.
+            let status = outcome.succeeded ? "Ready: reloaded (\(outcome.summary))" : "Ready; \(outcome.summary)"
+            operations.notifier?.send(["READY=1", SystemdNotifier.status(status)])
+        }
+        reloader.install()
+
+
+
+        let sip = SIPService(configuration: settings, dialplans: store, legs: legs, operations: operations, logger: logger)
+        var services: [any Service] = []
+        // The metrics server comes first so the group stops it last: it answers during a drain.
+        if let endpoint = settings.metrics, let metrics = operations.metrics {
+            services.append(MetricsServer(host: endpoint.host, port: endpoint.port, metrics: metrics, logger: logger,
+                                          refresh: { sip.refreshMetrics() }))
+        }
+        services.append(sip)
         let group = ServiceGroup(
-            services: [sip],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         try await group.run()

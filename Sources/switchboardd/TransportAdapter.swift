@@ -6,14 +6,19 @@ import SIPTransport
 /// names, responses by RFC 3261 §18.2.2 (the request's connection, or `received`/`rport`).
 final class TransportAdapter: TransactionTransport, @unchecked Sendable {
     let transport: SIPTransport
+    let metrics: DaemonMetrics?
 
-    init(transport: SIPTransport) { self.transport = transport }
+    init(transport: SIPTransport, metrics: DaemonMetrics? = nil) {
+        self.transport = transport
+        self.metrics = metrics
+    }
 
     func send(_ message: SIPMessage, to peer: SIPPeer) throws {
         switch message {
         case .request:
             transport.send(message, to: peer)
         case .response(let response):
+            metrics?.responseSent(status: response.statusCode)
             transport.sendResponse(response, requestSource: peer)
         }
     }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import SwitchboardConfig
 
@@ -80,5 +81,38 @@ import Testing
         #expect(!single.contains("::2"))
         // IPv4-mapped IPv6 sources match IPv4 networks.
         #expect(net.contains("::ffff:10.1.2.3"))
+    }
+
+    @Test func metricsAddressIsOffByDefaultAndParsesLoopbackPortsAndOff() throws {
+        #expect(try SwitchboardConfiguration.parse(yaml: "", path: "x.yaml").metrics == nil)
+        #expect(try SwitchboardConfiguration.parse(yaml: "metrics: off", path: "x.yaml").metrics == nil)
+        #expect(try SwitchboardConfiguration.parse(yaml: "metrics: 127.0.0.1:9090", path: "x.yaml").metrics
+                == .init(host: "127.0.0.1", port: 9090))
+        #expect(try SwitchboardConfiguration.parse(yaml: "metrics: \"[::1]:9100\"", path: "x.yaml").metrics?.description == "[::1]:9100")
+        #expect(try SwitchboardConfiguration.parse(yaml: "metrics: 9091", path: "x.yaml").metrics
+                == .init(host: "127.0.0.1", port: 9091), "a bare port listens on loopback")
+        #expect(try SwitchboardConfiguration.parse(yaml: "", path: "x.yaml").drainGraceSeconds == 30)
+        #expect(try SwitchboardConfiguration.parse(yaml: "drain-grace: 2m", path: "x.yaml").drainGraceSeconds == 120)
+    }
+
+    @Test func badMetricsAddressAndDrainGraceAreReportedWithPositions() {
+        let yaml = "metrics: localhost:9090\ndrain-grace: 2h\n"
+        do {
+            _ = try SwitchboardConfiguration.parse(yaml: yaml, path: "x.yaml")
+            Issue.record("accepted \(yaml)")
+        } catch {
+            let text = error.diagnostics.map(\.description)
+            #expect(text.count == 2, "\(text)")
+            #expect(text.first?.hasPrefix("x.yaml:1:10: error: 'localhost' is not an IP address") == true, "\(text)")
+            #expect(text.last?.hasPrefix("x.yaml:2:14: error: drain-grace must be") == true, "\(text)")
+        }
+    }
+
+    @Test func shippedSampleConfigLoads() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let c = try SwitchboardConfiguration.load(path: root.appendingPathComponent("systemd/switchboard.yaml").path)
+        #expect(c.metrics == .init(host: "127.0.0.1", port: 9090))
+        #expect(c.dialplanDirectory == "/etc/switchboard/dialplans")
+        #expect(c.listen.map(\.description) == ["udp:0.0.0.0:5060", "tcp:0.0.0.0:5060"])
     }
 }

@@ -1,0 +1,124 @@
+import CoreMetrics
+import Foundation
+
+import Prometheus
+import SIPMessage
+
+/// Every metric the daemon exports, created once at start-up with fixed labels (design.md
+/// "Operations": labels never carry per-call values). Counters that the SIP stack already
+/// keeps (`CallEngine.statistics`) are mirrored at scrape time by `CounterMirror`; gauges are
+/// read at scrape time from the event loop (see `MetricsSampler`).
+///
+/// Thread-safe: swift-prometheus' metrics are atomics.
+final class DaemonMetrics: Sendable {
+    let registry: PrometheusCollectorRegistry
+    let factory: PrometheusMetricsFactory
+
+    /// Methods with their own label value; anything else counts as `other`.
+    static let methods = ["INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "UPDATE", "INFO", "PRACK",
+                          "REGISTER", "SUBSCRIBE", "NOTIFY", "REFER", "MESSAGE", "PUBLISH"]
+    let requestsReceived: [String: CoreMetrics.Counter]
+    let requestsReceivedOther: CoreMetrics.Counter
+    /// Responses sent, by class (1xx … 6xx).
+    let responsesSent: [CoreMetrics.Counter]
+
+    let transactionsInProgress: CoreMetrics.Gauge
+    let callsInProgress: CoreMetrics.Gauge
+    let callsStarted: CoreMetrics.Counter
+    let callsByOutcome: [String: CoreMetrics.Counter]
+    let legsPlaced: CoreMetrics.Counter
+
+    let reloads: [Bool: CoreMetrics.Counter]
+    let lastReloadTimestamp: CoreMetrics.Gauge
+    let lastReloadSucceeded: CoreMetrics.Gauge
+    let draining: CoreMetrics.Gauge
+    /// Only when a journal exists (see `LegJournalMetricsSource`).
+    let journal: (source: any LegJournalMetricsSource, lagEvents: CoreMetrics.Gauge, writeErrors: CoreMetrics.Gauge, database: CoreMetrics.Gauge)?
+
+    init(journal source: (any LegJournalMetricsSource)? = nil) {
+        let registry = PrometheusCollectorRegistry()
+        self.registry = registry
+        let factory = PrometheusMetricsFactory(registry: registry)
+        self.factory = factory
+        func counter(_ name: String, _ labels: [(String, String)] = []) -> CoreMetrics.Counter {
+            CoreMetrics.Counter(label: name, dimensions: labels, factory: factory)
+        }
+        func gauge(_ name: String, _ labels: [(String, String)] = []) -> CoreMetrics.Gauge {
+            CoreMetrics.Gauge(label: name, dimensions: labels, factory: factory)
+        }
+        var byMethod: [String: CoreMetrics.Counter] = [:]
+        for method in Self.methods { byMethod[method] = counter("switchboard_sip_requests_received_total", [("method", method)]) }
+        requestsReceived = byMethod
+        requestsReceivedOther = counter("switchboard_sip_requests_received_total", [("method", "other")])
+        responsesSent = (1...6).map { counter("switchboard_sip_responses_sent_total", [("class", "\($0)xx")]) }
+
+        transactionsInProgress = gauge("switchboard_sip_transactions_in_progress")
+        callsInProgress = gauge("switchboard_calls_in_progress")
+        callsStarted = counter("switchboard_calls_started_total")
+        var outcomes: [String: CoreMetrics.Counter] = [:]
+        for outcome in ["answered", "failed", "cancelled", "refused"] {
+            outcomes[outcome] = counter("switchboard_calls_total", [("outcome", outcome)])
+        }
+        callsByOutcome = outcomes
+        legsPlaced = counter("switchboard_legs_placed_total")
+
+        reloads = [true: counter("switchboard_dialplan_reloads_total", [("result", "success")]),
+                   false: counter("switchboard_dialplan_reloads_total", [("result", "failure")])]
+        lastReloadTimestamp = gauge("switchboard_dialplan_last_reload_timestamp_seconds")
+        lastReloadSucceeded = gauge("switchboard_dialplan_last_reload_success")
+        draining = gauge("switchboard_draining")
+        gauge("switchboard_build_info", [("version", SwitchboardVersion.number), ("commit", SwitchboardVersion.commit)]).record(1)
+        journal = source.map {
+            ($0, gauge("switchboard_journal_lag_events"),
+             gauge("switchboard_journal_write_errors"), gauge("switchboard_database_up"))
+        }
+        lastReloadSucceeded.record(1)
+        lastReloadTimestamp.record(Date().timeIntervalSince1970)
+    }
+
+    // MARK: Events (any thread)
+
+    func requestReceived(_ method: SIPMethod) {
+        (requestsReceived[method.rawValue] ?? requestsReceivedOther).increment()
+    }
+
+    func responseSent(status: Int) {
+        let index = status / 100 - 1
+        if responsesSent.indices.contains(index) { responsesSent[index].increment() }
+    }
+
+    func reloaded(_ outcome: DialplanReloader.Outcome) {
+        reloads[outcome.succeeded]!.increment()
+        lastReloadSucceeded.record(outcome.succeeded ? 1 : 0)
+        lastReloadTimestamp.record(outcome.time.timeIntervalSince1970)
+    }
+
+    /// Reads the journal's figures (any thread; the source is Sendable).
+    func sampleJournal() {
+        guard let journal else { return }
+        journal.lagEvents.record(journal.source.journalLagEvents)
+        journal.writeErrors.record(journal.source.journalWriteErrors)
+        journal.database.record(journal.source.databaseConnected ? 1 : 0)
+    }
+
+    /// The Prometheus text exposition format (version 0.0.4).
+    func exposition() -> [UInt8] {
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(8192)
+        registry.emit(into: &buffer)
+        return buffer
+    }
+}
+
+/// Mirrors a monotonically growing count kept elsewhere (an `Int` in the call engine) into a
+/// Prometheus counter by adding what it grew since the last look. Confined to one thread.
+struct CounterMirror {
+    let counter: CoreMetrics.Counter
+    private var seen = 0
+    init(_ counter: CoreMetrics.Counter) { self.counter = counter }
+    mutating func update(to value: Int) {
+        if value > seen { counter.increment(by: value - seen) }
+        seen = max(seen, value)
+    }
+}
+

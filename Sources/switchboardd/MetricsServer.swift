@@ -1,0 +1,116 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+
+/// `GET /metrics` in the Prometheus text format on the configured address (`metrics:`), on
+/// its own thread so a scrape never competes with SIP for the protocol loop. Anything else
+/// gets 404 (405 for other methods). Runs as a `Service` listed before the SIP service, so
+/// the group stops it last: it keeps answering while calls drain.
+final class MetricsServer: Service, @unchecked Sendable {
+    let host: String
+    let port: Int
+    let metrics: DaemonMetrics
+    /// Brings the gauges and mirrored counters up to date (on the SIP loop) before a scrape.
+    let refresh: @Sendable () -> EventLoopFuture<Void>
+    let logger: Logger
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    private(set) var boundPort: Int?
+
+    init(host: String, port: Int, metrics: DaemonMetrics, logger: Logger,
+         refresh: @escaping @Sendable () -> EventLoopFuture<Void>) {
+        self.host = host
+        self.port = port
+        self.metrics = metrics
+        self.logger = logger
+        self.refresh = refresh
+    }
+
+    func run() async throws {
+        let metrics = self.metrics, refresh = self.refresh
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 32)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(MetricsHTTPHandler(metrics: metrics, refresh: refresh))
+                }
+            }
+            .bind(host: host, port: port).get()
+        boundPort = channel.localAddress?.port
+        logger.notice("metrics listening", metadata: ["metrics.listen": "\(host.contains(":") ? "[\(host)]" : host):\(boundPort ?? port)"])
+        try? await gracefulShutdown()
+        try? await channel.close()
+        try await group.shutdownGracefully()
+    }
+}
+
+/// One HTTP/1.1 exchange at a time per connection (keep-alive honoured).
+final class MetricsHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let metrics: DaemonMetrics
+    let refresh: @Sendable () -> EventLoopFuture<Void>
+    private var head: HTTPRequestHead?
+
+    init(metrics: DaemonMetrics, refresh: @escaping @Sendable () -> EventLoopFuture<Void>) {
+        self.metrics = metrics
+        self.refresh = refresh
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head): self.head = head
+        case .body: break
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+            guard path == "/metrics" else {
+                respond(context: context, head: head, status: .notFound, body: Array("not found: try /metrics\n".utf8))
+                return
+            }
+            guard head.method == .GET || head.method == .HEAD else {
+                respond(context: context, head: head, status: .methodNotAllowed, body: Array("GET only\n".utf8),
+                        extra: [("Allow", "GET, HEAD")])
+                return
+            }
+            // Refresh from the SIP loop, but never let a stuck loop hang the scrape: after a
+            // second the values already held are served.
+            let loop = context.eventLoop
+            let refreshed = refresh().hop(to: loop)
+            let timeout = loop.scheduleTask(in: .seconds(1)) {}
+            let done = loop.makePromise(of: Void.self)
+            refreshed.whenComplete { _ in done.succeed(()) }
+            timeout.futureResult.whenSuccess { done.succeed(()) }
+            let context = NIOLoopBound(context, eventLoop: loop)
+            done.futureResult.whenSuccess { [self] in
+                timeout.cancel()
+                let body = head.method == .HEAD ? [] : metrics.exposition()
+                respond(context: context.value, head: head, status: .ok, body: body,
+                        extra: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")])
+            }
+        }
+    }
+
+    private func respond(context: ChannelHandlerContext, head: HTTPRequestHead, status: HTTPResponseStatus, body: [UInt8],
+                         extra: [(String, String)] = []) {
+        var headers = HTTPHeaders(extra)
+        if !headers.contains(name: "Content-Type") { headers.add(name: "Content-Type", value: "text/plain; charset=utf-8") }
+        headers.add(name: "Content-Length", value: "\(body.count)")
+        let keepAlive = head.isKeepAlive
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
+        if !body.isEmpty {
+            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
+        }
+        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive {
+            let channel = context.channel
+            written.whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+}
