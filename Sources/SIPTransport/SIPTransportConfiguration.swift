@@ -3,17 +3,8 @@ import SIPMessage
 
 /// What the transport listens on and how much it tolerates from peers.
 public struct SIPTransportConfiguration: Sendable {
-    public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
-        public var transport: SIPTransportProtocol
-        public var host: String
-        public var port: Int
-        public init(transport: SIPTransportProtocol, host: String, port: Int) {
-            self.transport = transport
-            self.host = host
-            self.port = port
-        }
-        public var description: String { SIPPeer(transport: transport, host: host, port: port).description }
-    }
+    /// A listen address: the same triple as a peer (transport, IP literal, port).
+    public typealias Endpoint = SIPPeer
 
     public var endpoints: [Endpoint]
     /// Size caps handed to the parser; `maxMessageSize` also caps stream framing.
