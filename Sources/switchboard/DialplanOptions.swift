@@ -1,4 +1,5 @@
 import ArgumentParser
+import SwitchboardConfig
 
 /// Where the dialplans are: shared by every subcommand that reads them.
 struct DialplanOptions: ParsableArguments {
@@ -8,15 +9,21 @@ struct DialplanOptions: ParsableArguments {
     @Option(name: .long, help: "Daemon config file (/etc/switchboard/switchboard.yaml).")
     var config: String?
 
-    /// The one place that decides the dialplan directory. The daemon's
-    /// config loading will plug in here: `--dialplans` wins, then the config
-    /// file's `dialplans` setting, then `Dialplans` in the working directory.
+    /// The one place that decides the dialplan directory: `--dialplans` wins, then the
+    /// config file's `dialplans` setting (loaded by the daemon's own code, so its errors
+    /// are reported here too), then `Dialplans` in the working directory.
     func directory() throws -> String {
-        if let dialplans { return dialplans }
         if let config {
-            // TODO(daemon config): read the dialplan directory from `config`.
-            _ = config
+            let settings: SwitchboardConfiguration
+            do {
+                settings = try SwitchboardConfiguration.load(path: config)
+            } catch {
+                for diagnostic in error.diagnostics { print(diagnostic) }
+                printError("\(config): \(error.diagnostics.count) error\(error.diagnostics.count == 1 ? "" : "s")")
+                throw ExitCode.failure
+            }
+            return dialplans ?? settings.dialplanDirectory
         }
-        return "Dialplans"
+        return dialplans ?? "Dialplans"
     }
 }

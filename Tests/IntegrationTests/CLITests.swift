@@ -1,0 +1,48 @@
+import Foundation
+import SIPTestKit
+import Testing
+
+/// `switchboard check --config` runs the daemon's own loading code on the config file and
+/// the dialplans it names, like `nginx -t`.
+@Suite struct CLITests {
+    static let cli = DaemonProcess.packageRoot.appendingPathComponent(".build/debug/switchboard")
+
+    func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = Self.cli
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test func checkReportsConfigErrorsWithPositionsAndFailsWithoutLoading() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("cfg-\(UUID().uuidString).yaml")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try "dialplans: /nonexistent\nlog-level: loud\ntrusted-networks: [\"10.0.0.0/99\"]\n".write(to: file, atomically: true, encoding: .utf8)
+        let result = try run(["check", "--config", file.path])
+        #expect(result.status == 1)
+        #expect(result.output.contains("\(file.path):2:12: error: unknown log level 'loud'"))
+        #expect(result.output.contains("\(file.path):3:20: error: '10.0.0.0/99' is not an IP address or CIDR network"))
+    }
+
+    @Test func checkLoadsTheDialplansTheConfigNames() throws {
+        let plan = try TestDialplan(plans: "  main:\n    ring-all: { targets: [\"sip:a@127.0.0.1:5099\"], timeout: 5s }\n  typo:\n    ring-al: { targets: [] }\n")
+        defer { plan.remove() }
+        let file = plan.directory.appendingPathComponent("../cfg-\(UUID().uuidString).yaml").standardized
+        defer { try? FileManager.default.removeItem(at: file) }
+        try "dialplans: \(plan.directory.path)\n".write(to: file, atomically: true, encoding: .utf8)
+        let bad = try run(["check", "--config", file.path])
+        #expect(bad.status == 1)
+        #expect(bad.output.contains("test-account.yaml:"), "\(bad.output)")
+        let samples = DaemonProcess.packageRoot.appendingPathComponent("Dialplans").path
+        try "dialplans: \(samples)\n".write(to: file, atomically: true, encoding: .utf8)
+        let good = try run(["check", "--config", file.path])
+        #expect(good.status == 0, "\(good.output)")
+        #expect(good.output.contains("3 accounts, 13 numbers, 31 plans OK"))
+    }
+}
