@@ -72,13 +72,14 @@ let package = Package(
         ]),
 
         .target(name: "CallEngine", dependencies: [
-            "SIPMessage", "SIPTransaction", "Dialplan",
+            "SIPMessage", "SIPTransaction", "Dialplan", "Media",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
         ]),
 
         // MARK: Executables
         .executableTarget(name: "switchboardd", dependencies: [
-            "SIPMessage", "SIPTransport", "SIPTransaction", "Dialplan", "SwitchboardConfig", "CallEngine",
+            "SIPMessage", "SIPTransport", "SIPTransaction", "Dialplan", "SwitchboardConfig", "CallEngine", "Media",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),

@@ -4,7 +4,7 @@ import Yams
 extension SwitchboardConfiguration {
     static let knownKeys: Set<String> = [
         "listen", "trusted-networks", "dialplans", "log-level", "server-header", "pid-file", "limits", "timers",
-        "calls", "trunks", "advertised-address", "default-region",
+        "calls", "trunks", "advertised-address", "default-region", "media",
     ]
 
     /// Loads and validates `path`. Every problem is collected with its position; the
@@ -78,6 +78,8 @@ extension SwitchboardConfiguration {
                 config.timers = reader.timers(value)
             case "calls":
                 config.calls = reader.calls(value)
+            case "media":
+                config.media = reader.media(value)
             case "trunks":
                 if let items = reader.sequence(value) { config.trunks = items.compactMap { reader.trunk($0) } }
             case "advertised-address":

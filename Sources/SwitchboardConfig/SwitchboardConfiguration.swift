@@ -82,6 +82,8 @@ public struct SwitchboardConfiguration: Sendable, Equatable {
     public var advertisedAddress: String?
     /// Region (ISO code) for national-format numbers from carriers; default none.
     public var defaultRegion: String?
+    /// RTP for IVR and queue calls (see `Media`).
+    public var media: Media
 
     public init() {
         listen = [Listen(transport: "udp", host: "127.0.0.1", port: 5060),
@@ -97,6 +99,7 @@ public struct SwitchboardConfiguration: Sendable, Equatable {
         trunks = []
         advertisedAddress = nil
         defaultRegion = nil
+        media = Media()
     }
 
     /// True when `address` is inside one of the trusted networks.

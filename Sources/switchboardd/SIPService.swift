@@ -4,6 +4,7 @@ import NIOPosix
 import ServiceLifecycle
 import CallEngine
 import Dialplan
+import Media
 import SIPMessage
 import SIPTransaction
 import SIPTransport
@@ -18,13 +19,17 @@ final class SIPService: Service, @unchecked Sendable {
     let eventLoop: any EventLoop
     let transport: SIPTransport
     let dialplans: DialplanStore
+    let prompts: PromptCache
+    let mediaPorts: MediaPortPool
     /// Created on the event loop in `run()`; touched only there.
     private var layer: TransactionLayer?
     private var handler: B2BUA?
 
-    init(configuration: SwitchboardConfiguration, dialplans: DialplanStore, logger: Logger) {
+    init(configuration: SwitchboardConfiguration, dialplans: DialplanStore, prompts: PromptCache, logger: Logger) {
         self.configuration = configuration
         self.dialplans = dialplans
+        self.prompts = prompts
+        self.mediaPorts = MediaPortPool(range: configuration.media.ports)
         self.logger = logger
         // One loop holds all protocol state: no locks on the hot path (see design.md
         // "Concurrency"). Sharding by Call-ID comes when benchmarks show the need.
@@ -56,6 +61,10 @@ final class SIPService: Service, @unchecked Sendable {
             let clock = EventLoopTransactionClock(eventLoop: self.eventLoop)
             let engine = CallEngine(layer: layer, clock: clock, configuration: self.engineConfiguration(),
                                     dialplans: self.dialplans, sink: nil, logger: self.logger)
+            // IVR and queue RTP runs on this same loop: media callbacks need no hop.
+            engine.media = MediaServices(eventLoop: self.eventLoop, pool: self.mediaPorts, prompts: self.prompts,
+                                         address: self.configuration.media.address,
+                                         timeout: .milliseconds(Int64(self.configuration.media.timeoutSeconds * 1000)))
             let configuration = self.configuration
             let handler = B2BUA(layer: layer, engine: engine, isTrusted: { configuration.isTrusted($0) },
                                 serverHeader: configuration.serverHeader, logger: self.logger)

@@ -50,10 +50,14 @@ struct Switchboardd: AsyncParsableCommand {
         logger.info("dialplans loaded", metadata: [
             "dialplan.accounts": "\(store.current.accountCount)", "dialplan.numbers": "\(store.current.numberCount)",
         ])
-        let reloader = DialplanReloader(store: store, logger: logger)
+        let prompts = PromptCache()
+        for (path, error) in prompts.preload(table: store.current) {
+            logger.error("prompt not loaded", metadata: ["prompt": "\(path)", "error": "\(error)"])
+        }
+        let reloader = DialplanReloader(store: store, logger: logger, prompts: prompts)
         reloader.install()
 
-        let sip = SIPService(configuration: settings, dialplans: store, logger: logger)
+        let sip = SIPService(configuration: settings, dialplans: store, prompts: prompts, logger: logger)
         let group = ServiceGroup(
             services: [sip],
             gracefulShutdownSignals: [.sigterm, .sigint],
