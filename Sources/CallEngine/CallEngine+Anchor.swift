@@ -83,9 +83,10 @@ extension CallEngine {
             }
         }
         let bound = LoopBound(value: (self, call), eventLoop: media.eventLoop)
+        let negotiated = answer
         RTPSession.start(on: media.eventLoop, pool: media.pool, configuration: configuration, logger: callLogger(call))
             .whenComplete { result in
-                bound.run { engine, call in engine.callerSessionStarted(call, result, answer: answer, media: media) }
+                bound.run { engine, call in engine.callerSessionStarted(call, result, answer: negotiated, media: media) }
             }
     }
 
@@ -210,11 +211,10 @@ extension CallEngine {
 
     /// A leg answered an anchored call: ACK it, point session B at its SDP, and relay A ↔ B.
     func bridgeAnchored(_ call: Call, _ leg: OutboundLeg, _ response: SIPResponse) {
-        guard let anchor = call.anchor, var dialog = leg.dialog else { return }
+        guard let anchor = call.anchor, let dialog = leg.dialog else { return }
         let ack = dialog.makeRequest(.ack, cseq: leg.invite.cSeq.sequence, via: via(for: dialog.peer), contact: contact)
         leg.ackSent = ack
         layer.sendAck(ack, to: dialog.peer)
-        leg.dialog = dialog
         call.state = .confirmed
         anchor.stage = .bridged
         anchor.ivr?.timer?.cancel()

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CallEngine
 import Dialplan
 import Foundation
 import Logging
