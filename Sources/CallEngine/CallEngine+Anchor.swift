@@ -40,7 +40,14 @@ extension CallEngine {
             }
             ordinal += 1
         }
-        if let decision = attempt.decisions.first(where: { $0.kind == "queue" }) {
+        let queueDecision = attempt.decisions.first { $0.kind == "queue" }
+        let rings = queueDecision != nil || call.groupIndex + 1 < attempt.groups.count
+        // Whatever rings next gets our offer from session B, so start it first.
+        if rings, anchor.legSession == nil {
+            startLegSession(call, media: media)
+            return .handled
+        }
+        if let decision = queueDecision {
             if !anchor.queueStarted {
                 anchor.queueStarted = true
                 startQueue(call, planName: decision.plan, attempt: attempt)
@@ -50,11 +57,7 @@ extension CallEngine {
             return .handled
         }
         // An ordinary plan rings: the legs get our offer from session B; the caller hears ringback.
-        guard call.groupIndex + 1 < attempt.groups.count else { return .proceed }
-        if anchor.legSession == nil {
-            startLegSession(call, media: media)
-            return .handled
-        }
+        guard rings else { return .proceed }
         anchor.stage = .ringing
         play(call, Prompt.ringback, name: "ringback", loop: true)
         return .proceed

@@ -125,11 +125,11 @@ struct AnchoredCaller {
     }
 
     static func run(_ daemon: DaemonProcess, steps: [CallerStep], calls: Int = 1, rate: Int = 1, mediaPort: Int? = nil,
-                    lateOffer: Bool = false, timeout: Int = 30) throws -> SIPpRun {
+                    lateOffer: Bool = false, timeout: Int = 30, concurrent: Int = 1) throws -> SIPpRun {
         var run = SIPpRun(scenario: try scenario(steps: steps, mediaPort: mediaPort, lateOffer: lateOffer),
                           target: "127.0.0.1:\(daemon.port)", calls: calls, rate: rate, timeoutSeconds: timeout)
         run.extraArguments += ["-s", "+13125550100"]
-        if calls > 1 { run.extraArguments += ["-l", "1"] }  // one call at a time
+        if calls > 1 { run.extraArguments += ["-l", "\(concurrent)"] }  // calls at a time
         run.traceMessages = true
         return run
     }
