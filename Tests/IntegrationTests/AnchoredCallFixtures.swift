@@ -9,6 +9,8 @@ enum CallerStep {
     /// A key press in SIP INFO (application/dtmf-relay).
     case infoDigit(String)
     case pause(Int)
+    /// A re-INVITE with our media `direction` (sendonly: hold); the 200 must carry `expect`.
+    case reinvite(direction: String, expect: String)
 }
 
 /// SIPp caller scenarios for calls the daemon answers itself, written per test because a
@@ -82,6 +84,39 @@ struct AnchoredCaller {
                 xml += """
                   <nop><action><exec play_pcap_audio="/usr/share/sip-tester/dtmf_2833_\(name).pcap"/></action></nop>
                   <pause milliseconds="400"/>
+
+                """
+            case .reinvite(let direction, let expect):
+                cseq += 1
+                xml += """
+                  <send retrans="500">
+                    <![CDATA[
+                      INVITE [next_url] SIP/2.0
+                \(common)
+                      CSeq: \(cseq) INVITE
+                      Contact: <sip:+14155550123@[local_ip]:[local_port]>
+                      Content-Type: application/sdp
+                      Content-Length: [len]
+
+                \(sdp.replacingOccurrences(of: "53655765 2353687637", with: "53655765 2353687638"))
+                      a=\(direction)
+                    ]]>
+                  </send>
+                  <recv response="100" optional="true"/>
+                  <recv response="200">
+                    <action>
+                      <ereg regexp="a=\(expect)" search_in="body" check_it="true" assign_to="dir\(cseq)"/>
+                    </action>
+                  </recv>
+                  <send>
+                    <![CDATA[
+                      ACK [next_url] SIP/2.0
+                \(common)
+                      CSeq: \(cseq) ACK
+                      Content-Length: 0
+                    ]]>
+                  </send>
+                  <Reference variables="dir\(cseq)"/>
 
                 """
             case .infoDigit(let digit):
@@ -182,6 +217,36 @@ final class RTPCapture {
     }
 
     deinit { close(fd) }
+
+    /// Address of the first packet that arrives (the daemon's RTP port for this caller).
+    func firstSource(deadline: Date) -> Int? {
+        var buffer = [UInt8](repeating: 0, count: 2048)
+        while Date() < deadline {
+            var from = sockaddr_in()
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let n = withUnsafeMutablePointer(to: &from) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, &buffer, buffer.count, 0, $0, &length) }
+            }
+            if n >= 12 { return Int(UInt16(bigEndian: from.sin_port)) }
+        }
+        return nil
+    }
+
+    /// Sends one PCMU packet to 127.0.0.1:`port`.
+    func send(to port: Int, sequence: UInt16, timestamp: UInt32, payload: [UInt8]) {
+        var packet: [UInt8] = [0x80, 0x00, UInt8(sequence >> 8), UInt8(sequence & 0xFF)]
+        packet += withUnsafeBytes(of: timestamp.bigEndian, Array.init)
+        packet += [0x12, 0x34, 0x56, 0x78] + payload
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                sendto(fd, packet, packet.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+    }
 
     /// RTP packets (payload type, sequence, payload) until `until` says stop or `deadline`.
     func collect(deadline: Date, until done: ([(pt: UInt8, seq: UInt16, payload: [UInt8])]) -> Bool)

@@ -161,6 +161,54 @@ import Testing
         #expect(s.daemon.log().contains("reason=queue-timeout"))
     }
 
+    /// The bridge relays RTP both ways: the caller's packets reach the agent (a SIPp with
+    /// -rtp_echo) and its echo comes back to the caller through the daemon.
+    @Test func answeredAgentIsBridgedWithRTPRelay() throws {
+        let capture = try RTPCapture()
+        var agent = SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "100"])
+        agent.extraArguments += ["-rtp_echo"]
+        let a = try agent.start()
+        defer { _ = a.stop() }
+        let s = try start(queuePlan("linear", agents: [a.port]))
+        defer { s.stop() }
+        let caller = try AnchoredCaller.run(s.daemon, steps: [.pause(3000)], mediaPort: capture.port).start()
+        defer { _ = caller.stop() }
+        guard let daemonPort = capture.firstSource(deadline: Date().addingTimeInterval(5)) else {
+            Issue.record("no RTP from the daemon\n\(s.daemon.log().suffix(2000))")
+            return
+        }
+        #expect(waitUntil(5) { s.daemon.log().contains("bridged with anchored media") })
+        let marker = [UInt8](repeating: 0x33, count: 160)
+        var echoed = 0
+        for i in 0..<60 where echoed == 0 {
+            capture.send(to: daemonPort, sequence: UInt16(i), timestamp: UInt32(i * 160), payload: marker)
+            echoed += capture.collect(deadline: Date().addingTimeInterval(0.02)) { _ in false }
+                .filter { $0.pt == 0 && $0.payload == marker }.count
+        }
+        #expect(echoed > 0, "the caller's audio did not come back through agent and relay\n\(s.daemon.log().suffix(2000))")
+        _ = try caller.wait(timeout: 20)
+        #expect(try a.wait(timeout: 20).successfulCalls == 1)
+    }
+
+    /// Hold and unhold from the caller on a bridged anchored call are answered by the daemon
+    /// (its session changes direction); the agent's dialog sees no re-INVITE.
+    @Test func reinviteOnAnAnchoredCallIsAnsweredLocally() throws {
+        let a = try SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "100"]).start()
+        defer { _ = a.stop() }
+        let s = try start(queuePlan("linear", agents: [a.port]))
+        defer { s.stop() }
+        let caller = try AnchoredCaller.run(s.daemon, steps: [
+            .pause(1000), .reinvite(direction: "sendonly", expect: "recvonly"), .pause(300),
+            .reinvite(direction: "sendrecv", expect: "sendrecv"), .pause(300),
+        ]).run()
+        #expect(caller.status == 0, "\(caller.output.suffix(1500))\n\(s.daemon.log().suffix(3000))")
+        #expect(caller.successfulCalls == 1)
+        let ra = try a.wait(timeout: 20)
+        #expect(ra.successfulCalls == 1, "the agent's call did not end normally: \(ra.output.suffix(800))")
+        #expect(invites(ra).count == 1, "a re-INVITE reached the agent")
+        #expect(s.daemon.log().contains("re-offer answered locally"))
+    }
+
     @Test func holdMusicLoopsToTheWaitingCaller() throws {
         var generator = SystemRandomNumberGenerator()
         let music = (0..<2400).map { _ in UInt8.random(in: 0x10...0x7E, using: &generator) }
