@@ -386,7 +386,18 @@ extension CallEngine {
         anchor.agentTimer?.cancel()
         anchor.retryTimer?.cancel()
         anchor.relay?.stop()
-        for session in anchor.sessions { session.close() }
+        let log = callLogger(call)
+        for session in anchor.sessions {
+            // Packet-clock figures per session (bench/ivr reads them from the log).
+            session.statistics().whenSuccess { stats in
+                log.info("rtp session closed", metadata: [
+                    "rtp.port": "\(session.localPort)", "rtp.sent": "\(stats.packetsSent)", "rtp.received": "\(stats.packetsReceived)",
+                    "rtp.ticks": "\(stats.ticks)", "rtp.late_ticks": "\(stats.lateTicks)",
+                    "rtp.max_late_us": "\(stats.maxLatenessNanoseconds / 1000)",
+                ])
+            }
+            session.close()
+        }
         leaveQueue(call, ended: true)
     }
 }
