@@ -159,6 +159,31 @@ struct AnchoredCaller {
         return url.path
     }
 
+    /// A caller that sends no RTP after the ACK and waits for the daemon's BYE.
+    static func scenarioAwaitingBye() throws -> String {
+        let path = try scenario(steps: [])
+        var xml = try String(contentsOfFile: path, encoding: .utf8)
+        let byeStart = xml.range(of: "  <send retrans=\"500\">\n    <![CDATA[\n      BYE")!.lowerBound
+        let tail = xml.range(of: "  <Reference")!.lowerBound
+        xml.replaceSubrange(byeStart..<tail, with: """
+          <recv request="BYE" timeout="10000"/>
+          <send>
+            <![CDATA[
+              SIP/2.0 200 OK
+              [last_Via:]
+              [last_From:]
+              [last_To:]
+              [last_Call-ID:]
+              [last_CSeq:]
+              Content-Length: 0
+            ]]>
+          </send>
+
+        """)
+        try xml.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
     static func run(_ daemon: DaemonProcess, steps: [CallerStep], calls: Int = 1, rate: Int = 1, mediaPort: Int? = nil,
                     lateOffer: Bool = false, timeout: Int = 30, concurrent: Int = 1) throws -> SIPpRun {
         var run = SIPpRun(scenario: try scenario(steps: steps, mediaPort: mediaPort, lateOffer: lateOffer),

@@ -162,27 +162,7 @@ import Testing
         let daemon = try DaemonProcess(extraConfig: mediaConfig(timeout: "2s"), dialplans: plan.directory.path)
         defer { daemon.stop() }
         // The caller sends no RTP and waits for our BYE.
-        let scenario = try AnchoredCaller.scenario(steps: [])
-            .replacingOccurrences(of: "", with: "")
-        var xml = try String(contentsOfFile: scenario, encoding: .utf8)
-        let byeStart = xml.range(of: "  <send retrans=\"500\">\n    <![CDATA[\n      BYE")!.lowerBound
-        let tail = xml.range(of: "  <Reference")!.lowerBound
-        xml.replaceSubrange(byeStart..<tail, with: """
-          <recv request="BYE" timeout="10000"/>
-          <send>
-            <![CDATA[
-              SIP/2.0 200 OK
-              [last_Via:]
-              [last_From:]
-              [last_To:]
-              [last_Call-ID:]
-              [last_CSeq:]
-              Content-Length: 0
-            ]]>
-          </send>
-
-        """)
-        try xml.write(toFile: scenario, atomically: true, encoding: .utf8)
+        let scenario = try AnchoredCaller.scenarioAwaitingBye()
         var run = SIPpRun(scenario: scenario, target: "127.0.0.1:\(daemon.port)", calls: 1, rate: 1, timeoutSeconds: 20)
         run.extraArguments += ["-s", "+13125550100"]
         let start = Date()

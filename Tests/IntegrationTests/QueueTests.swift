@@ -209,6 +209,28 @@ import Testing
         #expect(s.daemon.log().contains("re-offer answered locally"))
     }
 
+    /// A bridged call on which no RTP flows is ended at the media timeout with BYE both ways.
+    @Test func silentBridgedCallIsEndedAtTheMediaTimeoutBothWays() throws {
+        let a = try SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "100"]).start()
+        defer { _ = a.stop() }
+        let plan = try TestDialplan(plans: queuePlan("linear", agents: [a.port]))
+        defer { plan.remove() }
+        let daemon = try DaemonProcess(extraConfig: mediaConfig(timeout: "3s"), dialplans: plan.directory.path)
+        defer { daemon.stop() }
+        var run = SIPpRun(scenario: try AnchoredCaller.scenarioAwaitingBye(), target: "127.0.0.1:\(daemon.port)",
+                          calls: 1, rate: 1, timeoutSeconds: 20)
+        run.extraArguments += ["-s", "+13125550100"]
+        let start = Date()
+        let caller = try run.run()
+        #expect(caller.status == 0, "\(caller.output.suffix(1500))\n\(daemon.log().suffix(3000))")
+        let ra = try a.wait(timeout: 20)
+        #expect(ra.successfulCalls == 1, "the agent got no BYE: \(ra.output.suffix(800))")
+        #expect(Date().timeIntervalSince(start) < 10)
+        let log = daemon.log()
+        #expect(log.contains("bridged with anchored media"))
+        #expect(log.contains("reason=media-timeout"))
+    }
+
     @Test func holdMusicLoopsToTheWaitingCaller() throws {
         var generator = SystemRandomNumberGenerator()
         let music = (0..<2400).map { _ in UInt8.random(in: 0x10...0x7E, using: &generator) }
