@@ -123,6 +123,7 @@ let package = Package(
         .executableTarget(name: "DialplanBench", dependencies: ["Dialplan"], path: "bench/DialplanBench"),
         .testTarget(name: "LegStoreTests", dependencies: ["LegStore", "SIPTestKit"]),
         .testTarget(name: "IntegrationTests", dependencies: ["SIPTestKit", "SIPMessage"]),
+        .testTarget(name: "CallEngineTests", dependencies: ["CallEngine", "Dialplan"]),
     ],
     cxxLanguageStandard: .cxx17
 )
