@@ -75,13 +75,14 @@ let package = Package(
         ]),
 
         .target(name: "CallEngine", dependencies: [
-            "SIPMessage", "SIPTransaction", "Dialplan",
+            "SIPMessage", "SIPTransaction", "Dialplan", "Media",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
         ]),
 
         // MARK: Executables
         .executableTarget(name: "switchboardd", dependencies: [
-            "SIPMessage", "SIPTransport", "SIPTransaction", "Dialplan", "SwitchboardConfig", "CallEngine", "LegStore",
+            "SIPMessage", "SIPTransport", "SIPTransaction", "Dialplan", "SwitchboardConfig", "CallEngine", "LegStore", "Media",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -133,6 +134,7 @@ let package = Package(
         .executableTarget(name: "DialplanBench", dependencies: ["Dialplan"], path: "bench/DialplanBench"),
         .testTarget(name: "LegStoreTests", dependencies: ["LegStore", "SIPTestKit"]),
         .testTarget(name: "IntegrationTests", dependencies: ["SIPTestKit", "SIPMessage", "Dialplan", "LegStore"]),
+        .testTarget(name: "CallEngineTests", dependencies: ["CallEngine", "Dialplan"]),
     ],
     cxxLanguageStandard: .cxx17
 )

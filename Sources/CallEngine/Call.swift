@@ -17,7 +17,12 @@ final class Call {
 
     let id = UUID()
     let inbound: InboundLeg
-    let route: RouteDecision
+    var route: RouteDecision
+    /// The table the call was routed with (IVR choices re-route within it, after a reload too).
+    var table: DialplanTable?
+    let startedAt = Date()
+    /// Media anchored at the daemon (IVR, queue, and whatever rings after them).
+    var anchor: MediaAnchor?
     let account: String
     let trackingNumber: String
     let source: String

@@ -7,6 +7,10 @@ extension CallEngine {
     /// The caller's ACK for a 2xx (ours, or a relayed re-INVITE's): stop retransmitting and
     /// send the ACK on to the callee end to end, with its body (the answer of a late offer).
     public func receiveAck(_ ack: SIPRequest) {
+        if let tag = ack.to.tag, let call = callsByLocalTag[tag], call.anchor != nil {
+            anchoredAck(call, ack, fromCaller: call.inbound.localTag == tag)
+            return
+        }
         guard let tag = ack.to.tag, let call = callsByLocalTag[tag], call.inbound.localTag == tag,
               let winner = call.winner, var dialog = winner.dialog else { return }
         if call.state == .answered {
@@ -29,6 +33,7 @@ extension CallEngine {
     public func receiveInDialog(_ request: SIPRequest, from peer: SIPPeer, transaction: ServerTransactionID) -> Bool {
         guard let tag = request.to.tag, let call = callsByLocalTag[tag] else { return false }
         let fromCaller = call.inbound.localTag == tag
+        if call.anchor != nil { return anchoredInDialog(request, call: call, fromCaller: fromCaller, transaction: transaction) }
         if fromCaller {
             // RFC 3261 §12.2.2: CSeq must grow; an older one is answered 500.
             if let last = call.inbound.dialog.remoteCSeq, request.cSeq.sequence < last {
@@ -131,6 +136,7 @@ extension CallEngine {
 
     func hangUp(_ call: Call, reason: CallLegEvent.EndReason, status: Int) {
         guard call.state != .ended else { return }
+        if call.anchor?.callerAnswered == true { anchoredHangUp(call, reason: reason); return }
         if call.state == .ringing {
             for leg in call.liveLegs { cancelLeg(call, leg, reason: nil, endReason: reason) }
             respondToCaller(call, status: 480)
@@ -168,6 +174,7 @@ extension CallEngine {
         guard call.state != .ended else { return }
         let wasBridged = call.state == .answered || call.state == .confirmed
         call.state = .ended
+        releaseAnchor(call)
         call.groupTimer?.cancel()
         call.maxDurationTimer?.cancel()
         stop2xxRetransmission(call)

@@ -43,6 +43,7 @@ extension CallEngine {
         let inbound = InboundLeg(invite: invite, transaction: transaction, source: peer, localTag: toTag, dialog: dialog)
         let call = Call(inbound: inbound, route: route, account: account, trackingNumber: number,
                         source: route.source ?? "", caller: route.caller.e164 ?? route.caller.input)
+        call.table = table
         calls[call.id] = call
         callsByInboundTransaction[transaction] = call
         callsByLocalTag[toTag] = call
@@ -62,7 +63,7 @@ extension CallEngine {
 
     /// The caller cancelled (RFC 3261 §9.2; the layer already answered the CANCEL with 200).
     public func receiveCancel(for transaction: ServerTransactionID) {
-        guard let call = callsByInboundTransaction[transaction], call.state == .ringing else { return }
+        guard let call = callsByInboundTransaction[transaction], call.state == .ringing, !call.inbound.sentFinal else { return }
         callLogger(call).info("caller cancelled")
         statistics.callsCancelled += 1
         for leg in call.liveLegs { cancelLeg(call, leg, reason: nil, endReason: .callerCancelled) }

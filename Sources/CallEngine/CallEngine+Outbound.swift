@@ -96,6 +96,7 @@ extension CallEngine {
         for other in call.liveLegs where other !== leg {
             cancelLeg(call, other, reason: "SIP;cause=200;text=\"Call completed elsewhere\"", endReason: .answeredElsewhere)
         }
+        if call.anchor != nil { bridgeAnchored(call, leg, response); return }
         respondToCaller(call, status: 200, response: response)
         emit(CallLegEvent(legID: call.inbound.id, callID: call.id, kind: .answered, time: Date()))
         call.maxDurationTimer = clock.schedule(after: configuration.maxCallDuration) { [weak self, weak call] in

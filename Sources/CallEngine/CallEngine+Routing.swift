@@ -13,15 +13,15 @@ extension CallEngine {
         call.groupTimer = nil
         while call.attemptIndex < call.route.attempts.count {
             let attempt = call.route.attempts[call.attemptIndex]
-            // IVR and queue plans answer the caller with our own media; until the media
-            // engine exists they cannot run, so the attempt fails over to `then:`.
-            if attempt.decisions.contains(where: { $0.kind == "ivr" || $0.kind == "queue" }) {
-                callLogger(call).warning("IVR and queue plans need the media engine; failing over",
-                                         metadata: ["plan": "\(attempt.decisions.last?.plan ?? "")"])
+            // IVR and queue plans answer the caller with our own media (CallEngine+Anchor).
+            switch anchoredStep(call, attempt) {
+            case .handled: return
+            case .skip:
                 call.failureStatuses.append(480)
                 call.attemptIndex += 1
                 call.groupIndex = -1
                 continue
+            case .proceed: break
             }
             call.groupIndex += 1
             if call.groupIndex < attempt.groups.count {
@@ -34,6 +34,7 @@ extension CallEngine {
         let status = FinalResponse.select(call.failureStatuses)
         callLogger(call).info("no leg answered", metadata: ["sip.status": "\(status)"])
         statistics.callsFailed += 1
+        if call.anchor != nil { anchoredGiveUp(call, status: status); return }
         respondToCaller(call, status: status)
         endCall(call, status: status, reason: FinalResponse.endReason(forStatus: status))
     }
@@ -132,6 +133,10 @@ extension CallEngine {
                                 cSeq: CSeq(sequence: 1, method: .invite),
                                 maxForwards: max(0, min(70, (original.maxForwards ?? 70) - 1)), contacts: [contact],
                                 contentType: original.body.isEmpty ? nil : original.contentType, body: original.body)
+        if let offer = call.anchor?.legOfferBody {  // anchored: our own offer, not the caller's
+            invite.body = offer
+            invite.contentType = "application/sdp"
+        }
         invite.headers.add("Allow", B2BUA.allow)
         let forwarding = resolution.trunk?.forwarding ?? configuration.directForwarding
         let tracking = SIPURI(user: call.trackingNumber, host: configuration.advertisedHost, parameters: [("user", "phone")])

@@ -31,6 +31,11 @@ public final class CallEngine {
     var callsByLocalTag: [String: Call] = [:]
     /// In-dialog requests relayed to the other leg, by the client transaction carrying them.
     var relays: [ClientTransactionID: Relay] = [:]
+    /// RTP for IVR and queue calls; nil: those plans fail over to `then:`.
+    public var media: MediaServices?
+    /// Queues by "account/plan", and agents by target (an agent busy in one queue is busy in all).
+    var queues: [String: QueueState] = [:]
+    var agents: [String: AgentState] = [:]
     /// Set when the daemon drains: new calls get 503.
     public var isDraining = false
 

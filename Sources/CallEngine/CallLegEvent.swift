@@ -8,6 +8,10 @@ public struct CallLegEvent: Sendable, Equatable {
     public enum EndReason: String, Sendable {
         case completed, answeredElsewhere = "answered-elsewhere", callerCancelled = "caller-cancelled"
         case busy, noAnswer = "no-answer", timeout, error, maxDuration = "max-duration", rejected, declined
+        /// The caller hung up in an IVR menu, left a queue at max-wait, an agent let it ring
+        /// out, or a leg sent no RTP for the media timeout.
+        case ivrAbandoned = "ivr-abandoned", queueTimeout = "queue-timeout", agentNoAnswer = "agent-no-answer"
+        case mediaTimeout = "media-timeout"
     }
 
     public var legID: UUID

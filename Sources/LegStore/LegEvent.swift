@@ -17,6 +17,8 @@ public struct LegEvent: Sendable, Equatable {
     public enum EndReason: UInt8, Sendable, CaseIterable {
         case answeredElsewhere = 0, callerCancelled, busy, noAnswer, timeout, error, maxDuration,
              completed, interrupted, rejected
+        // IVR and queue outcomes (appended: the journal stores the raw value).
+        case ivrAbandoned, queueTimeout, agentNoAnswer, mediaTimeout
 
         public var name: String {
             switch self {
@@ -30,6 +32,10 @@ public struct LegEvent: Sendable, Equatable {
             case .completed: "completed"
             case .interrupted: "interrupted"
             case .rejected: "rejected"
+            case .ivrAbandoned: "ivr-abandoned"
+            case .queueTimeout: "queue-timeout"
+            case .agentNoAnswer: "agent-no-answer"
+            case .mediaTimeout: "media-timeout"
             }
         }
 

@@ -5,7 +5,7 @@ extension SwitchboardConfiguration {
     static let knownKeys: Set<String> = [
         "listen", "trusted-networks", "dialplans", "log-level", "server-header", "pid-file", "limits", "timers",
         "calls", "trunks", "advertised-address", "default-region", "journal", "database", "node-id",
-        "metrics", "drain-grace",
+        "metrics", "drain-grace", "media",
     ]
 
     /// Loads and validates `path`. Every problem is collected with its position; the
@@ -82,6 +82,8 @@ extension SwitchboardConfiguration {
                 config.timers = reader.timers(value)
             case "calls":
                 config.calls = reader.calls(value)
+            case "media":
+                config.media = reader.media(value)
             case "trunks":
                 if let items = reader.sequence(value) { config.trunks = items.compactMap { reader.trunk($0) } }
             case "journal":

@@ -95,6 +95,8 @@ public struct SwitchboardConfiguration: Sendable, Equatable {
     /// `drain-grace:` on SIGTERM, how long calls in progress may go on before the daemon
     /// hangs them up. Default 30 s.
     public var drainGraceSeconds: Double
+    /// RTP for IVR and queue calls (see `Media`).
+    public var media: Media
 
     public init() {
         listen = [Listen(transport: "udp", host: "127.0.0.1", port: 5060),
@@ -115,6 +117,7 @@ public struct SwitchboardConfiguration: Sendable, Equatable {
         nodeID = nil
         metrics = nil
         drainGraceSeconds = 30
+        media = Media()
     }
 
     /// True when `address` is inside one of the trusted networks.

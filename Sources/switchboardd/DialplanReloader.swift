@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Logging
 import SwitchboardConfig
+import CallEngine
 
 /// SIGHUP re-reads the configuration file (for the settings that can change without a
 /// restart: the log level) and recompiles every dialplan off the event loops; it swaps in
@@ -27,10 +28,14 @@ final class DialplanReloader: @unchecked Sendable {
     private var source: (any DispatchSourceSignal)?
     private let queue = DispatchQueue(label: "switchboard.dialplan-reload")
 
-    init(store: DialplanStore, configPath: String?, logger: Logger) {
+    /// Prompts of the new plans are read here, off the event loops, after a successful swap.
+    let prompts: PromptCache?
+
+    init(store: DialplanStore, configPath: String?, logger: Logger, prompts: PromptCache? = nil) {
         self.store = store
         self.configPath = configPath
         self.logger = logger
+        self.prompts = prompts
     }
 
     func install() {
@@ -78,6 +83,9 @@ final class DialplanReloader: @unchecked Sendable {
             return Outcome(succeeded: false,
                            summary: "reload failed: \(Self.count(errors.count, "error")) in dialplans (first at \(first))",
                            time: Date())
+        }
+        for (path, error) in prompts?.preload(table: table) ?? [:] {
+            logger.error("prompt not loaded", metadata: ["prompt": "\(path)", "error": "\(error)"])
         }
         if let newLevel, newLevel != LogLevelControl.shared.level {
             logger.notice("log level changed", metadata: ["log.level": "\(newLevel)"])

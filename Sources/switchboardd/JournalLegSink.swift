@@ -74,6 +74,10 @@ final class JournalLegSink: CallLegEventSink, @unchecked Sendable {
         case .error: .error
         case .maxDuration: .maxDuration
         case .rejected, .declined: .rejected
+        case .ivrAbandoned: .ivrAbandoned
+        case .queueTimeout: .queueTimeout
+        case .agentNoAnswer: .agentNoAnswer
+        case .mediaTimeout: .mediaTimeout
         }
     }
 }

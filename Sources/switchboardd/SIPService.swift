@@ -4,6 +4,7 @@ import NIOPosix
 import ServiceLifecycle
 import CallEngine
 import Dialplan
+import Media
 import SIPMessage
 import SIPTransaction
 import SIPTransport
@@ -20,6 +21,8 @@ final class SIPService: Service, @unchecked Sendable {
     let dialplans: DialplanStore
     let legs: JournalLegSink?
     let operations: DaemonOperations
+    let prompts: PromptCache
+    let mediaPorts: MediaPortPool
     /// Created on the event loop in `run()`; touched only there.
     var layer: TransactionLayer?
     var handler: B2BUA?
@@ -28,11 +31,13 @@ final class SIPService: Service, @unchecked Sendable {
     var mirrors: EngineCounterMirrors?
 
     init(configuration: SwitchboardConfiguration, dialplans: DialplanStore, legs: JournalLegSink?,
-         operations: DaemonOperations = .init(), logger: Logger) {
+         operations: DaemonOperations = .init(), prompts: PromptCache, logger: Logger) {
         self.configuration = configuration
         self.operations = operations
         self.dialplans = dialplans
         self.legs = legs
+        self.prompts = prompts
+        self.mediaPorts = MediaPortPool(range: configuration.media.ports)
         self.logger = logger
         // One loop holds all protocol state: no locks on the hot path (see design.md
         // "Concurrency"). Sharding by Call-ID comes when benchmarks show the need.
@@ -65,6 +70,10 @@ final class SIPService: Service, @unchecked Sendable {
             let engine = CallEngine(layer: layer, clock: clock, configuration: self.engineConfiguration(),
                                     dialplans: self.dialplans, sink: self.legs,
                                     resolver: GetaddrinfoResolver(eventLoop: self.eventLoop), logger: self.logger)
+            // IVR and queue RTP runs on this same loop: media callbacks need no hop.
+            engine.media = MediaServices(eventLoop: self.eventLoop, pool: self.mediaPorts, prompts: self.prompts,
+                                         address: self.configuration.media.address,
+                                         timeout: .milliseconds(Int64(self.configuration.media.timeoutSeconds * 1000)))
             let configuration = self.configuration
             let handler = B2BUA(layer: layer, engine: engine, isTrusted: { configuration.isTrusted($0) },
                                 serverHeader: configuration.serverHeader, logger: self.logger)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CallEngine
 import Dialplan
 import Foundation
 import Logging
@@ -66,7 +67,11 @@ struct Switchboardd: AsyncParsableCommand {
         operations.notifier = SystemdNotifier()
         operations.drainGrace = .milliseconds(Int64(settings.drainGraceSeconds * 1000))
         if settings.metrics != nil { operations.metrics = DaemonMetrics(journal: legs) }
-        let reloader = DialplanReloader(store: store, configPath: config, logger: logger)
+        let prompts = PromptCache()
+        for (path, error) in prompts.preload(table: store.current) {
+            logger.error("prompt not loaded", metadata: ["prompt": "\(path)", "error": "\(error)"])
+        }
+        let reloader = DialplanReloader(store: store, configPath: config, logger: logger, prompts: prompts)
         reloader.onReloadStart = { [notifier = operations.notifier] in
             notifier?.send(["RELOADING=1", "MONOTONIC_USEC=\(SystemdNotifier.monotonicMicroseconds())"])
         }
@@ -81,7 +86,7 @@ struct Switchboardd: AsyncParsableCommand {
 
 
 
-        let sip = SIPService(configuration: settings, dialplans: store, legs: legs, operations: operations, logger: logger)
+        let sip = SIPService(configuration: settings, dialplans: store, legs: legs, operations: operations, prompts: prompts, logger: logger)
         var services: [any Service] = []
         // The metrics server comes first so the group stops it last: it answers during a drain.
         if let endpoint = settings.metrics, let metrics = operations.metrics {
