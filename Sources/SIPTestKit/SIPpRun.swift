@@ -46,7 +46,13 @@ public struct SIPpRun {
     }
 
     public func run() throws -> Result {
-        try start().wait(timeout: TimeInterval(timeoutSeconds + 15))
+        var result = try start().wait(timeout: TimeInterval(timeoutSeconds + 15))
+        // SIPp exits with -2 (254) when it cannot bind: a free port found by FreePort was
+        // taken by another process before SIPp bound it. Try again on fresh ports.
+        for _ in 0..<3 where result.status == 254 && localPort == nil {
+            result = try start().wait(timeout: TimeInterval(timeoutSeconds + 15))
+        }
+        return result
     }
 
     /// Starts SIPp in the background (a callee waiting for calls); `wait()` collects it.

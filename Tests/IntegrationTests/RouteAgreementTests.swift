@@ -70,7 +70,7 @@ import Testing
         for expectation in expectations {
             let run = try SIPpRun.caller("caller-from.xml", daemon: daemon, number: expectation.number, calls: 1,
                                          keys: ["caller": expectation.caller]).run()
-            #expect(finalStatuses(run) == [480], "\(expectation.number) from \(expectation.caller)")
+            #expect(finalStatuses(run) == [480], "\(expectation.number) from \(expectation.caller): SIPp \(run.status)\n\(run.output.suffix(600))")
             let invites = waitForInvites(recorder, atLeast: seenSoFar + expectation.groups.reduce(0) { $0 + $1.count })
             let mine = Array(invites.dropFirst(seenSoFar))
             seenSoFar = invites.count
