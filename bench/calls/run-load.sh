@@ -77,7 +77,7 @@ ulimit -n 65536 2>/dev/null || true
 start_uas() { # name port scenario [ring-ms]
   ( cd "$OUT" && exec timeout -s TERM $(( GTIMEOUT + 30 )) \
       sipp -sf "$SIPP_DIR/$3" -i 127.0.0.1 -p "$2" -t u1 -nostdin -aa -d "${4:-0}" \
-        -buff_size "$BUFF" -l "${UAS_LIMIT:-100000}" \
+        -buff_size "$BUFF" ${UAS_LIMIT:+-l "$UAS_LIMIT"} \
         -trace_stat -stf "$1_stat.csv" -fd 1 \
         -trace_err -error_file "$1_err.log" -max_log_size 5000000 \
         > "$1.out" 2>&1 ) &

@@ -16,6 +16,9 @@
 #   -p port        switchboardd's UDP port (default 5062)
 #   -o dir         output directory (default a new dir under $BENCH_OUT or /tmp)
 #   -b             (re)build the release daemon first
+#   -B binary      also run this switchboardd binary (e.g. a copy of the build
+#                  before a change) at every step: "base" rows, before/after
+#                  measured in the same conditions
 #
 # For each topology, rates are stepped up; each system stops at the second
 # failing run (one retry per rate, the machine is shared and noisy).  A step
@@ -33,11 +36,11 @@ set -u
 HERE="$(cd "$(dirname "$0")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
 TOPOS="single fork" RATES="250 500 1000 1500 2000 2500 3000" DUR=20 HOLD=1000
-KAM=yes CHILDREN=4 PORT=5062 OUT= BUILD=
-while getopts "v:s:t:d:k:c:p:o:bh" o; do
+KAM=yes CHILDREN=4 PORT=5062 OUT= BUILD= BASE=
+while getopts "v:s:t:d:k:c:p:o:B:bh" o; do
   case "$o" in
     v) TOPOS="$OPTARG";; s) RATES="$OPTARG";; t) DUR="$OPTARG";; d) HOLD="$OPTARG";;
-    k) KAM="$OPTARG";; c) CHILDREN="$OPTARG";; p) PORT="$OPTARG";; o) OUT="$OPTARG";; b) BUILD=1;;
+    k) KAM="$OPTARG";; c) CHILDREN="$OPTARG";; p) PORT="$OPTARG";; o) OUT="$OPTARG";; b) BUILD=1;; B) BASE="$OPTARG";;
     *) sed -n "2,$(( $(grep -n '^set -u' "$0" | cut -d: -f1) - 1 ))p" "$0"; exit 2;;
   esac
 done
@@ -56,7 +59,7 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
     { echo "apt-get install failed, see $OUT/apt.log" >&2; [ "$KAM" = yes ] && ! command -v kamailio >/dev/null && KAM=no; }
 fi
 
-DAEMON="$REPO/.build/release/switchboardd"
+DAEMON="${SWITCHBOARDD:-$REPO/.build/release/switchboardd}"
 if [ -n "$BUILD" ] || [ ! -x "$DAEMON" ]; then
   ( cd "$REPO" && swift build -c release --product switchboardd ) || { echo "build failed" >&2; exit 1; }
 fi
@@ -78,11 +81,11 @@ trap 'exit 130' INT TERM
 
 "$HERE/make-dialplans.sh" "$WORK" "$PORT" || exit 1
 
-start_daemon() { # topology logfile
+start_daemon() { # topology logfile [binary]
   if ss -Hlun "sport = :$PORT" | grep -q .; then
     echo "UDP port $PORT already in use" >&2; ss -Hlunp "sport = :$PORT" >&2; return 1
   fi
-  "$DAEMON" --config "$WORK/$1.yaml" > "$2" 2>&1 &
+  "${3:-$DAEMON}" --config "$WORK/$1.yaml" > "$2" 2>&1 &
   DPID=$!
   for _ in $(seq 1 100); do
     ss -Hlun "sport = :$PORT" | grep -q 127.0.0.1 && break
@@ -95,19 +98,21 @@ start_daemon() { # topology logfile
 HZ=$(getconf CLK_TCK)
 ticks_of() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
-run_ours() { # topo rate tag
-  local d="$OUT/ours-$1-r$2-$3" t0 t1 rss
+run_ours() { # topo rate tag [binary name]
+  local d="$OUT/${5:-ours}-$1-r$2-$3" t0 t1 rss
   mkdir -p "$d"
-  start_daemon "$1" "$d/switchboardd.log" || return 1
+  start_daemon "$1" "$d/switchboardd.log" "${4:-$DAEMON}" || return 1
   t0=$(ticks_of "$DPID")
   NO_SUMMARY=1 "$HERE/run-load.sh" -T "127.0.0.1:$PORT" -v "$1" -r "$2" -t "$DUR" -d "$HOLD" \
-    -P "$DPID" -o "$d" -n "switchboardd-$1" > "$d/run.log" 2>&1
+    -P "$DPID" -o "$d" -n "${5:-ours}-$1" > "$d/run.log" 2>&1
   t1=$(ticks_of "$DPID")
   rss=$(awk '/^VmHWM/{print $2}' "/proc/$DPID/status" 2>/dev/null)
   stop_daemon
   { echo "sut_cpu_total_s=$(python3 -c "print(($t1 - $t0) / $HZ)")"; echo "sut_vmhwm_kib=${rss:-}"; } >> "$d/meta.env"
   python3 "$HERE/lib/summarize.py" "$d" | tee -a "$d/run.log" | grep '^RESULT' | tail -1
 }
+
+run_base() { run_ours "$1" "$2" "$3" "$BASE" base; }
 
 run_kam() { # topo rate tag
   local d="$OUT/kam-$1-r$2-$3"
@@ -135,14 +140,16 @@ echo "output: $OUT   (load before: $(cut -d' ' -f1-3 /proc/loadavg))"
   command -v kamailio >/dev/null && echo "kamailio=$(kamailio -v 2>/dev/null | head -1)"
   echo "sipp=$(sipp -v 2>/dev/null | grep -o 'SIPp v[0-9.]*' | head -1)"
   echo "rates=$RATES duration=$DUR hold=$HOLD children=$CHILDREN"
+  [ -n "$BASE" ] && echo "base=$BASE"
 } > "$OUT/run.env"
 
 for topo in $TOPOS; do
-  ours_ok=1 kam_ok=$([ "$KAM" = yes ] && echo 1 || echo 0)
+  ours_ok=1 kam_ok=$([ "$KAM" = yes ] && echo 1 || echo 0) base_ok=$([ -n "$BASE" ] && echo 1 || echo 0)
   for r in $RATES; do
-    [ $ours_ok = 1 ] || [ $kam_ok = 1 ] || break
+    [ $ours_ok = 1 ] || [ $kam_ok = 1 ] || [ $base_ok = 1 ] || break
     echo "== $(date +%T) $topo rate=$r  load $(cut -d' ' -f1 /proc/loadavg)"
     if [ $ours_ok = 1 ]; then attempt ours "$topo" "$r" || ours_ok=0; fi
+    if [ $base_ok = 1 ]; then attempt base "$topo" "$r" || base_ok=0; fi
     if [ $kam_ok = 1 ]; then attempt kam "$topo" "$r" || kam_ok=0; fi
   done
 done

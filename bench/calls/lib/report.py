@@ -19,7 +19,7 @@ import sys
 d = sys.argv[1]
 runs = {}
 for p in glob.glob(os.path.join(d, "*", "summary.json")):
-    m = re.match(r"(ours|kam)-(\w+)-r(\d+)-(\d+)$", os.path.basename(os.path.dirname(p)))
+    m = re.match(r"(ours|base|kam)-(\w+)-r(\d+)-(\d+)$", os.path.basename(os.path.dirname(p)))
     if not m:
         continue
     with open(p) as f:
@@ -54,7 +54,7 @@ if os.path.exists(os.path.join(d, "run.env")):
             k, v = line.rstrip("\n").split("=", 1)
             env[k] = v
 print("# Calls benchmark: switchboardd vs Kamailio (%s)\n" % env.get("date", "?"))
-for k in ("host", "switchboardd", "kamailio", "sipp", "rates"):
+for k in ("host", "switchboardd", "base", "kamailio", "sipp", "rates"):
     if k in env:
         print("* %s: %s" % (k, env[k]))
 print()
@@ -66,10 +66,10 @@ for topo in topos:
     print("| rate | system | pass | achieved cps | failed | retrans % | 180 p50/p99 ms | CPU % | CPU µs/call | other CPU % | load1 |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     rates = sorted({k[1] for k in runs if k[0] == topo})
-    top = {"ours": None, "kam": None}
+    top = {"ours": None, "kam": None, "base": None}
     per = {}
     for r in rates:
-        for sysname in ("ours", "kam"):
+        for sysname in ("ours", "base", "kam"):
             if (topo, r, sysname) not in runs:
                 continue
             s, npass, n = best(runs[(topo, r, sysname)])
@@ -78,13 +78,16 @@ for topo in topos:
             if npass:
                 top[sysname] = r
             print("| %d | %s | %d/%d | %s | %s | %s | %s/%s | %s | %s | %s | %s |" % (
-                r, "switchboardd" if sysname == "ours" else "kamailio c=%s" % s.get("children", "?"),
+                r, {"ours": "switchboardd", "base": "switchboardd (base)"}.get(sysname, "kamailio c=%s" % s.get("children", "?")),
                 npass, n, f(s.get("achieved_cps")), s.get("failed"), s.get("retrans_pct"),
                 f(s.get("setup_p50_ms")), f(s.get("setup_p99_ms")), f(s.get("sut_cpu_pct")),
                 f(u), f(s.get("other_cpu_pct")), s.get("load1_before")))
     print()
     common = [r for r in rates if per.get((r, "ours"), (0, 0))[1] and per.get((r, "kam"), (0, 0))[1]]
-    line = {"topo": topo, "ours_best": top["ours"], "kam_best": top["kam"]}
+    line = {"topo": topo, "ours_best": top["ours"], "kam_best": top["kam"], "base_best": top["base"]}
+    if top["base"]:
+        s, _, u = per[(top["base"], "base")]
+        line.update(base_p50=s.get("setup_p50_ms"), base_p99=s.get("setup_p99_ms"), base_us=u)
     if top["ours"]:
         s, _, u = per[(top["ours"], "ours")]
         line.update(ours_p50=s.get("setup_p50_ms"), ours_p99=s.get("setup_p99_ms"), ours_us=u)
@@ -113,3 +116,13 @@ for l in summary:
     print("| %s | %s | %s | %s | %s/%s | %s/%s | %s | %s |" % (
         l["topo"], l.get("ours_best") or "none", l.get("kam_best") or "none", ratio,
         f(l.get("ours_p50")), f(l.get("ours_p99")), f(l.get("kam_p50")), f(l.get("kam_p99")), cpu, cratio))
+
+if any(l.get("base_best") for l in summary):
+    print("\n## Before/after (base = the binary given with -B, same run)\n")
+    print("| topology | base cps | after cps | base 180 p50/p99 ms | after 180 p50/p99 ms | base CPU µs/call | after CPU µs/call |")
+    print("|---|---|---|---|---|---|---|")
+    for l in summary:
+        print("| %s | %s | %s | %s/%s | %s/%s | %s | %s |" % (
+            l["topo"], l.get("base_best") or "none", l.get("ours_best") or "none",
+            f(l.get("base_p50")), f(l.get("base_p99")), f(l.get("ours_p50")), f(l.get("ours_p99")),
+            f(l.get("base_us")), f(l.get("ours_us"))))
