@@ -25,7 +25,7 @@ RAMP=$(( (N + RATE - 1) / RATE ))
 [ -n "$HOLD" ] || HOLD=$(( (RAMP + 30) * 1000 ))
 [ -n "$OUT" ] || OUT="$(mktemp -d "${BENCH_OUT:-/tmp}/mem.XXXXXX")"
 mkdir -p "$OUT"
-DAEMON="$REPO/.build/release/switchboardd"
+DAEMON="${SWITCHBOARDD:-$REPO/.build/release/switchboardd}"   # SWITCHBOARDD=path: another build
 [ -x "$DAEMON" ] || ( cd "$REPO" && swift build -c release --product switchboardd ) || exit 1
 ulimit -n 65536 2>/dev/null || true
 
@@ -94,6 +94,7 @@ EOF
   sleep 1
 done
 wait $UAC; RC=$?
+CPU_S=$(awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14+$15)/hz}' "/proc/$DPID/stat")
 FINAL=$(python3 - "$OUT/uac_stat.csv" <<'EOF'
 import sys
 rows=[l.strip().rstrip(';').split(';') for l in open(sys.argv[1]) if l.strip()]
@@ -107,6 +108,6 @@ python3 - <<EOF | tee "$OUT/mem.txt"
 idle, plat, peak = $IDLE, ${PLATEAU:-0}, $PEAK
 est = "$CUR_CALLS"
 n = int(est) if est.isdigit() and int(est) > 0 else $N
-print("MEM calls=$N rate=$RATE hold_ms=$HOLD rss_idle_mib=%.1f rss_plateau_mib=%.1f rss_peak_mib=%.1f per_call_kib=%.1f established_at_plateau=%s successful=$OK failed=$FAILED uac_rc=$RC dir=$OUT" % (
+print("MEM calls=$N rate=$RATE hold_ms=$HOLD rss_idle_mib=%.1f rss_plateau_mib=%.1f rss_peak_mib=%.1f per_call_kib=%.1f established_at_plateau=%s successful=$OK failed=$FAILED cpu_s=$CPU_S uac_rc=$RC dir=$OUT" % (
     idle / 1024, plat / 1024, peak / 1024, (plat - idle) / n, est))
 EOF
