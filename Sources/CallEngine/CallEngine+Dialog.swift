@@ -195,9 +195,11 @@ extension CallEngine {
         callsByInboundTransaction[call.inbound.transaction] = nil
         callsByLocalTag[call.inbound.localTag] = nil
         // Leg transactions stay mapped until their final response, so late answers are
-        // still ACKed and BYEd; drop the rest.
-        for (id, entry) in legsByTransaction where entry.0 === call && !entry.1.isLive && entry.1.state != .abandoned {
-            legsByTransaction[id] = nil
+        // still ACKed and BYEd; drop the rest. Only this call's legs are visited: a scan of
+        // the whole table (and its copy-on-write copy, as it was mutated while iterated) cost
+        // O(calls in progress) per call (bench/calls).
+        for leg in call.allLegs where !leg.isLive && leg.state != .abandoned {
+            if let entry = legsByTransaction[leg.transaction], entry.0 === call { legsByTransaction[leg.transaction] = nil }
         }
         admission.release(number: call.trackingNumber)
     }

@@ -93,6 +93,7 @@ extension CallEngine {
         // The layer may have failed the transaction synchronously (transport error): it told
         // us before we recorded the leg, so check it is still alive.
         if layer.request(of: transaction) == nil, outbound.state == .trying {
+            legsByTransaction[transaction] = nil  // dead: no response will come for it
             legFailed(call, outbound, status: 503)
             return nil
         }
