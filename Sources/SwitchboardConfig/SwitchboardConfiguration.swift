@@ -95,6 +95,9 @@ public struct SwitchboardConfiguration: Sendable, Equatable {
     /// `drain-grace:` on SIGTERM, how long calls in progress may go on before the daemon
     /// hangs them up. Default 30 s.
     public var drainGraceSeconds: Double
+    /// `dns-server:` name server for RFC 3263 SRV lookups; nil (the default): the first
+    /// `nameserver` of /etc/resolv.conf.
+    public var dnsServer: DNSServer?
 
     public init() {
         listen = [Listen(transport: "udp", host: "127.0.0.1", port: 5060),
@@ -115,6 +118,7 @@ public struct SwitchboardConfiguration: Sendable, Equatable {
         nodeID = nil
         metrics = nil
         drainGraceSeconds = 30
+        dnsServer = nil
     }
 
     /// True when `address` is inside one of the trusted networks.

@@ -64,7 +64,9 @@ final class SIPService: Service, @unchecked Sendable {
             let clock = EventLoopTransactionClock(eventLoop: self.eventLoop)
             let engine = CallEngine(layer: layer, clock: clock, configuration: self.engineConfiguration(),
                                     dialplans: self.dialplans, sink: self.legs,
-                                    resolver: GetaddrinfoResolver(eventLoop: self.eventLoop), logger: self.logger)
+                                    resolver: SIPServerResolver(eventLoop: self.eventLoop,
+                                                                 server: self.configuration.dnsServer.map { ($0.host, $0.port) }),
+                                    logger: self.logger)
             let configuration = self.configuration
             let handler = B2BUA(layer: layer, engine: engine, isTrusted: { configuration.isTrusted($0) },
                                 serverHeader: configuration.serverHeader, logger: self.logger)
