@@ -59,6 +59,9 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ], path: "bench/MediaBench"),
 
+        // RFC 3263 server location: DNS SRV/A client (no dependencies; the daemon runs it off the loop)
+        .target(name: "SIPDNS"),
+
         .target(name: "SwitchboardConfig", dependencies: [
             .product(name: "Yams", package: "Yams"),
         ]),
@@ -82,7 +85,7 @@ let package = Package(
 
         // MARK: Executables
         .executableTarget(name: "switchboardd", dependencies: [
-            "SIPMessage", "SIPTransport", "SIPTransaction", "Dialplan", "SwitchboardConfig", "CallEngine", "LegStore", "Media",
+            "SIPMessage", "SIPTransport", "SIPTransaction", "Dialplan", "SwitchboardConfig", "CallEngine", "LegStore", "Media", "SIPDNS",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -131,6 +134,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "SwitchboardConfigTests", dependencies: ["SwitchboardConfig"]),
+        .testTarget(name: "SIPDNSTests", dependencies: ["SIPDNS", "SIPTestKit"]),
         .executableTarget(name: "DialplanBench", dependencies: ["Dialplan"], path: "bench/DialplanBench"),
         .testTarget(name: "LegStoreTests", dependencies: ["LegStore", "SIPTestKit"]),
         .testTarget(name: "IntegrationTests", dependencies: ["SIPTestKit", "SIPMessage", "Dialplan", "LegStore"]),

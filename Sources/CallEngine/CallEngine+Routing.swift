@@ -61,11 +61,12 @@ extension CallEngine {
     }
 
     /// Builds and sends the INVITE for one leg. Only targets of the plan are ever dialled.
-    func place(_ call: Call, _ leg: RouteDecision.Leg, groupSize: Int, resolvedAddress: String? = nil) -> OutboundLeg? {
+    func place(_ call: Call, _ leg: RouteDecision.Leg, groupSize: Int, resolvedAddress: String? = nil,
+               resolvedPort: Int? = nil) -> OutboundLeg? {
         let log = callLogger(call)
         let resolution: TargetResolution
         switch TargetResolution.resolve(target: leg.target, contact: leg.contact, configuration: configuration,
-                                        resolvedAddress: resolvedAddress) {
+                                        resolvedAddress: resolvedAddress, resolvedPort: resolvedPort) {
         case .success(let r): resolution = r
         case .failure(.unresolvedHost(let host)) where resolver != nil && resolvedAddress == nil:
             resolveThenPlace(call, leg, host: host, groupSize: groupSize)
@@ -100,15 +101,18 @@ extension CallEngine {
         return outbound
     }
 
-    /// Looks the host up off the event loop and places the leg when the answer comes back,
-    /// if its group is still the one ringing.
+    /// Looks the host up off the event loop (RFC 3263: SRV when the URI has no port) and
+    /// places the leg when the answer comes back, if its group is still the one ringing.
     func resolveThenPlace(_ call: Call, _ leg: RouteDecision.Leg, host: String, groupSize: Int) {
         let generation = call.groupGeneration
         call.pendingResolutions += 1
-        resolver?.resolve(host) { [weak self, weak call] addresses in
+        let query = TargetResolution.locationQuery(target: leg.target, contact: leg.contact, configuration: configuration)
+        resolver?.locate(host, port: query?.port, transport: query?.transport ?? configuration.defaultTransport) {
+            [weak self, weak call] addresses in
             guard let self, let call, call.state == .ringing, call.groupGeneration == generation else { return }
             call.pendingResolutions -= 1
-            if let address = addresses.first, let placed = self.place(call, leg, groupSize: groupSize, resolvedAddress: address) {
+            if let first = addresses.first,
+               let placed = self.place(call, leg, groupSize: groupSize, resolvedAddress: first.host, resolvedPort: first.port) {
                 call.currentLegs.append(placed)
                 call.allLegs.append(placed)
             } else if addresses.isEmpty {

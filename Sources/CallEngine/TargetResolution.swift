@@ -17,8 +17,9 @@ struct TargetResolution {
 
     /// - Parameter resolvedAddress: the IP address a host name resolved to (DNS is done off
     ///   the event loop by the engine's `HostResolver`, then this is called again with it).
+    /// - Parameter resolvedPort: the port RFC 3263 location found (SRV) for a URI without one.
     static func resolve(target: String, contact: String?, configuration: CallEngineConfiguration,
-                        resolvedAddress: String? = nil) -> Result<TargetResolution, Failure> {
+                        resolvedAddress: String? = nil, resolvedPort: Int? = nil) -> Result<TargetResolution, Failure> {
         let lower = target.lowercased()
         if lower.hasPrefix("tel:") {
             let number = String(target.dropFirst(4))
@@ -46,11 +47,25 @@ struct TargetResolution {
         } else {
             return .failure(.unresolvedHost(uri.host))
         }
-        var transport = configuration.defaultTransport
+        let transport = transport(of: uri, configuration: configuration)
+        return .success(TargetResolution(uri: uri, peer: SIPPeer(transport: transport, host: address,
+                                                                  port: uri.port ?? resolvedPort ?? 5060), trunk: nil))
+    }
+
+    /// What RFC 3263 location needs of a `sip:` target: its explicit port and transport.
+    static func locationQuery(target: String, contact: String?,
+                              configuration: CallEngineConfiguration) -> (port: Int?, transport: SIPTransportProtocol)? {
+        let text = target.lowercased().hasPrefix("agent:") ? (contact ?? "") : target
+        guard let uri = SIPURI(parsing: Substring(text)), uri.isSIP else { return nil }
+        return (uri.port, transport(of: uri, configuration: configuration))
+    }
+
+    /// The URI's `transport` parameter, else the configured default (NAPTR is not consulted).
+    static func transport(of uri: SIPURI, configuration: CallEngineConfiguration) -> SIPTransportProtocol {
         if case .some(.some(let t)) = uri.parameter("transport"), let p = SIPTransportProtocol(rawValue: t.uppercased()) {
-            transport = p
+            return p
         }
-        return .success(TargetResolution(uri: uri, peer: SIPPeer(transport: transport, host: address, port: uri.port ?? 5060), trunk: nil))
+        return configuration.defaultTransport
     }
 
     static func longestPrefix(_ trunk: CallEngineConfiguration.Trunk, _ number: String) -> Int {

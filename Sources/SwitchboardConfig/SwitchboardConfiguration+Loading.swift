@@ -5,7 +5,7 @@ extension SwitchboardConfiguration {
     static let knownKeys: Set<String> = [
         "listen", "trusted-networks", "dialplans", "log-level", "server-header", "pid-file", "limits", "timers",
         "calls", "trunks", "advertised-address", "default-region", "journal", "database", "node-id",
-        "metrics", "drain-grace", "media",
+        "metrics", "drain-grace", "media", "dns-server",
     ]
 
     /// Loads and validates `path`. Every problem is collected with its position; the
@@ -107,6 +107,8 @@ extension SwitchboardConfiguration {
                 config.metrics = reader.metrics(value)
             case "drain-grace":
                 if let seconds = reader.drainGrace(value) { config.drainGraceSeconds = seconds }
+            case "dns-server":
+                config.dnsServer = reader.dnsServer(value)
             default:
                 reader.unknownKey(keyNode, known: knownKeys)
             }

@@ -97,6 +97,9 @@ public struct SwitchboardConfiguration: Sendable, Equatable {
     public var drainGraceSeconds: Double
     /// RTP for IVR and queue calls (see `Media`).
     public var media: Media
+    /// `dns-server:` name server for RFC 3263 SRV lookups; nil (the default): the first
+    /// `nameserver` of /etc/resolv.conf.
+    public var dnsServer: DNSServer?
 
     public init() {
         listen = [Listen(transport: "udp", host: "127.0.0.1", port: 5060),
@@ -118,6 +121,7 @@ public struct SwitchboardConfiguration: Sendable, Equatable {
         metrics = nil
         drainGraceSeconds = 30
         media = Media()
+        dnsServer = nil
     }
 
     /// True when `address` is inside one of the trusted networks.

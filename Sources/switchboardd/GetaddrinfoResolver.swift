@@ -4,7 +4,7 @@ import Foundation
 import NIOCore
 
 /// A/AAAA lookups with getaddrinfo on a small dispatch queue (it blocks), answered back on
-/// the SIP event loop. RFC 3263 SRV/NAPTR lookups are not done: targets without a port use 5060.
+/// the SIP event loop. SIPServerResolver adds RFC 3263 SRV on top of `lookup`.
 final class GetaddrinfoResolver: HostResolver, @unchecked Sendable {
     let eventLoop: any EventLoop
     private let queue = DispatchQueue(label: "switchboard.dns", attributes: .concurrent)

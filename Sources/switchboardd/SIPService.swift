@@ -69,7 +69,9 @@ final class SIPService: Service, @unchecked Sendable {
             let clock = EventLoopTransactionClock(eventLoop: self.eventLoop)
             let engine = CallEngine(layer: layer, clock: clock, configuration: self.engineConfiguration(),
                                     dialplans: self.dialplans, sink: self.legs,
-                                    resolver: GetaddrinfoResolver(eventLoop: self.eventLoop), logger: self.logger)
+                                    resolver: SIPServerResolver(eventLoop: self.eventLoop,
+                                                                 server: self.configuration.dnsServer.map { ($0.host, $0.port) }),
+                                    logger: self.logger)
             // IVR and queue RTP runs on this same loop: media callbacks need no hop.
             engine.media = MediaServices(eventLoop: self.eventLoop, pool: self.mediaPorts, prompts: self.prompts,
                                          address: self.configuration.media.address,

@@ -108,6 +108,22 @@ import Testing
         }
     }
 
+    @Test func dnsServerDefaultsToResolvConfAndParsesAddressAndPort() throws {
+        #expect(try SwitchboardConfiguration.parse(yaml: "", path: "x.yaml").dnsServer == nil)
+        #expect(try SwitchboardConfiguration.parse(yaml: "dns-server: 127.0.0.1:5353", path: "x.yaml").dnsServer
+                == .init(host: "127.0.0.1", port: 5353))
+        #expect(try SwitchboardConfiguration.parse(yaml: "dns-server: 10.0.0.2", path: "x.yaml").dnsServer
+                == .init(host: "10.0.0.2", port: 53))
+        for bad in ["dns-server: ns.example.com", "dns-server: 127.0.0.1:70000", "dns-server: \"::1\""] {
+            do {
+                _ = try SwitchboardConfiguration.parse(yaml: bad, path: "x.yaml")
+                Issue.record("accepted \(bad)")
+            } catch {
+                #expect(error.diagnostics.first?.description.hasPrefix("x.yaml:1:13: error:") == true, "\(error.diagnostics)")
+            }
+        }
+    }
+
     @Test func shippedSampleConfigLoads() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let c = try SwitchboardConfiguration.load(path: root.appendingPathComponent("systemd/switchboard.yaml").path)
