@@ -58,6 +58,11 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        .target(name: "Billing", dependencies: [
+            "LegStore",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
         // MARK: Executables
         .executableTarget(name: "switchboardd", dependencies: [
             "SIPMessage", "SIPTransport", "SIPTransaction", "Dialplan", "SwitchboardConfig",
@@ -69,7 +74,7 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "switchboard", dependencies: [
-            "Dialplan", "LegStore", "SwitchboardConfig",
+            "Dialplan", "LegStore", "Billing", "SwitchboardConfig",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -91,6 +96,8 @@ let package = Package(
         .testTarget(name: "DialplanTests", dependencies: ["Dialplan"]),
         .testTarget(name: "SwitchboardConfigTests", dependencies: ["SwitchboardConfig"]),
         .testTarget(name: "LegStoreTests", dependencies: ["LegStore", "SIPTestKit"]),
+        .testTarget(name: "BillingTests", dependencies: ["Billing", "LegStore", "SIPTestKit"]),
+        .executableTarget(name: "BillingBench", dependencies: ["Billing", "LegStore", "SIPTestKit"], path: "bench/BillingBench"),
         .testTarget(name: "IntegrationTests", dependencies: ["SIPTestKit", "SIPMessage"]),
     ],
     cxxLanguageStandard: .cxx17

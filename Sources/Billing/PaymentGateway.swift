@@ -1,0 +1,48 @@
+import Foundation
+
+/// One charge to send to the payment processor.
+public struct ChargeRequest: Sendable, Equatable {
+    /// Our charge id: the processor's idempotency key, the same on every retry.
+    public var chargeID: UUID
+    public var customer: String?
+    /// The processor's token for the card on file.
+    public var paymentMethod: String
+    /// Minor units.
+    public var amount: Int64
+    public var currency: String
+    public var description: String
+
+    public init(chargeID: UUID, customer: String?, paymentMethod: String, amount: Int64, currency: String, description: String) {
+        self.chargeID = chargeID
+        self.customer = customer
+        self.paymentMethod = paymentMethod
+        self.amount = amount
+        self.currency = currency
+        self.description = description
+    }
+}
+
+public enum ChargeOutcome: Sendable, Equatable {
+    /// Money taken; the processor's reference (payment intent id).
+    case succeeded(reference: String)
+    /// The card was refused (402): the processor's code, e.g. `card_declined`.
+    case declined(code: String, message: String)
+    /// Could not get an answer (timeouts, 5xx, connection) after the gateway's own retries,
+    /// or a request the processor rejected: retry at a later close with the same key.
+    case failed(String)
+    /// Not sent: recorded for export (`LedgerOnlyGateway`), stays pending.
+    case deferred
+}
+
+/// Sends charges to a payment processor. Implementations block their caller (the close
+/// runs on its own thread) and must send `chargeID` as the idempotency key so a retry
+/// never charges twice.
+public protocol PaymentGateway: Sendable {
+    func charge(_ request: ChargeRequest) -> ChargeOutcome
+}
+
+/// Sends nothing: charges stay `pending` in the ledger for export to another system.
+public struct LedgerOnlyGateway: PaymentGateway {
+    public init() {}
+    public func charge(_ request: ChargeRequest) -> ChargeOutcome { .deferred }
+}
