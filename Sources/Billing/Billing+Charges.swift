@@ -28,7 +28,7 @@ extension Billing {
         }
         defer { _ = try? connection.execute("SELECT pg_advisory_unlock($1)", [String(Self.sendLockKey)]) }
         let due = try connection.execute("""
-        SELECT c.charge_id, c.account, c.amount, c.currency, c.description, a.processor_customer, p.processor_token
+        SELECT c.charge_id, c.account, c.amount, c.currency, c.description, a.processor_customer, p.processor_token, c.declines
         FROM charges c JOIN accounts a ON a.name = c.account
         LEFT JOIN payment_methods p ON p.account = c.account
         WHERE c.status IN ('pending', 'retrying') AND c.next_attempt_at <= $1
@@ -40,7 +40,7 @@ extension Billing {
             let outcome: ChargeOutcome
             if let token = row[6] {
                 let req = ChargeRequest(chargeID: id, customer: row[5], paymentMethod: token, amount: amount,
-                                        currency: row[3]!, description: row[4]!)
+                                        currency: row[3]!, description: row[4]!, declines: Int(row[7] ?? "0") ?? 0)
                 outcome = gateway.charge(req)
             } else {
                 outcome = .failed("no payment method on file")
@@ -81,24 +81,25 @@ extension Billing {
                 }
                 return false
             case .declined(let code, let message):
-                return try recordFailure(id, account: account, error: "declined: \(code): \(message)", at: at)
+                return try recordFailure(id, account: account, error: "declined: \(code): \(message)", declined: true, at: at)
             case .failed(let message):
-                return try recordFailure(id, account: account, error: message, at: at)
+                return try recordFailure(id, account: account, error: message, declined: false, at: at)
             case .deferred:
                 return false
             }
         }
     }
 
-    private func recordFailure(_ id: UUID, account: String, error: String, at: Date) throws -> Bool {
+    private func recordFailure(_ id: UUID, account: String, error: String, declined: Bool, at: Date) throws -> Bool {
         let r = try connection.execute("""
         UPDATE charges SET attempts = attempts + 1, last_error = $2, updated_at = now(),
+               declines = declines + CASE WHEN $6 THEN 1 ELSE 0 END,
                status = CASE WHEN attempts + 1 >= $3 THEN 'failed' ELSE 'retrying' END,
                next_attempt_at = $4::timestamptz + make_interval(secs => $5::double precision * power(2, attempts))
         WHERE charge_id = $1 AND status IN ('pending', 'retrying')
         RETURNING status
         """, [id.uuidString, String(error.prefix(500)), String(configuration.maxChargeFailures), PG.time(at),
-              String(configuration.chargeRetryBackoff)])
+              String(configuration.chargeRetryBackoff), declined ? "true" : "false"])
         logger.warning("charge failed", metadata: ["charge_id": "\(id)", "account": "\(account)", "error": "\(error)"])
         guard r.rows.first?[0] == "failed" else { return false }
         return try connection.execute("UPDATE accounts SET status = 'past_due' WHERE name = $1 AND status = 'active'",

@@ -116,27 +116,43 @@ public enum BillingMigrations {
             PRIMARY KEY (account, number)
         );
 
-        -- True when s holds a run of digits (spaces and dashes between digits ignored) with a
-        -- 12–19 digit window passing the Luhn check: something that may be a card number.
+        CREATE FUNCTION billing_luhn(digits text) RETURNS boolean
+        LANGUAGE plpgsql IMMUTABLE STRICT AS $f$
+        DECLARE total int := 0; d int; j int; n int := length(digits);
+        BEGIN
+            FOR j IN 0..(n - 1) LOOP
+                d := ascii(substr(digits, n - j, 1)) - 48;
+                IF j % 2 = 1 THEN d := d * 2; IF d > 9 THEN d := d - 9; END IF; END IF;
+                total := total + d;
+            END LOOP;
+            RETURN total % 10 = 0;
+        END $f$;
+
+        -- True when s may hold a card number: 12–19 digits passing Luhn, plain, in groups
+        -- joined by single spaces or dashes (any span of consecutive groups), or inside a
+        -- longer digit run (every 12–19 digit window). Same rule as Swift's CardNumber.
         CREATE FUNCTION billing_contains_pan(s text) RETURNS boolean
         LANGUAGE plpgsql IMMUTABLE STRICT AS $f$
         DECLARE
-            run text;
-            len int; w int; i int; j int; d int; total int;
+            run text; groups text[]; acc text; g text;
+            i int; j int; w int; k int;
         BEGIN
-            FOR run IN SELECT regexp_replace(m[1], '[ -]', '', 'g')
-                       FROM regexp_matches(s, '([0-9](?:[ -]?[0-9])*)', 'g') AS m LOOP
-                len := length(run);
-                CONTINUE WHEN len < 12;
-                FOR w IN 12..least(19, len) LOOP
-                    FOR i IN 1..(len - w + 1) LOOP
-                        total := 0;
-                        FOR j IN 0..(w - 1) LOOP
-                            d := ascii(substr(run, i + w - 1 - j, 1)) - 48;
-                            IF j % 2 = 1 THEN d := d * 2; IF d > 9 THEN d := d - 9; END IF; END IF;
-                            total := total + d;
+            FOR run IN SELECT m[1] FROM regexp_matches(s, '([0-9]+(?:[ -][0-9]+)*)', 'g') AS m LOOP
+                groups := regexp_split_to_array(run, '[ -]');
+                FOR i IN 1..array_length(groups, 1) LOOP
+                    acc := '';
+                    FOR j IN i..array_length(groups, 1) LOOP
+                        acc := acc || groups[j];
+                        EXIT WHEN length(acc) > 19;
+                        IF length(acc) >= 12 AND billing_luhn(acc) THEN RETURN true; END IF;
+                    END LOOP;
+                END LOOP;
+                FOREACH g IN ARRAY groups LOOP
+                    CONTINUE WHEN length(g) <= 19;
+                    FOR w IN 12..19 LOOP
+                        FOR k IN 1..(length(g) - w + 1) LOOP
+                            IF billing_luhn(substr(g, k, w)) THEN RETURN true; END IF;
                         END LOOP;
-                        IF total % 10 = 0 THEN RETURN true; END IF;
                     END LOOP;
                 END LOOP;
             END LOOP;
@@ -200,6 +216,9 @@ public enum BillingMigrations {
             status               text NOT NULL DEFAULT 'pending'
                                  CHECK (status IN ('pending', 'succeeded', 'failed', 'retrying')),
             attempts             int NOT NULL DEFAULT 0,
+            -- definite declines so far: the retry after a decline needs a new idempotency
+            -- key (the processor replays a stored decline for a repeated key)
+            declines             int NOT NULL DEFAULT 0,
             next_attempt_at      timestamptz NOT NULL DEFAULT '-infinity',
             last_error           text,
             processor_reference  text,

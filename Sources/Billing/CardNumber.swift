@@ -1,6 +1,9 @@
-/// Card-number detection: we store processor tokens only. Anything holding 12–19 digits
-/// (spaces or dashes between them allowed) that pass the Luhn check is refused, wherever it
-/// sits in the string. The database enforces the same rule (`billing_contains_pan`).
+/// Card-number detection: we store processor tokens only. Refused: any digit sequence of
+/// 12–19 digits passing the Luhn check, wherever it sits in the string — written plain
+/// ("4242424242424242"), in groups joined by single spaces or dashes ("4242 4242 4242 4242",
+/// any span of consecutive groups is checked), or buried inside a longer digit run (every
+/// 12–19 digit window of a run longer than 19). The database enforces the same rule
+/// (`billing_contains_pan`).
 public enum CardNumber {
     public static func luhnValid<C: Collection>(_ digits: C) -> Bool where C.Element == Int {
         var total = 0
@@ -14,32 +17,48 @@ public enum CardNumber {
 
     /// True when `s` contains something that may be a card number.
     public static func containsCardNumber(_ s: String) -> Bool {
-        for run in digitRuns(s) where run.count >= 12 {
-            for w in 12...min(19, run.count) {
-                for i in 0...(run.count - w) where luhnValid(run[i..<(i + w)]) { return true }
+        for run in groupRuns(s) {
+            // Spans of consecutive groups.
+            for i in run.indices {
+                var digits: [Int] = []
+                for j in i..<run.count {
+                    digits += run[j]
+                    if digits.count > 19 { break }
+                    if digits.count >= 12, luhnValid(digits) { return true }
+                }
+            }
+            // Windows inside a group too long to be a card number itself.
+            for g in run where g.count > 19 {
+                for w in 12...19 {
+                    for k in 0...(g.count - w) where luhnValid(g[k..<(k + w)]) { return true }
+                }
             }
         }
         return false
     }
 
-    /// Maximal digit runs, a single space or dash between two digits joining them.
-    static func digitRuns(_ s: String) -> [[Int]] {
-        var runs: [[Int]] = []
-        var current: [Int] = []
-        var pendingSeparator = false
+    /// Runs of digit groups, groups joined by exactly one space or dash.
+    static func groupRuns(_ s: String) -> [[[Int]]] {
+        var runs: [[[Int]]] = []
+        var run: [[Int]] = []
+        var group: [Int] = []
+        var separator = false
+        func endRun() {
+            if !group.isEmpty { run.append(group) }
+            if !run.isEmpty { runs.append(run) }
+            run = []; group = []; separator = false
+        }
         for ch in s.unicodeScalars {
             if ch.value >= 48 && ch.value <= 57 {
-                current.append(Int(ch.value - 48))
-                pendingSeparator = false
-            } else if (ch == " " || ch == "-") && !current.isEmpty && !pendingSeparator {
-                pendingSeparator = true
+                if separator { run.append(group); group = []; separator = false }
+                group.append(Int(ch.value - 48))
+            } else if (ch == " " || ch == "-") && !group.isEmpty && !separator {
+                separator = true
             } else {
-                if !current.isEmpty { runs.append(current) }
-                current = []
-                pendingSeparator = false
+                endRun()
             }
         }
-        if !current.isEmpty { runs.append(current) }
+        endRun()
         return runs
     }
 }

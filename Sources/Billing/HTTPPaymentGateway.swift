@@ -101,7 +101,7 @@ public final class HTTPPaymentGateway: PaymentGateway, @unchecked Sendable {
         req.httpMethod = "POST"
         req.timeoutInterval = configuration.timeout
         req.setValue("Bearer \(configuration.secretKey)", forHTTPHeaderField: "Authorization")
-        req.setValue(r.chargeID.uuidString.lowercased(), forHTTPHeaderField: "Idempotency-Key")
+        req.setValue(r.idempotencyKey, forHTTPHeaderField: "Idempotency-Key")
         req.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
         req.httpBody = Data(Self.formBody(r).utf8)
 

@@ -11,8 +11,20 @@ public struct ChargeRequest: Sendable, Equatable {
     public var amount: Int64
     public var currency: String
     public var description: String
+    /// Definite declines of this charge so far.
+    public var declines: Int
 
-    public init(chargeID: UUID, customer: String?, paymentMethod: String, amount: Int64, currency: String, description: String) {
+    /// Sent as `Idempotency-Key`: the charge id (lower case); after a definite decline the
+    /// next attempt is a new payment and gets `<charge id>-r<declines>` (a processor replays
+    /// the stored decline for a repeated key). Retries of an attempt whose outcome is
+    /// unknown (timeout, 5xx) always reuse the key, so they can never charge twice.
+    public var idempotencyKey: String {
+        chargeID.uuidString.lowercased() + (declines > 0 ? "-r\(declines)" : "")
+    }
+
+    public init(chargeID: UUID, customer: String?, paymentMethod: String, amount: Int64, currency: String, description: String,
+                declines: Int = 0) {
+        self.declines = declines
         self.chargeID = chargeID
         self.customer = customer
         self.paymentMethod = paymentMethod
