@@ -51,10 +51,17 @@ public enum ChargeOutcome: Sendable, Equatable {
 /// never charges twice.
 public protocol PaymentGateway: Sendable {
     func charge(_ request: ChargeRequest) -> ChargeOutcome
+    /// False for gateways that only record (charges stay pending for export).
+    var sendsCharges: Bool { get }
+}
+
+extension PaymentGateway {
+    public var sendsCharges: Bool { true }
 }
 
 /// Sends nothing: charges stay `pending` in the ledger for export to another system.
 public struct LedgerOnlyGateway: PaymentGateway {
     public init() {}
     public func charge(_ request: ChargeRequest) -> ChargeOutcome { .deferred }
+    public var sendsCharges: Bool { false }
 }
