@@ -49,6 +49,33 @@ extension Billing {
         return report
     }
 
+    /// The query plan of the close's rating statement at `at`, executed (EXPLAIN ANALYZE)
+    /// and rolled back: for diagnosing a slow close. Changes nothing.
+    public func explainClose(at: Date, account: String? = nil) throws -> String {
+        try connection.execute("BEGIN")
+        defer { _ = try? connection.execute("ROLLBACK") }
+        let days = try daysToClose(at: at, account: account)
+        guard !days.isEmpty else { return "nothing to close" }
+        let closeID = try connection.execute("INSERT INTO closes (at, account) VALUES ($1, $2) RETURNING close_id",
+                                              [PG.time(at), account]).rows[0][0]!
+        try tuneSession()
+        return try connection.execute("EXPLAIN (ANALYZE, BUFFERS) " + Self.rateSQL, rateParameters(closeID: closeID, days: days, at: at))
+            .rows.map { $0[0] ?? "" }.joined(separator: "\n")
+    }
+
+    /// Row estimates through the CTEs are poor (the days come from arrays), and merge joins
+    /// with big sorts were chosen: hash joins and memory for them, for this transaction only.
+    func tuneSession() throws {
+        try connection.execute("SET LOCAL enable_mergejoin = off")
+        try connection.execute("SET LOCAL work_mem = '\(configuration.closeWorkMem)'")
+    }
+
+    func rateParameters(closeID: String, days: [DayToClose], at: Date) -> [String?] {
+        [closeID, PG.array(days.map(\.account)), PG.array(days.map { $0.day.description }),
+         PG.array(days.map { PG.time($0.start) }), PG.array(days.map { PG.time($0.end) }),
+         PG.array(days.map { $0.first ? "t" : "f" }), PG.time(at)]
+    }
+
     /// Cancelled subscriptions past their paid term: access ends.
     func endExpiredAccess(at: Date, account: String?) throws -> Int {
         try connection.execute("""
@@ -111,15 +138,8 @@ extension Billing {
         guard !days.isEmpty else { return }
         let closeID = try connection.execute("INSERT INTO closes (at, account) VALUES ($1, $2) RETURNING close_id",
                                               [PG.time(at), account]).rows[0][0]!
-        let r = try connection.execute(Self.rateSQL, [
-            closeID,
-            PG.array(days.map(\.account)),
-            PG.array(days.map { $0.day.description }),
-            PG.array(days.map { PG.time($0.start) }),
-            PG.array(days.map { PG.time($0.end) }),
-            PG.array(days.map { $0.first ? "t" : "f" }),
-            PG.time(at),
-        ])
+        try tuneSession()
+        let r = try connection.execute(Self.rateSQL, rateParameters(closeID: closeID, days: days, at: at))
         let row = r.rows[0]
         report.closeID = Int64(closeID)
         report.legsRated = Int(row[0] ?? "0") ?? 0
@@ -141,8 +161,9 @@ extension Billing {
     ///   answer to end; 0 unanswered), the plan of the term in force when it ended, and its
     ///   destination (outbound: the E.164 number of its tel:/sip: target; inbound: the
     ///   tracking number dialled; '' when there is none).
-    /// - rates are looked up once per distinct (plan, direction, destination), longest
-    ///   prefix first, then joined back (a lateral lookup per leg would be 10 M lookups).
+    /// - rates are looked up once per distinct (plan, direction, target) — the E.164
+    ///   extraction (a regex) and the longest-prefix lookup run on those few rows, which
+    ///   are then hash-joined back (a lookup per leg would be 10 M regexes and lookups).
     /// - included minutes: a monthly allowance (calendar month of the business day) from the
     ///   current plan, consumed in leg end order by legs whose rate is `included`; the
     ///   straddling leg is charged for its excess only.
@@ -157,17 +178,21 @@ extension Billing {
                CASE WHEN l.answered_at IS NULL OR l.ended_at <= l.answered_at THEN 0
                     ELSE ceil(extract(epoch FROM l.ended_at - l.answered_at))::int END AS duration,
                coalesce(t.plan_id, s.plan_id) AS plan_id,
-               CASE WHEN l.direction = 'inbound' THEN coalesce(substring(l.tracking_number FROM '^\\+[0-9]+'), '')
-                    ELSE coalesce(substring(l.target FROM '^(?:tel:|sips?:)?(\\+[0-9]+)'), '') END AS dest
+               coalesce(CASE WHEN l.direction = 'inbound' THEN l.tracking_number ELSE l.target END, '') AS dest_key
         FROM days d
         JOIN call_legs l ON l.account = d.account AND l.rated_by_close IS NULL AND l.ended_at IS NOT NULL
              AND l.ended_at < d.day_end AND (d.first OR l.ended_at >= d.day_start)
         LEFT JOIN subscription_terms t ON t.account = l.account AND l.ended_at >= t.term_start AND l.ended_at < t.term_end
         LEFT JOIN subscriptions s ON s.account = l.account
     ),
-    dests AS (SELECT DISTINCT plan_id, direction, dest FROM legs WHERE plan_id IS NOT NULL),
-    dest_rates AS (
-        SELECT x.plan_id, x.direction, x.dest, r.price_per_minute_micros AS price, r.first_increment,
+    dests AS MATERIALIZED (
+        SELECT plan_id, direction, dest_key,
+               CASE WHEN direction = 'inbound' THEN coalesce(substring(dest_key FROM '^\\+[0-9]+'), '')
+                    ELSE coalesce(substring(dest_key FROM '^(?:tel:|sips?:)?(\\+[0-9]+)'), '') END AS dest
+        FROM (SELECT DISTINCT plan_id, direction, dest_key FROM legs WHERE plan_id IS NOT NULL) k
+    ),
+    dest_rates AS MATERIALIZED (
+        SELECT x.plan_id, x.direction, x.dest_key, r.price_per_minute_micros AS price, r.first_increment,
                r.next_increment, r.minimum_seconds, r.included
         FROM dests x
         JOIN LATERAL (SELECT * FROM rates r WHERE r.plan_id = x.plan_id AND r.direction = x.direction
@@ -179,7 +204,7 @@ extension Billing {
                     WHEN greatest(l.duration, r.minimum_seconds) <= r.first_increment THEN r.first_increment
                     ELSE r.first_increment + ((greatest(l.duration, r.minimum_seconds) - r.first_increment
                          + r.next_increment - 1) / r.next_increment) * r.next_increment END AS billed
-        FROM legs l JOIN dest_rates r USING (plan_id, direction, dest)
+        FROM legs l JOIN dest_rates r USING (plan_id, direction, dest_key)
     ),
     allowance AS (
         SELECT m.account, m.month, p.included_minutes::bigint * 60 AS seconds,
@@ -190,13 +215,18 @@ extension Billing {
         WHERE p.included_minutes > 0
     ),
     freed AS (
+        -- only legs that can use an allowance go through the window (its sort)
         SELECT p.*,
-               CASE WHEN p.included AND a.seconds IS NOT NULL THEN
-                   greatest(0::bigint, least(p.billed::bigint, a.seconds - a.used_before
-                       - (sum(p.billed) OVER (PARTITION BY p.account, date_trunc('month', p.business_day), p.included
-                                              ORDER BY p.business_day, p.ended_at, p.leg_id) - p.billed)))::bigint
-               ELSE 0::bigint END AS free_s
-        FROM priced p LEFT JOIN allowance a ON a.account = p.account AND a.month = date_trunc('month', p.business_day)
+               greatest(0::bigint, least(p.billed::bigint, a.seconds - a.used_before
+                   - (sum(p.billed) OVER (PARTITION BY p.account, a.month
+                                          ORDER BY p.business_day, p.ended_at, p.leg_id) - p.billed)))::bigint AS free_s
+        FROM priced p JOIN allowance a ON a.account = p.account AND a.month = date_trunc('month', p.business_day)
+        WHERE p.included AND p.billed > 0
+        UNION ALL
+        SELECT p.*, 0::bigint
+        FROM priced p
+        WHERE NOT (p.included AND p.billed > 0)
+           OR NOT EXISTS (SELECT 1 FROM allowance a WHERE a.account = p.account AND a.month = date_trunc('month', p.business_day))
     ),
     marked AS (
         UPDATE call_legs c SET rated_by_close = $1, rated_seconds = f.billed, rated_free_seconds = f.free_s,

@@ -23,6 +23,8 @@ public final class Billing {
         public var chargeRetryBackoff: TimeInterval = 3600
         /// Business days one close handles per account at most (the rest: the next close).
         public var maxDaysPerClose = 62
+        /// `work_mem` for the close's transaction (hashes and the allowance sort).
+        public var closeWorkMem = "256MB"
         /// Charges sent per `sendDueCharges` run at most.
         public var maxChargesPerRun = 100_000
         /// Test hook: called inside the close's transaction after the rating statement,
