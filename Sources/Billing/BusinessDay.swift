@@ -16,6 +16,13 @@ public struct LocalDate: Sendable, Hashable, Comparable, CustomStringConvertible
         self.init(year: y, month: m, day: d)
     }
 
+    /// The last day of this date's month (Gregorian).
+    public var lastOfMonth: LocalDate {
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+        return LocalDate(year: year, month: month, day: days)
+    }
+
     public var description: String {
         String(format: "%04d-%02d-%02d", year, month, day)
     }

@@ -11,7 +11,7 @@ struct AccountsCommand: ParsableCommand {
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an account and start its first term (raises the first access charge).")
-        @OptionGroup var db: DatabaseOption
+        @OptionGroup var db: BillingDatabaseOption
         @Argument(help: "The dialplan's account name.") var name: String
         @Option(help: "IANA timezone, e.g. America/New_York.") var timezone: String
         @Option(help: "Local time a business day ends (HH:MM).") var cutoff: String = "00:00"
@@ -31,7 +31,7 @@ struct AccountsCommand: ParsableCommand {
             var a = NewAccount(name: name, timezone: timezone, plan: plan, cycle: cycle)
             a.cutoff = cutoff
             a.currency = currency
-            a.start = try start.map { try parseInstant($0, option: "--start") }
+            a.start = try start.map { try parseBillingInstant($0, option: "--start") }
             a.processorCustomer = customer
             a.numbers = numbers
             if let cardToken {
@@ -48,7 +48,7 @@ struct AccountsCommand: ParsableCommand {
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "An account, its subscription and card on file.")
-        @OptionGroup var db: DatabaseOption
+        @OptionGroup var db: BillingDatabaseOption
         @Argument var name: String
 
         func run() throws {
@@ -59,8 +59,8 @@ struct AccountsCommand: ParsableCommand {
             timezone:    \(a.timezone) (business day ends \(a.cutoff))
             currency:    \(a.currency)
             plan:        \(a.plan), \(a.cycle)\(a.nextPlan.map { " (changes to \($0) at renewal)" } ?? "")
-            term:        \(iso(a.termStart)) – \(iso(a.termEnd))
-            auto-renew:  \(a.autoRenew ? "yes" : "no")\(a.accessUntil.map { "\naccess until: \(iso($0))" } ?? "")
+            term:        \(billingISO(a.termStart)) – \(billingISO(a.termEnd))
+            auto-renew:  \(a.autoRenew ? "yes" : "no")\(a.accessUntil.map { "\naccess until: \(billingISO($0))" } ?? "")
             card:        \(a.card ?? "none")
             """)
         }
@@ -69,7 +69,7 @@ struct AccountsCommand: ParsableCommand {
     struct SetPlan: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "set-plan",
             abstract: "Change plan (and cycle) from the next renewal; no refund or proration.")
-        @OptionGroup var db: DatabaseOption
+        @OptionGroup var db: BillingDatabaseOption
         @Argument var name: String
         @Argument var plan: String
         @Option(help: "monthly or annual.") var cycle: String?
@@ -86,25 +86,25 @@ struct AccountsCommand: ParsableCommand {
 
     struct Cancel: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Stop renewal; access lasts to the end of the paid term (no refund).")
-        @OptionGroup var db: DatabaseOption
+        @OptionGroup var db: BillingDatabaseOption
         @Argument var name: String
 
         func run() throws {
             let until = try Billing(connectionString: db.database).cancel(account: name)
-            print("\(name) cancelled; access until \(iso(until))")
+            print("\(name) cancelled; access until \(billingISO(until))")
         }
     }
 
     struct Renew: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Renew due subscriptions (the close does this too) and send their charges.")
-        @OptionGroup var db: DatabaseOption
-        @OptionGroup var gatewayOptions: GatewayOptions
+        @OptionGroup var db: BillingDatabaseOption
+        @OptionGroup var gatewayOptions: PaymentGatewayOptions
         @Option(help: "As of this time (ISO 8601; default now).") var at: String?
         @Option(help: "Only this account.") var account: String?
 
         func run() throws {
             let billing = try Billing(connectionString: db.database, gateway: try gatewayOptions.make())
-            let r = try billing.renew(at: try parseInstant(at, option: "--at"), account: account)
+            let r = try billing.renew(at: try parseBillingInstant(at, option: "--at"), account: account)
             print("\(r.renewals) renewals; charges sent \(r.charges.attempted) (succeeded \(r.charges.succeeded), failed \(r.charges.failed))")
         }
     }

@@ -12,8 +12,8 @@ struct BillingCommand: ParsableCommand {
     struct Close: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Renew due subscriptions, rate every unrated leg of each ended business day, raise charges, send them. Safe to run again.")
-        @OptionGroup var db: DatabaseOption
-        @OptionGroup var gatewayOptions: GatewayOptions
+        @OptionGroup var db: BillingDatabaseOption
+        @OptionGroup var gatewayOptions: PaymentGatewayOptions
         @Option(help: "Close as of this time (ISO 8601; default now).")
         var at: String?
         @Option(help: "Only this account.")
@@ -21,7 +21,7 @@ struct BillingCommand: ParsableCommand {
 
         func run() throws {
             let billing = try Billing(connectionString: db.database, gateway: try gatewayOptions.make())
-            let r = try billing.close(at: try parseInstant(at, option: "--at"), account: account)
+            let r = try billing.close(at: try parseBillingInstant(at, option: "--at"), account: account)
             let amounts = r.usageAmount.sorted { $0.key < $1.key }.map { Money.format($0.value, currency: $0.key) }.joined(separator: ", ")
             print("close \(r.closeID.map(String.init) ?? "-"): \(r.daysClosed) account-days, \(r.legsRated) legs rated, "
                   + "\(r.usageCharges) usage charges\(amounts.isEmpty ? "" : " (\(amounts))"), \(r.renewals) renewals, "
@@ -32,7 +32,7 @@ struct BillingCommand: ParsableCommand {
 
     struct Usage: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "An account's usage lines by business day.")
-        @OptionGroup var db: DatabaseOption
+        @OptionGroup var db: BillingDatabaseOption
         @Argument var account: String
         @Option(help: "Only this month (YYYY-MM).")
         var month: String?
@@ -43,7 +43,7 @@ struct BillingCommand: ParsableCommand {
             if let month {
                 guard let f = LocalDate(month + "-01") else { throw ValidationError("--month must be YYYY-MM") }
                 from = f
-                to = LocalDate(year: f.year, month: f.month, day: 31)
+                to = f.lastOfMonth
             }
             print("business_day\tlegs\tbilled_min\tincluded_min\tamount\tclose")
             for d in try billing.usage(account: account, from: from, to: to) {
@@ -55,7 +55,7 @@ struct BillingCommand: ParsableCommand {
 
     struct Charges: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Charges (all, one account's, or by status).")
-        @OptionGroup var db: DatabaseOption
+        @OptionGroup var db: BillingDatabaseOption
         @Argument var account: String?
         @Option(help: "pending, retrying, succeeded or failed.")
         var status: String?
@@ -72,7 +72,7 @@ struct BillingCommand: ParsableCommand {
 
     struct Statement: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The customer's statement for a month.")
-        @OptionGroup var db: DatabaseOption
+        @OptionGroup var db: BillingDatabaseOption
         @Argument var account: String
         @Option(help: "YYYY-MM, in the account's timezone.")
         var month: String

@@ -106,6 +106,9 @@ import Testing
         // A cut-off inside the spring-forward gap (02:30 on 2026-03-08 does not exist) moves forward.
         let gap = try #require(BusinessCalendar(timeZone: "America/New_York", cutoff: "02:30"))
         #expect(gap.start(of: spring) == t("2026-03-08T07:30:00Z"))
+        #expect(LocalDate(year: 2026, month: 11, day: 5).lastOfMonth.description == "2026-11-30")
+        #expect(LocalDate(year: 2028, month: 2, day: 1).lastOfMonth.day == 29)
+        #expect(LocalDate(year: 2100, month: 2, day: 1).lastOfMonth.day == 28)
         #expect(BusinessCalendar(timeZone: "Mars/Olympus") == nil)
         #expect(BusinessCalendar(timeZone: "UTC", cutoff: "25:00") == nil)
     }

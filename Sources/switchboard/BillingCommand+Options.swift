@@ -4,7 +4,7 @@ import Foundation
 import LegStore
 
 /// `--database`, shared by the billing and accounts commands.
-struct DatabaseOption: ParsableArguments {
+struct BillingDatabaseOption: ParsableArguments {
     @Option(help: "PostgreSQL connection string (URL or key=value); default $SWITCHBOARD_DATABASE_URL.")
     var database: String = ProcessInfo.processInfo.environment["SWITCHBOARD_DATABASE_URL"] ?? ""
 
@@ -14,7 +14,7 @@ struct DatabaseOption: ParsableArguments {
 }
 
 /// How charges are sent.
-struct GatewayOptions: ParsableArguments {
+struct PaymentGatewayOptions: ParsableArguments {
     @Option(help: "ledger (record charges as pending for export) or http (Stripe-style processor).")
     var gateway: String = "ledger"
 
@@ -35,10 +35,10 @@ struct GatewayOptions: ParsableArguments {
     }
 }
 
-func parseInstant(_ text: String?, option: String) throws -> Date {
+func parseBillingInstant(_ text: String?, option: String) throws -> Date {
     guard let text else { return Date() }
     guard let d = LegExportQuery.parseTime(text) else { throw ValidationError("bad \(option) time: \(text) (ISO 8601)") }
     return d
 }
 
-func iso(_ d: Date) -> String { ISO8601DateFormatter().string(from: d) }
+func billingISO(_ d: Date) -> String { ISO8601DateFormatter().string(from: d) }
