@@ -122,4 +122,11 @@ let again = try timed("second close (idempotent, nothing to do)") { try b.close(
 let unrated = try c.execute("SELECT count(*) FROM call_legs WHERE rated_by_close IS NULL").rows[0][0] ?? "?"
 let check = try c.execute("SELECT count(*), sum(legs) FROM usage_days").rows[0]
 print("  second close rated \(again.legsRated); unrated left: \(unrated); usage lines: \(check[0] ?? "?"), legs on lines: \(check[1] ?? "?")")
-if again.legsRated != 0 || unrated != "0" || Int(check[1] ?? "") != legs { print("FAILED: totals do not match"); exit(1) }
+let ok = again.legsRated == 0 && unrated == "0" && Int(check[1] ?? "") == legs
+if !ok { print("FAILED: totals do not match") }
+// Globals are never deinitialised: stop the cluster and delete its directory here.
+if let cluster {
+    cluster.kill()
+    try? FileManager.default.removeItem(at: cluster.directory)
+}
+exit(ok ? 0 : 1)
