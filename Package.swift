@@ -77,6 +77,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        .target(name: "Billing", dependencies: [
+            "LegStore",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "CallEngine", dependencies: [
             "SIPMessage", "SIPTransaction", "Dialplan", "Media",
             .product(name: "Logging", package: "swift-log"),
@@ -86,6 +90,7 @@ let package = Package(
         // MARK: Executables
         .executableTarget(name: "switchboardd", dependencies: [
             "SIPMessage", "SIPTransport", "SIPTransaction", "Dialplan", "SwitchboardConfig", "CallEngine", "LegStore", "Media", "SIPDNS",
+            "Billing",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -102,7 +107,7 @@ let package = Package(
             path: "bench/LegStoreBench"
         ),
         .executableTarget(name: "switchboard", dependencies: [
-            "Dialplan", "LegStore", "SwitchboardConfig",
+            "Dialplan", "LegStore", "Billing", "SwitchboardConfig",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -137,7 +142,9 @@ let package = Package(
         .testTarget(name: "SIPDNSTests", dependencies: ["SIPDNS", "SIPTestKit"]),
         .executableTarget(name: "DialplanBench", dependencies: ["Dialplan"], path: "bench/DialplanBench"),
         .testTarget(name: "LegStoreTests", dependencies: ["LegStore", "SIPTestKit"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["SIPTestKit", "SIPMessage", "Dialplan", "LegStore"]),
+        .testTarget(name: "BillingTests", dependencies: ["Billing", "LegStore", "SIPTestKit"]),
+        .executableTarget(name: "BillingBench", dependencies: ["Billing", "LegStore", "SIPTestKit"], path: "bench/BillingBench"),
+        .testTarget(name: "IntegrationTests", dependencies: ["SIPTestKit", "SIPMessage", "Dialplan", "LegStore", "Billing"]),
         .testTarget(name: "CallEngineTests", dependencies: ["CallEngine", "Dialplan"]),
     ],
     cxxLanguageStandard: .cxx17

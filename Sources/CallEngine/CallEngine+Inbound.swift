@@ -25,6 +25,16 @@ extension CallEngine {
             refuse(invite, transaction, 404, toTag: toTag)
             return
         }
+        if let reason = accessPolicy?(account) {
+            // FAQ: access lasts to the end of the paid term; after it the numbers stop
+            // routing. The reason says why to the carrier's logs (RFC 3326).
+            logger.notice("call refused: account access ended", metadata: ["account": "\(account)", "number": "\(number)"])
+            var response = SIPResponse(to: invite, statusCode: 403, toTag: toTag)
+            response.headers.add("Reason", "SIP;cause=403;text=\"\(reason)\"")
+            try? layer.respond(response, on: transaction)
+            statistics.callsRefused += 1
+            return
+        }
         if let refusal = admission.admit(source: peer.host, number: number, now: monotonic()) {
             statistics.callsRefused += 1
             logger.warning("call refused: overload", metadata: ["limit": "\(refusal)", "sip.peer": "\(peer)", "number": "\(number)"])

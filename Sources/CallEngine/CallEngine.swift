@@ -38,6 +38,9 @@ public final class CallEngine {
     var agents: [String: AgentState] = [:]
     /// Set when the daemon drains: new calls get 503.
     public var isDraining = false
+    /// Says why an account may not take calls (its paid access ended), nil when it may.
+    /// Called on the event loop: it must answer from memory (a cache refreshed elsewhere).
+    public var accessPolicy: ((String) -> String?)?
 
     struct Relay {
         let call: Call

@@ -4,6 +4,13 @@ public struct Migration: Sendable {
     public let version: Int
     public let name: String
     public let sql: String
+
+    /// Public so other modules (billing) can keep their own ordered lists.
+    public init(version: Int, name: String, sql: String) {
+        self.version = version
+        self.name = name
+        self.sql = sql
+    }
 }
 
 public enum Migrations {

@@ -5,7 +5,7 @@ extension SwitchboardConfiguration {
     static let knownKeys: Set<String> = [
         "listen", "trusted-networks", "dialplans", "log-level", "server-header", "pid-file", "limits", "timers",
         "calls", "trunks", "advertised-address", "default-region", "journal", "database", "node-id",
-        "metrics", "drain-grace", "media", "dns-server",
+        "metrics", "drain-grace", "media", "dns-server", "access-refresh",
     ]
 
     /// Loads and validates `path`. Every problem is collected with its position; the
@@ -90,6 +90,8 @@ extension SwitchboardConfiguration {
                 if let s = reader.scalar(value) { config.journalDirectory = s }
             case "database":
                 if let s = reader.scalar(value) { config.database = s }
+            case "access-refresh":
+                if let x = reader.seconds(value) { config.accessRefreshSeconds = max(1, x) }
             case "node-id":
                 if let s = reader.scalar(value) { config.nodeID = s }
             case "advertised-address":

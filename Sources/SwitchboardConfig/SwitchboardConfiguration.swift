@@ -90,6 +90,8 @@ public struct SwitchboardConfiguration: Sendable, Equatable {
     public var database: String?
     /// Names this node's legs so a restart closes only its own interrupted legs; default host name.
     public var nodeID: String?
+    /// How often the accounts whose paid access ended are re-read from the database. Default 30 s.
+    public var accessRefreshSeconds: Double
     /// `metrics:` address of the Prometheus endpoint; nil (the default) serves none.
     public var metrics: MetricsEndpoint?
     /// `drain-grace:` on SIGTERM, how long calls in progress may go on before the daemon
@@ -118,6 +120,7 @@ public struct SwitchboardConfiguration: Sendable, Equatable {
         journalDirectory = nil
         database = nil
         nodeID = nil
+        accessRefreshSeconds = 30
         metrics = nil
         drainGraceSeconds = 30
         media = Media()

@@ -1,8 +1,9 @@
 import ArgumentParser
+import Billing
 import LegStore
 
-/// `switchboard migrate --database URL`: brings the leg-record schema up to date (the
-/// logic is `Migrator`, shared with the daemon's start-up).
+/// `switchboard migrate --database URL`: brings the leg-record schema, then the billing
+/// schema, up to date (the logic is `Migrator`, shared with the daemon's start-up).
 struct MigrateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
@@ -12,7 +13,7 @@ struct MigrateCommand: ParsableCommand {
     var database: String
 
     func run() throws {
-        let applied = try Migrator.migrate(connectionString: database)
+        let applied = try Billing.migrate(connectionString: database)
         print(applied.isEmpty ? "schema up to date" : "applied migrations \(applied.map(String.init).joined(separator: ", "))")
     }
 }

@@ -5,8 +5,9 @@ import ArgumentParser
 struct Switchboard: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard",
-        abstract: "Administer Switchboard: check and dry-run dialplans, reload the daemon, migrate and export call legs.",
+        abstract: "Administer Switchboard: check and dry-run dialplans, reload the daemon, migrate and export call legs, run billing.",
         version: SwitchboardVersion.description,
-        subcommands: [Check.self, Route.self, Reload.self, MigrateCommand.self, LegsCommand.self]
+        subcommands: [Check.self, Route.self, Reload.self, MigrateCommand.self, LegsCommand.self,
+                      AccountsCommand.self, BillingCommand.self]
     )
 }

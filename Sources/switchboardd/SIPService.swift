@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import Billing
 import CallEngine
 import Dialplan
 import Media
@@ -20,6 +21,8 @@ final class SIPService: Service, @unchecked Sendable {
     let transport: SIPTransport
     let dialplans: DialplanStore
     let legs: JournalLegSink?
+    /// Accounts whose paid access ended (billing), refreshed from PostgreSQL on its own thread.
+    let access: AccessCache?
     let operations: DaemonOperations
     let prompts: PromptCache
     let mediaPorts: MediaPortPool
@@ -31,11 +34,12 @@ final class SIPService: Service, @unchecked Sendable {
     var mirrors: EngineCounterMirrors?
 
     init(configuration: SwitchboardConfiguration, dialplans: DialplanStore, legs: JournalLegSink?,
-         operations: DaemonOperations = .init(), prompts: PromptCache, logger: Logger) {
+         access: AccessCache? = nil, operations: DaemonOperations = .init(), prompts: PromptCache, logger: Logger) {
         self.configuration = configuration
         self.operations = operations
         self.dialplans = dialplans
         self.legs = legs
+        self.access = access
         self.prompts = prompts
         self.mediaPorts = MediaPortPool(range: configuration.media.ports)
         self.logger = logger
@@ -76,6 +80,9 @@ final class SIPService: Service, @unchecked Sendable {
             engine.media = MediaServices(eventLoop: self.eventLoop, pool: self.mediaPorts, prompts: self.prompts,
                                          address: self.configuration.media.address,
                                          timeout: .milliseconds(Int64(self.configuration.media.timeoutSeconds * 1000)))
+            if let access = self.access {
+                engine.accessPolicy = { access.isBlocked(account: $0) ? AccessCache.blockedReason : nil }
+            }
             let configuration = self.configuration
             let handler = B2BUA(layer: layer, engine: engine, isTrusted: { configuration.isTrusted($0) },
                                 serverHeader: configuration.serverHeader, logger: self.logger)

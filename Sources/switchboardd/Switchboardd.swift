@@ -1,4 +1,5 @@
 import ArgumentParser
+import Billing
 import CallEngine
 import Dialplan
 import Foundation
@@ -67,6 +68,13 @@ struct Switchboardd: AsyncParsableCommand {
         operations.notifier = SystemdNotifier()
         operations.drainGrace = .milliseconds(Int64(settings.drainGraceSeconds * 1000))
         if settings.metrics != nil { operations.metrics = DaemonMetrics(journal: legs) }
+        var access: AccessCache?
+        if let database = settings.database {
+            access = AccessCache(connectionString: database, refreshInterval: settings.accessRefreshSeconds)
+            access?.startInBackground()
+        }
+        defer { access?.stop() }
+
         let prompts = PromptCache()
         for (path, error) in prompts.preload(table: store.current) {
             logger.error("prompt not loaded", metadata: ["prompt": "\(path)", "error": "\(error)"])
@@ -86,7 +94,7 @@ struct Switchboardd: AsyncParsableCommand {
 
 
 
-        let sip = SIPService(configuration: settings, dialplans: store, legs: legs, operations: operations, prompts: prompts, logger: logger)
+        let sip = SIPService(configuration: settings, dialplans: store, legs: legs, access: access, operations: operations, prompts: prompts, logger: logger)
         var services: [any Service] = []
         // The metrics server comes first so the group stops it last: it answers during a drain.
         if let endpoint = settings.metrics, let metrics = operations.metrics {

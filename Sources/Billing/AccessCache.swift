@@ -1,0 +1,115 @@
+import Foundation
+import LegStore
+import Logging
+
+/// Which accounts have lost access (cancelled and past the paid term), for the daemon to
+/// answer their numbers' INVITEs with 403. Reads PostgreSQL on its own thread every
+/// `refreshInterval` seconds; `isBlocked(account:)` is a lock-protected set lookup, safe
+/// from any thread or event loop (it never touches the database). If a refresh fails the
+/// last known set stays (nobody is blocked or unblocked by a database outage).
+public final class AccessCache: @unchecked Sendable {
+    /// The reason for the daemon's response (e.g. a `Reason` or `Warning` header).
+    public static let blockedReason = "account access ended"
+
+    private let connectionString: String
+    private let refreshInterval: TimeInterval
+    private let logger: Logger
+    private let condition = NSCondition()
+    private var blocked: Set<String> = []
+    private var loaded = false
+    private var stopping = false
+    private var thread: Thread?
+    private var refreshes = 0
+
+    public init(connectionString: String, refreshInterval: TimeInterval = 30,
+                logger: Logger = Logger(label: "switchboard.billing.access")) {
+        self.connectionString = connectionString
+        self.refreshInterval = refreshInterval
+        self.logger = logger
+    }
+
+    /// The accounts whose access has ended at `now` (also usable without the cache).
+    public static func blockedAccounts(_ connection: PostgresConnection, at now: Date = Date()) throws -> Set<String> {
+        Set(try connection.execute("""
+        SELECT a.name FROM accounts a LEFT JOIN subscriptions s ON s.account = a.name
+        WHERE a.status = 'ended' OR (s.access_until IS NOT NULL AND s.access_until <= $1)
+        """, [PG.time(now)]).rows.compactMap { $0[0] })
+    }
+
+    public func isBlocked(account: String) -> Bool {
+        condition.lock(); defer { condition.unlock() }
+        return blocked.contains(account)
+    }
+
+    /// True once the first refresh succeeded.
+    public var isLoaded: Bool { condition.lock(); defer { condition.unlock() }; return loaded }
+
+    public var refreshCount: Int { condition.lock(); defer { condition.unlock() }; return refreshes }
+
+    /// Loads once synchronously (throws if the database cannot be read), then refreshes in
+    /// the background.
+    public func start() throws {
+        try refresh()
+        let t = Thread { [weak self] in self?.run() }
+        t.name = "access-cache"
+        condition.lock(); thread = t; condition.unlock()
+        t.start()
+    }
+
+    /// For the daemon: tries a first load, but starts refreshing in the background even when
+    /// the database is down or billing is not migrated yet (calls are then let through:
+    /// a database outage must not take the phones down).
+    public func startInBackground() {
+        do { try refresh() } catch {
+            logger.warning("account access not loaded yet; retrying in the background", metadata: ["error": "\(error)"])
+        }
+        let t = Thread { [weak self] in self?.run() }
+        t.name = "access-cache"
+        condition.lock(); thread = t; condition.unlock()
+        t.start()
+    }
+
+    public func stop() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// One synchronous refresh.
+    public func refresh() throws {
+        let c = try PostgresConnection(connectionString)
+        defer { c.close() }
+        let set = try Self.blockedAccounts(c)
+        condition.lock()
+        blocked = set
+        loaded = true
+        refreshes += 1
+        condition.unlock()
+    }
+
+    private func run() {
+        var connection: PostgresConnection?
+        while true {
+            condition.lock()
+            let deadline = Date().addingTimeInterval(refreshInterval)
+            while !stopping, condition.wait(until: deadline) {}
+            let stop = stopping
+            condition.unlock()
+            if stop { break }
+            do {
+                if connection == nil || connection?.isHealthy == false { connection = try PostgresConnection(connectionString) }
+                let set = try Self.blockedAccounts(connection!)
+                condition.lock()
+                blocked = set
+                loaded = true
+                refreshes += 1
+                condition.unlock()
+            } catch {
+                connection = nil
+                logger.warning("access cache refresh failed; keeping the last list", metadata: ["error": "\(error)"])
+            }
+        }
+        connection?.close()
+    }
+}

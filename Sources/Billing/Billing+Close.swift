@@ -1,0 +1,275 @@
+import Foundation
+import LegStore
+
+/// What one close did.
+public struct CloseReport: Sendable, Equatable {
+    /// nil when there was nothing to close (every account already closed up to `at`).
+    public var closeID: Int64?
+    public var daysClosed: Int = 0
+    public var legsRated: Int = 0
+    public var usageCharges: Int = 0
+    /// Sum of the usage lines written, per currency, in minor units.
+    public var usageAmount: [String: Int64] = [:]
+    public var renewals: Int = 0
+    public var accessEnded: Int = 0
+    public var charges: SendReport = SendReport()
+}
+
+extension Billing {
+    /// One business day to close for one account.
+    struct DayToClose {
+        var account: String
+        var day: LocalDate
+        var start: Date
+        var end: Date
+        /// The account's first pending day also takes every older unrated leg (late ones).
+        var first: Bool
+    }
+
+    /// The business-day close at `at` (for every account, or one), then sending due charges.
+    /// Idempotent: a second run at the same time writes nothing new; a run killed before its
+    /// COMMIT leaves nothing behind, so the next run does all of it once.
+    @discardableResult
+    public func close(at: Date, account: String? = nil) throws -> CloseReport {
+        var report = try transaction { () -> CloseReport in
+            try connection.execute("SELECT pg_advisory_xact_lock($1)", [String(Self.closeLockKey)])
+            var r = CloseReport()
+            r.renewals = try renewDue(at: at, account: account)
+            r.accessEnded = try endExpiredAccess(at: at, account: account)
+            try rateAndWriteUsage(at: at, account: account, into: &r)
+            if let hook = configuration.beforeCommit { try hook(connection) }
+            return r
+        }
+        report.charges = try sendDueCharges(at: at)
+        logger.info("billing close", metadata: [
+            "close_id": "\(report.closeID.map(String.init) ?? "-")", "days": "\(report.daysClosed)",
+            "legs": "\(report.legsRated)", "usage_charges": "\(report.usageCharges)",
+            "renewals": "\(report.renewals)", "charges_sent": "\(report.charges.attempted)",
+        ])
+        return report
+    }
+
+    /// The query plan of the close's rating statement at `at`, executed (EXPLAIN ANALYZE)
+    /// and rolled back: for diagnosing a slow close. Changes nothing.
+    public func explainClose(at: Date, account: String? = nil) throws -> String {
+        try connection.execute("BEGIN")
+        defer { _ = try? connection.execute("ROLLBACK") }
+        let days = try daysToClose(at: at, account: account)
+        guard !days.isEmpty else { return "nothing to close" }
+        let closeID = try connection.execute("INSERT INTO closes (at, account) VALUES ($1, $2) RETURNING close_id",
+                                              [PG.time(at), account]).rows[0][0]!
+        try tuneSession()
+        return try connection.execute("EXPLAIN (ANALYZE, BUFFERS) " + Self.rateSQL, rateParameters(closeID: closeID, days: days, at: at))
+            .rows.map { $0[0] ?? "" }.joined(separator: "\n")
+    }
+
+    /// Row estimates through the CTEs are poor (the days come from arrays), and merge joins
+    /// with big sorts were chosen: hash joins and memory for them, for this transaction only.
+    func tuneSession() throws {
+        try connection.execute("SET LOCAL enable_mergejoin = off")
+        try connection.execute("SET LOCAL work_mem = '\(configuration.closeWorkMem)'")
+    }
+
+    func rateParameters(closeID: String, days: [DayToClose], at: Date) -> [String?] {
+        [closeID, PG.array(days.map(\.account)), PG.array(days.map { $0.day.description }),
+         PG.array(days.map { PG.time($0.start) }), PG.array(days.map { PG.time($0.end) }),
+         PG.array(days.map { $0.first ? "t" : "f" }), PG.time(at)]
+    }
+
+    /// Cancelled subscriptions past their paid term: access ends.
+    func endExpiredAccess(at: Date, account: String?) throws -> Int {
+        try connection.execute("""
+        UPDATE accounts a SET status = 'ended'
+        FROM subscriptions s
+        WHERE s.account = a.name AND a.status <> 'ended' AND s.access_until IS NOT NULL AND s.access_until <= $1
+          AND ($2::text IS NULL OR a.name = $2)
+        """, [PG.time(at), account]).affectedRows
+    }
+
+    /// The days each account has to close at `at` (computed in its own timezone).
+    func daysToClose(at: Date, account: String?) throws -> [DayToClose] {
+        let rows = try connection.execute("""
+        SELECT a.name, a.timezone, a.business_day_cutoff::text, \(PG.micros("a.created_at")),
+               (SELECT max(u.business_day) FROM usage_days u WHERE u.account = a.name)::text,
+               a.status,
+               EXISTS (SELECT 1 FROM call_legs l WHERE l.account = a.name AND l.rated_by_close IS NULL
+                       AND l.ended_at IS NOT NULL AND l.ended_at < $1)
+        FROM accounts a
+        WHERE $2::text IS NULL OR a.name = $2
+        ORDER BY a.name
+        """, [PG.time(at), account]).rows
+        var days: [DayToClose] = []
+        for row in rows {
+            let name = row[0]!
+            guard let cal = BusinessCalendar(timeZone: row[1]!, cutoff: row[2]!) else {
+                logger.error("account has an invalid timezone or cut-off; not closed", metadata: ["account": "\(name)"])
+                continue
+            }
+            let lastEnded = cal.lastEndedDay(at: at)
+            let unrated = row[6] == "t"
+            if row[5] == "ended" {
+                // Access over: only late legs still to rate, on one line.
+                guard unrated else { continue }
+                if let closed = row[4].flatMap(LocalDate.init), closed >= lastEnded { continue }
+                days.append(DayToClose(account: name, day: lastEnded, start: cal.start(of: lastEnded), end: cal.end(of: lastEnded), first: true))
+                continue
+            }
+            var day: LocalDate
+            if let closed = row[4].flatMap(LocalDate.init) {
+                day = cal.next(closed)
+            } else {
+                day = cal.businessDay(containing: PG.date(micros: row[3]) ?? at)
+            }
+            var first = true
+            for _ in 0..<configuration.maxDaysPerClose {
+                guard day <= lastEnded else { break }
+                days.append(DayToClose(account: name, day: day, start: cal.start(of: day), end: cal.end(of: day), first: first))
+                first = false
+                day = cal.next(day)
+            }
+        }
+        return days
+    }
+
+    /// Rates every unrated leg of the pending days in one statement and writes the usage
+    /// lines, usage charges and ledger entries (inside the caller's transaction).
+    func rateAndWriteUsage(at: Date, account: String?, into report: inout CloseReport) throws {
+        let days = try daysToClose(at: at, account: account)
+        guard !days.isEmpty else { return }
+        let closeID = try connection.execute("INSERT INTO closes (at, account) VALUES ($1, $2) RETURNING close_id",
+                                              [PG.time(at), account]).rows[0][0]!
+        try tuneSession()
+        let r = try connection.execute(Self.rateSQL, rateParameters(closeID: closeID, days: days, at: at))
+        let row = r.rows[0]
+        report.closeID = Int64(closeID)
+        report.legsRated = Int(row[0] ?? "0") ?? 0
+        report.daysClosed = Int(row[1] ?? "0") ?? 0
+        report.usageCharges = Int(row[2] ?? "0") ?? 0
+        for pair in (row[3] ?? "").split(separator: ";") where !pair.isEmpty {
+            let p = pair.split(separator: "=")
+            if p.count == 2, let v = Int64(p[1]) { report.usageAmount[String(p[0])] = v }
+        }
+        try connection.execute("UPDATE closes SET legs_rated = $2, days_closed = $3 WHERE close_id = $1",
+                               [closeID, String(report.legsRated), String(report.daysClosed)])
+    }
+
+    /// The rating statement. $1 close id; $2–$6 the days to close (account, business day,
+    /// start, end, first-of-account) as parallel arrays; $7 the close time.
+    ///
+    /// - legs: each unrated ended leg of a pending day (ended in [start, end), or before end
+    ///   on the account's first pending day), with its duration (ceil of whole seconds from
+    ///   answer to end; 0 unanswered), the plan of the term in force when it ended, and its
+    ///   destination (outbound: the E.164 number of its tel:/sip: target; inbound: the
+    ///   tracking number dialled; '' when there is none).
+    /// - rates are looked up once per distinct (plan, direction, target) — the E.164
+    ///   extraction (a regex) and the longest-prefix lookup run on those few rows, which
+    ///   are then hash-joined back (a lookup per leg would be 10 M regexes and lookups).
+    /// - included minutes: a monthly allowance (calendar month of the business day) from the
+    ///   current plan, consumed in leg end order by legs whose rate is `included`; the
+    ///   straddling leg is charged for its excess only.
+    /// - legs whose plan has no matching rate stay unrated (rated after the rates are fixed).
+    static let rateSQL = """
+    WITH days AS (
+        SELECT * FROM unnest($2::text[], $3::date[], $4::timestamptz[], $5::timestamptz[], $6::boolean[])
+            AS d(account, business_day, day_start, day_end, first)
+    ),
+    legs AS (
+        SELECT l.leg_id, l.account, l.direction, l.ended_at, d.business_day,
+               CASE WHEN l.answered_at IS NULL OR l.ended_at <= l.answered_at THEN 0
+                    ELSE ceil(extract(epoch FROM l.ended_at - l.answered_at))::int END AS duration,
+               coalesce(t.plan_id, s.plan_id) AS plan_id,
+               coalesce(CASE WHEN l.direction = 'inbound' THEN l.tracking_number ELSE l.target END, '') AS dest_key
+        FROM days d
+        JOIN call_legs l ON l.account = d.account AND l.rated_by_close IS NULL AND l.ended_at IS NOT NULL
+             AND l.ended_at < d.day_end AND (d.first OR l.ended_at >= d.day_start)
+        LEFT JOIN subscription_terms t ON t.account = l.account AND l.ended_at >= t.term_start AND l.ended_at < t.term_end
+        LEFT JOIN subscriptions s ON s.account = l.account
+    ),
+    dests AS MATERIALIZED (
+        SELECT plan_id, direction, dest_key,
+               CASE WHEN direction = 'inbound' THEN coalesce(substring(dest_key FROM '^\\+[0-9]+'), '')
+                    ELSE coalesce(substring(dest_key FROM '^(?:tel:|sips?:)?(\\+[0-9]+)'), '') END AS dest
+        FROM (SELECT DISTINCT plan_id, direction, dest_key FROM legs WHERE plan_id IS NOT NULL) k
+    ),
+    dest_rates AS MATERIALIZED (
+        SELECT x.plan_id, x.direction, x.dest_key, r.price_per_minute_micros AS price, r.first_increment,
+               r.next_increment, r.minimum_seconds, r.included
+        FROM dests x
+        JOIN LATERAL (SELECT * FROM rates r WHERE r.plan_id = x.plan_id AND r.direction = x.direction
+                      AND starts_with(x.dest, r.prefix) ORDER BY length(r.prefix) DESC LIMIT 1) r ON true
+    ),
+    priced AS (
+        SELECT l.leg_id, l.account, l.business_day, l.ended_at, r.included, r.price,
+               CASE WHEN l.duration <= 0 THEN 0
+                    WHEN greatest(l.duration, r.minimum_seconds) <= r.first_increment THEN r.first_increment
+                    ELSE r.first_increment + ((greatest(l.duration, r.minimum_seconds) - r.first_increment
+                         + r.next_increment - 1) / r.next_increment) * r.next_increment END AS billed
+        FROM legs l JOIN dest_rates r USING (plan_id, direction, dest_key)
+    ),
+    allowance AS (
+        SELECT m.account, m.month, p.included_minutes::bigint * 60 AS seconds,
+               coalesce((SELECT sum(u.included_seconds) FROM usage_days u WHERE u.account = m.account
+                         AND date_trunc('month', u.business_day) = m.month), 0) AS used_before
+        FROM (SELECT DISTINCT account, date_trunc('month', business_day) AS month FROM days) m
+        JOIN subscriptions s ON s.account = m.account JOIN plans p ON p.plan_id = s.plan_id
+        WHERE p.included_minutes > 0
+    ),
+    freed AS (
+        -- only legs that can use an allowance go through the window (its sort)
+        SELECT p.*,
+               greatest(0::bigint, least(p.billed::bigint, a.seconds - a.used_before
+                   - (sum(p.billed) OVER (PARTITION BY p.account, a.month
+                                          ORDER BY p.business_day, p.ended_at, p.leg_id) - p.billed)))::bigint AS free_s
+        FROM priced p JOIN allowance a ON a.account = p.account AND a.month = date_trunc('month', p.business_day)
+        WHERE p.included AND p.billed > 0
+        UNION ALL
+        SELECT p.*, 0::bigint
+        FROM priced p
+        WHERE NOT (p.included AND p.billed > 0)
+           OR NOT EXISTS (SELECT 1 FROM allowance a WHERE a.account = p.account AND a.month = date_trunc('month', p.business_day))
+    ),
+    marked AS (
+        UPDATE call_legs c SET rated_by_close = $1, rated_seconds = f.billed, rated_free_seconds = f.free_s,
+               rated_micros = ((f.billed - f.free_s) * f.price + 30) / 60
+        FROM freed f
+        WHERE c.leg_id = f.leg_id AND c.rated_by_close IS NULL
+        RETURNING f.account, f.business_day, f.billed, f.free_s, c.rated_micros
+    ),
+    sums AS (
+        SELECT account, business_day, count(*) AS legs, sum(billed) AS billed, sum(free_s) AS free_s,
+               sum(rated_micros) AS micros
+        FROM marked GROUP BY account, business_day
+    ),
+    lines AS (
+        INSERT INTO usage_days (account, business_day, day_start, day_end, close_id, legs, billed_seconds,
+                                included_seconds, amount_micros, amount, currency, charge_id)
+        SELECT d.account, d.business_day, d.day_start, d.day_end, $1, coalesce(s.legs, 0), coalesce(s.billed, 0),
+               coalesce(s.free_s, 0), coalesce(s.micros, 0), v.amount, a.currency,
+               CASE WHEN v.amount > 0 THEN md5('usage:' || d.account || ':' || d.business_day)::uuid END
+        FROM days d
+        JOIN accounts a ON a.name = d.account
+        LEFT JOIN sums s ON s.account = d.account AND s.business_day = d.business_day
+        CROSS JOIN LATERAL (SELECT div(coalesce(s.micros, 0) + 500000, 1000000)::bigint AS amount) v
+        ON CONFLICT (account, business_day) DO NOTHING
+        RETURNING *
+    ),
+    usage_charges AS (
+        INSERT INTO charges (charge_id, account, kind, amount, currency, description, created_at, business_day)
+        SELECT charge_id, account, 'usage', amount, currency, 'Usage ' || business_day, $7, business_day
+        FROM lines WHERE charge_id IS NOT NULL
+        ON CONFLICT (charge_id) DO NOTHING
+        RETURNING charge_id
+    ),
+    entries AS (
+        INSERT INTO ledger (at, account, kind, amount, currency, charge_id, description)
+        SELECT $7, account, 'usage', amount, currency, charge_id, 'Usage ' || business_day
+        FROM lines WHERE charge_id IS NOT NULL
+        ON CONFLICT (charge_id, kind) DO NOTHING
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM marked), (SELECT count(*) FROM lines), (SELECT count(*) FROM usage_charges),
+           (SELECT string_agg(currency || '=' || total, ';') FROM
+               (SELECT currency, sum(amount) AS total FROM lines GROUP BY currency) t),
+           (SELECT count(*) FROM entries)
+    """
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import Billing
+import Foundation
+import LegStore
+
+/// `--database`, shared by the billing and accounts commands.
+struct BillingDatabaseOption: ParsableArguments {
+    @Option(help: "PostgreSQL connection string (URL or key=value); default $SWITCHBOARD_DATABASE_URL.")
+    var database: String = ProcessInfo.processInfo.environment["SWITCHBOARD_DATABASE_URL"] ?? ""
+
+    func validate() throws {
+        if database.isEmpty { throw ValidationError("give --database or set SWITCHBOARD_DATABASE_URL") }
+    }
+}
+
+/// How charges are sent.
+struct PaymentGatewayOptions: ParsableArguments {
+    @Option(help: "ledger (record charges as pending for export) or http (Stripe-style processor).")
+    var gateway: String = "ledger"
+
+    @Option(help: "Processor base URL for --gateway http.")
+    var gatewayURL: String = "https://api.stripe.com"
+
+    @Option(help: "File holding the processor secret (else $SWITCHBOARD_PAYMENT_SECRET).")
+    var paymentSecretFile: String?
+
+    func make() throws -> PaymentGateway {
+        switch gateway {
+        case "ledger": return LedgerOnlyGateway()
+        case "http":
+            guard let url = URL(string: gatewayURL) else { throw ValidationError("bad --gateway-url") }
+            return HTTPPaymentGateway(configuration: try .load(baseURL: url, secretFile: paymentSecretFile))
+        default: throw ValidationError("--gateway must be ledger or http")
+        }
+    }
+}
+
+func parseBillingInstant(_ text: String?, option: String) throws -> Date {
+    guard let text else { return Date() }
+    guard let d = LegExportQuery.parseTime(text) else { throw ValidationError("bad \(option) time: \(text) (ISO 8601)") }
+    return d
+}
+
+func billingISO(_ d: Date) -> String { ISO8601DateFormatter().string(from: d) }

@@ -1,0 +1,157 @@
+import Billing
+import Foundation
+import LegStore
+import SIPTestKit
+import Testing
+
+func gatewayConfig(_ server: TestPaymentServer, timeout: TimeInterval = 2, attempts: Int = 4) -> HTTPPaymentGateway.Configuration {
+    var c = HTTPPaymentGateway.Configuration(baseURL: server.url, secretKey: "sk_test_secret")
+    c.timeout = timeout
+    c.maxAttempts = attempts
+    c.initialBackoff = 0.1
+    return c
+}
+
+func request(_ amount: Int64 = 1234) -> ChargeRequest {
+    ChargeRequest(chargeID: UUID(), customer: "cus_1", paymentMethod: "pm_card_visa", amount: amount, currency: "USD", description: "Usage 2026-11-10")
+}
+
+@Suite struct GatewayTests {
+    @Test func successSendsTheStripeStyleRequest() throws {
+        let server = try TestPaymentServer()
+        defer { server.stop() }
+        let g = HTTPPaymentGateway(configuration: gatewayConfig(server), logger: quietLogger)
+        let r = request()
+        let outcome = g.charge(r)
+        #expect(outcome == .succeeded(reference: "pi_" + r.chargeID.uuidString.lowercased().prefix(8)))
+        let seen = try #require(server.requests.first)
+        #expect(server.requests.count == 1)
+        #expect(seen.path == "/v1/payment_intents")
+        #expect(seen.headers["idempotency-key"] == r.chargeID.uuidString.lowercased())
+        #expect(seen.headers["authorization"] == "Bearer sk_test_secret")
+        #expect(seen.form["amount"] == "1234" && seen.form["currency"] == "usd")
+        #expect(seen.form["confirm"] == "true" && seen.form["off_session"] == "true")
+        #expect(seen.form["customer"] == "cus_1" && seen.form["payment_method"] == "pm_card_visa")
+        #expect(server.charges == [r.chargeID.uuidString.lowercased(): 1])
+        #expect(!"\(g.configuration)".contains("sk_test_secret"))
+    }
+
+    @Test func declineIsFinalWithTheProcessorsCode() throws {
+        let server = try TestPaymentServer { _, _ in .decline(code: "insufficient_funds") }
+        defer { server.stop() }
+        let outcome = HTTPPaymentGateway(configuration: gatewayConfig(server), logger: quietLogger).charge(request())
+        #expect(outcome == .declined(code: "insufficient_funds", message: "Your card was declined."))
+        #expect(server.requests.count == 1)  // a decline is not retried within the send
+        #expect(server.charges.isEmpty)
+    }
+
+    /// The processor charged but answered too late: the retry carries the same key, gets the
+    /// stored result, and the card is charged once.
+    @Test func timeoutIsRetriedWithTheSameKeyAndChargedOnce() throws {
+        let server = try TestPaymentServer { _, n in n == 1 ? .succeedSlowly(delay: 2.5) : .succeed }
+        defer { server.stop() }
+        let r = request()
+        let outcome = HTTPPaymentGateway(configuration: gatewayConfig(server, timeout: 0.7), logger: quietLogger).charge(r)
+        #expect(outcome == .succeeded(reference: "pi_" + r.chargeID.uuidString.lowercased().prefix(8)))
+        #expect(server.requests.count >= 2)
+        #expect(Set(server.requests.compactMap { $0.headers["idempotency-key"] }) == [r.chargeID.uuidString.lowercased()])
+        #expect(server.charges == [r.chargeID.uuidString.lowercased(): 1])
+    }
+
+    @Test func serverErrorsAreRetriedWithBackoffThenGiveUp() throws {
+        let server = try TestPaymentServer { _, n in n <= 2 ? .serverError : .succeed }
+        defer { server.stop() }
+        let r = request()
+        #expect(HTTPPaymentGateway(configuration: gatewayConfig(server), logger: quietLogger).charge(r) != .deferred)
+        let times = server.requests.map(\.receivedAt)
+        #expect(times.count == 3)
+        #expect(times[1].timeIntervalSince(times[0]) >= 0.09 && times[2].timeIntervalSince(times[1]) >= 0.19)  // 0.1 s, then 0.2 s
+        #expect(server.charges == [r.chargeID.uuidString.lowercased(): 1])
+
+        let down = try TestPaymentServer { _, _ in .serverError }
+        defer { down.stop() }
+        let outcome = HTTPPaymentGateway(configuration: gatewayConfig(down, attempts: 3), logger: quietLogger).charge(request())
+        #expect(outcome == .failed("HTTP 500"))
+        #expect(down.requests.count == 3)
+        #expect(down.charges.isEmpty)
+    }
+
+    @Test func secretComesFromAFileOrTheEnvironment() throws {
+        let path = NSTemporaryDirectory() + "secret-\(UUID().uuidString)"
+        try "sk_live_from_file\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { unlink(path) }
+        let url = URL(string: "https://api.example")!
+        #expect(try HTTPPaymentGateway.Configuration.load(baseURL: url, secretFile: path, environment: [:]).secretKey == "sk_live_from_file")
+        #expect(try HTTPPaymentGateway.Configuration.load(baseURL: url, secretFile: nil, environment: ["SWITCHBOARD_PAYMENT_SECRET": "sk_env"]).secretKey == "sk_env")
+        #expect(throws: BillingError.self) { try HTTPPaymentGateway.Configuration.load(baseURL: url, secretFile: nil, environment: [:]) }
+    }
+}
+
+/// Charging from the close, against the test processor and a real PostgreSQL.
+@Suite(.postgres) struct ChargingTests {
+    @Test func closeSendsChargesAfterCommitAndRecordsPayments() throws {
+        let server = try TestPaymentServer()
+        defer { server.stop() }
+        let url = try DB.database()
+        let b = try billing(url, gateway: HTTPPaymentGateway(configuration: gatewayConfig(server), logger: quietLogger))
+        let c = try PostgresConnection(url)
+        try makeAccount(b, "acme", start: t("2026-11-01T04:00:00Z"), numbers: ["+18005550100"])
+        _ = try CloseTests.tenthOfNovemberLegs(c, "acme")
+        let r = try b.close(at: t("2026-11-11T05:00:00Z"))
+        #expect(r.charges.succeeded == 3 && r.charges.failed == 0)  // access, numbers, usage
+        #expect(try b.charges(account: "acme").allSatisfy { $0.status == "succeeded" && $0.processorReference?.hasPrefix("pi_") == true })
+        #expect(try scalar(c, "SELECT sum(amount) FROM ledger") == "0")  // every debit paid
+        #expect(server.charges.values.allSatisfy { $0 == 1 } && server.charges.count == 3)
+        // Nothing is sent twice.
+        #expect(try b.close(at: t("2026-11-11T05:00:00Z")).charges.attempted == 0)
+        #expect(server.requests.count == 3)
+    }
+
+    /// Declines are retried at later closes (after the backoff), each retry a new key;
+    /// after N failures the charge fails and the account is past_due; the close itself is
+    /// never rolled back.
+    @Test func declinedChargeIsRetriedAcrossClosesThenAccountIsPastDue() throws {
+        let server = try TestPaymentServer { _, _ in .decline(code: "card_declined") }
+        defer { server.stop() }
+        let url = try DB.database()
+        let b = try billing(url, gateway: HTTPPaymentGateway(configuration: gatewayConfig(server), logger: quietLogger)) { cfg in
+            cfg.maxChargeFailures = 3
+            cfg.chargeRetryBackoff = 3600
+        }
+        let c = try PostgresConnection(url)
+        try makeAccount(b, "broke", plan: "pay-as-you-go", start: t("2026-11-01T04:00:00Z"))
+        try insertLeg(c, account: "broke", target: "tel:+14155550123", answered: t("2026-11-01T15:00:00Z"), ended: t("2026-11-01T15:10:00Z"))
+        let first = try b.close(at: t("2026-11-02T05:00:00Z"))
+        #expect(first.legsRated == 1 && first.charges.failed == 1)
+        #expect(try scalar(c, "SELECT count(*) FROM usage_days") == "1")  // the close committed
+        var charge = try #require(try b.charges(account: "broke").first)
+        #expect(charge.status == "retrying" && charge.attempts == 1 && charge.amount == 30)
+        // 30 minutes later: not yet due.
+        #expect(try b.close(at: t("2026-11-02T05:30:00Z")).charges.attempted == 0)
+        #expect(try b.close(at: t("2026-11-02T06:00:01Z")).charges.failed == 1)   // after 1 h
+        let third = try b.close(at: t("2026-11-02T08:00:01Z"))                    // after 2 h more
+        #expect(third.charges.failed == 1 && third.charges.pastDue == 1)
+        charge = try #require(try b.charges(account: "broke").first)
+        #expect(charge.status == "failed" && charge.attempts == 3)
+        #expect(try b.account("broke").status == "past_due")
+        #expect(try b.close(at: t("2026-11-05T08:00:00Z")).charges.attempted == 0)  // failed is final
+        let keys = server.requests.compactMap { $0.headers["idempotency-key"] }
+        let id = charge.chargeID.uuidString.lowercased()
+        #expect(keys == [id, id + "-r1", id + "-r2"])
+        #expect(server.charges.isEmpty)
+    }
+
+    @Test func chargeWithoutCardFailsAndLedgerOnlyLeavesPending() throws {
+        let url = try DB.database()
+        let b = try billing(url)  // ledger-only
+        try makeAccount(b, "nocard", start: t("2026-11-01T04:00:00Z"), card: false)
+        #expect(try b.sendDueCharges(at: t("2026-11-01T05:00:00Z")).deferred == 1)
+        #expect(try b.charges(account: "nocard").map(\.status) == ["pending"])
+        let server = try TestPaymentServer()
+        defer { server.stop() }
+        let http = try billing(url, gateway: HTTPPaymentGateway(configuration: gatewayConfig(server), logger: quietLogger))
+        #expect(try http.sendDueCharges(at: t("2026-11-01T05:00:00Z")).failed == 1)
+        #expect(try http.charges(account: "nocard").first?.lastError == "no payment method on file")
+        #expect(server.requests.isEmpty)
+    }
+}
