@@ -13,6 +13,8 @@ import SIPMessage
 final class DaemonMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
     let factory: PrometheusMetricsFactory
+    /// Per-queue gauges (account and plan labels), recorded at scrape time.
+    let queueStatus: QueueStatus
 
     /// Methods with their own label value; anything else counts as `other`.
     static let methods = ["INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "UPDATE", "INFO", "PRACK",
@@ -40,6 +42,7 @@ final class DaemonMetrics: Sendable {
         self.registry = registry
         let factory = PrometheusMetricsFactory(registry: registry)
         self.factory = factory
+        self.queueStatus = QueueStatus(factory: factory)
         func counter(_ name: String, _ labels: [(String, String)] = []) -> CoreMetrics.Counter {
             CoreMetrics.Counter(label: name, dimensions: labels, factory: factory)
         }

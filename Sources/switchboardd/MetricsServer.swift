@@ -4,7 +4,8 @@ import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 
-/// `GET /metrics` in the Prometheus text format on the configured address (`metrics:`), on
+/// `GET /metrics` in the Prometheus text format, and `GET /queues` (queue state as JSON, for
+/// `switchboard queues`), on the configured address (`metrics:`), on
 /// its own thread so a scrape never competes with SIP for the protocol loop. Anything else
 /// gets 404 (405 for other methods). Runs as a `Service` listed before the SIP service, so
 /// the group stops it last: it keeps answering while calls drain.
@@ -14,28 +15,32 @@ final class MetricsServer: Service, @unchecked Sendable {
     let metrics: DaemonMetrics
     /// Brings the gauges and mirrored counters up to date (on the SIP loop) before a scrape.
     let refresh: @Sendable () -> EventLoopFuture<Void>
+    /// The queue document, built on the SIP loop.
+    let queues: @Sendable () -> EventLoopFuture<[UInt8]>
     let logger: Logger
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     private(set) var boundPort: Int?
 
     init(host: String, port: Int, metrics: DaemonMetrics, logger: Logger,
-         refresh: @escaping @Sendable () -> EventLoopFuture<Void>) {
+         refresh: @escaping @Sendable () -> EventLoopFuture<Void>,
+         queues: @escaping @Sendable () -> EventLoopFuture<[UInt8]>) {
         self.host = host
         self.port = port
         self.metrics = metrics
         self.logger = logger
         self.refresh = refresh
+        self.queues = queues
     }
 
     func run() async throws {
-        let metrics = self.metrics, refresh = self.refresh
+        let metrics = self.metrics, refresh = self.refresh, queues = self.queues
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 32)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(MetricsHTTPHandler(metrics: metrics, refresh: refresh))
+                    try channel.pipeline.syncOperations.addHandler(MetricsHTTPHandler(metrics: metrics, refresh: refresh, queues: queues))
                 }
             }
             .bind(host: host, port: port).get()
@@ -56,9 +61,13 @@ final class MetricsHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
     let refresh: @Sendable () -> EventLoopFuture<Void>
     private var head: HTTPRequestHead?
 
-    init(metrics: DaemonMetrics, refresh: @escaping @Sendable () -> EventLoopFuture<Void>) {
+    let queues: @Sendable () -> EventLoopFuture<[UInt8]>
+
+    init(metrics: DaemonMetrics, refresh: @escaping @Sendable () -> EventLoopFuture<Void>,
+         queues: @escaping @Sendable () -> EventLoopFuture<[UInt8]>) {
         self.metrics = metrics
         self.refresh = refresh
+        self.queues = queues
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -69,8 +78,22 @@ final class MetricsHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
             guard let head else { return }
             self.head = nil
             let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+            if path == "/queues", head.method == .GET {
+                let loop = context.eventLoop
+                let bound = NIOLoopBound(context, eventLoop: loop)
+                queues().hop(to: loop).whenComplete { [self] result in
+                    switch result {
+                    case .success(let body):
+                        respond(context: bound.value, head: head, status: .ok, body: body,
+                                extra: [("Content-Type", "application/json")])
+                    case .failure:
+                        respond(context: bound.value, head: head, status: .serviceUnavailable, body: Array("unavailable\n".utf8))
+                    }
+                }
+                return
+            }
             guard path == "/metrics" else {
-                respond(context: context, head: head, status: .notFound, body: Array("not found: try /metrics\n".utf8))
+                respond(context: context, head: head, status: .notFound, body: Array("not found: try /metrics or /queues\n".utf8))
                 return
             }
             guard head.method == .GET || head.method == .HEAD else {

@@ -71,7 +71,13 @@ extension SIPService {
             metrics.transactionsInProgress.record(layer?.activeTransactionCount ?? 0)
             if let engine = handler?.engine { mirrors?.update(engine.statistics) }
             metrics.sampleJournal()
+            if let engine = handler?.engine { metrics.queueStatus.record(engine.queueSnapshots()) }
         }
+    }
+
+    /// `GET /queues`: every queue's waiting callers and agents, read on the SIP loop.
+    func queueDocument() -> EventLoopFuture<[UInt8]> {
+        eventLoop.submit { [self] in QueueStatus.json(handler?.engine.queueSnapshots() ?? []) }
     }
 
     // MARK: Drain (SIGTERM)

@@ -1,0 +1,54 @@
+import CallEngine
+import CoreMetrics
+import Foundation
+import Synchronization
+
+/// Queue state for operators: `GET /queues` (JSON, read by `switchboard queues`) and
+/// Prometheus gauges per queue. Labels are the account and plan names from the dialplans
+/// (bounded by what admins wrote), never per-call values.
+final class QueueStatus: Sendable {
+    private let factory: any MetricsFactory
+    private let gauges = Mutex<[String: CoreMetrics.Gauge]>([:])
+
+    init(factory: any MetricsFactory) { self.factory = factory }
+
+    /// Records the gauges of every queue in `snapshots` (called on the SIP loop at scrape time).
+    func record(_ snapshots: [QueueSnapshot]) {
+        for queue in snapshots {
+            let labels = [("account", queue.account), ("plan", queue.plan)]
+            gauge("switchboard_queue_waiting_callers", labels).record(queue.waiting.count)
+            for state in ["idle", "ringing", "busy", "wrap-up"] {
+                gauge("switchboard_queue_agents", labels + [("state", state)])
+                    .record(queue.agents.filter { $0.state.rawValue == state }.count)
+            }
+            gauge("switchboard_queue_answered", labels).record(queue.answered)
+            gauge("switchboard_queue_timed_out", labels).record(queue.timedOut)
+            gauge("switchboard_queue_abandoned", labels).record(queue.abandoned)
+        }
+    }
+
+    private func gauge(_ name: String, _ labels: [(String, String)]) -> CoreMetrics.Gauge {
+        let key = name + labels.map { "|\($0.0)=\($0.1)" }.joined()
+        return gauges.withLock { cache in
+            if let g = cache[key] { return g }
+            let g = CoreMetrics.Gauge(label: name, dimensions: labels, factory: factory)
+            cache[key] = g
+            return g
+        }
+    }
+
+    /// The JSON document of `GET /queues`.
+    static func json(_ snapshots: [QueueSnapshot]) -> [UInt8] {
+        let queues: [[String: Any]] = snapshots.map { queue in
+            [
+                "account": queue.account, "plan": queue.plan, "strategy": queue.strategy,
+                "waiting": queue.waiting.map { ["call": $0.callID.uuidString, "caller": $0.caller,
+                                                "waited_seconds": $0.waitedSeconds, "ringing": $0.ringing] as [String: Any] },
+                "agents": queue.agents.map { ["target": $0.target, "state": $0.state.rawValue, "calls_taken": $0.callsTaken] as [String: Any] },
+                "offered": queue.offered, "answered": queue.answered, "timed_out": queue.timedOut, "abandoned": queue.abandoned,
+            ]
+        }
+        let data = (try? JSONSerialization.data(withJSONObject: ["queues": queues], options: [.sortedKeys])) ?? Data("{}".utf8)
+        return Array(data) + [0x0A]
+    }
+}

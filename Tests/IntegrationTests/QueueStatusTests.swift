@@ -1,0 +1,67 @@
+import Foundation
+import SIPTestKit
+import Testing
+
+/// Issue 7 item 5: queue state in the metrics and in `switchboard queues`, read from the
+/// running daemon while a caller waits and an agent rings.
+@Suite(.serialized) struct QueueStatusTests {
+    @Test func aWaitingCallerAndARingingAgentShowInQueuesAndMetrics() throws {
+        let agent = try SIPpRun.callee("callee-ring-cancelled.xml", calls: 1).start()
+        defer { _ = agent.stop() }
+        let plan = try TestDialplan(plans: """
+          main:
+            queue:
+              agents: ["sip:agent0@127.0.0.1:\(agent.port)"]
+              strategy: linear
+              max-wait: 30s
+              agent-timeout: 20s
+
+        """)
+        defer { plan.remove() }
+        let metricsPort = FreePort.next()
+        let daemon = try DaemonProcess(extraConfig: mediaConfig() + "metrics: 127.0.0.1:\(metricsPort)\n",
+                                       dialplans: plan.directory.path)
+        defer { daemon.stop() }
+        let caller = try AnchoredCaller.run(daemon, steps: [.pause(4000)]).start()
+        defer { _ = caller.stop() }
+
+        // While the caller waits: the CLI shows it and the ringing agent.
+        var shown = ""
+        let deadline = Date().addingTimeInterval(10)
+        repeat {
+            usleep(300_000)
+            shown = try Self.cli(["queues", "--metrics", "127.0.0.1:\(metricsPort)"])
+        } while !shown.contains("1 waiting") && Date() < deadline
+        #expect(shown.contains("test-account/main (linear): 1 waiting"), "\(shown)")
+        #expect(shown.contains("agent    sip:agent0@127.0.0.1:\(agent.port)  ringing"), "\(shown)")
+        let json = try Self.cli(["queues", "--metrics", "127.0.0.1:\(metricsPort)", "--json"])
+        #expect(json.contains("\"caller\":\"+14155550123\""), "\(json)")
+
+        let scrape = try RawHTTP.get(port: metricsPort, path: "/metrics")
+        let waiting = scrape.split(separator: "\n").first { $0.hasPrefix("switchboard_queue_waiting_callers{") }
+        #expect(waiting?.hasSuffix(" 1.0") == true, "\(waiting ?? "none")")
+        #expect(scrape.contains("state=\"ringing\"} 1.0"))
+    }
+
+    static func cli(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = DaemonProcess.packageRoot.appendingPathComponent(".build/debug/switchboard")
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// A minimal HTTP/1.0 GET over loopback for scraping the daemon.
+enum RawHTTP {
+    static func get(port: Int, path: String) throws -> String {
+        let client = try RawSIPClient(.tcp, port: port, receiveTimeout: 2)
+        client.send("GET \(path) HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        return String(decoding: client.receiveAll(), as: UTF8.self)
+    }
+}
