@@ -43,18 +43,7 @@ import Testing
         #expect(scrape.contains("state=\"ringing\"} 1.0"))
     }
 
-    static func cli(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = DaemonProcess.packageRoot.appendingPathComponent(".build/debug/switchboard")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
-    }
+    static func cli(_ arguments: [String]) throws -> String { try CLITests().run(arguments).output }
 }
 
 /// A minimal HTTP/1.0 GET over loopback for scraping the daemon.
