@@ -4,42 +4,32 @@ import LegStore
 import Logging
 import SwitchboardConfig
 
-/// Connects the call engine's leg events to the durable leg store: each event is appended to
-/// the on-disk journal (never blocking the event loop: `append` only queues), and the writer
-/// thread copies the journal into PostgreSQL. Without a journal in the configuration, legs
-/// are only logged (a development run).
-final class JournalLegSink: CallLegEventSink, @unchecked Sendable {
-    let journal: LegJournal
-    let writer: LegWriter?
+/// Hands the call engine's leg events to the leg store (`LegRecorder`: journal first, then
+/// the writer thread into PostgreSQL). `record` only queues: it never blocks the event loop.
+/// What is left here is the translation between the engine's event and the stored one.
+final class JournalLegSink: CallLegEventSink, Sendable {
+    let recorder: LegRecorder
     let logger: Logger
 
     init(configuration: SwitchboardConfiguration, journalDirectory: String, logger: Logger) throws {
         self.logger = logger
-        try FileManager.default.createDirectory(atPath: journalDirectory, withIntermediateDirectories: true)
-        journal = try LegJournal(configuration: .init(directory: journalDirectory), logger: logger)
-        if let database = configuration.database {
-            var writerConfiguration = LegWriter.Configuration(connectionString: database)
-            if let node = configuration.nodeID { writerConfiguration.nodeID = node }
-            writer = LegWriter(journal: journal, configuration: writerConfiguration, logger: logger)
-        } else {
-            writer = nil
+        var settings = LegRecorder.Configuration(database: configuration.database, journalDirectory: journalDirectory)
+        if let node = configuration.nodeID { settings.writer?.nodeID = node }
+        recorder = try LegRecorder(configuration: settings, logger: logger)
+        if configuration.database == nil {
             logger.warning("no database configured: call legs stay in the journal", metadata: ["journal": "\(journalDirectory)"])
         }
     }
 
-    func start() { writer?.start() }
+    func start() { recorder.start() }
 
-    /// Flushes the journal to disk and stops the writer; what it has not copied yet is
-    /// replayed by the next start.
-    func stop() {
-        if !journal.flush(timeout: 10) { logger.error("leg journal flush did not complete") }
-        writer?.stop()
-        journal.close()
-    }
+    /// Fsyncs the journal, lets the writer catch up (bounded), stops both; what is not in
+    /// PostgreSQL yet is replayed by the next start.
+    func stop() { recorder.shutdown(timeout: 10) }
 
     func record(_ event: CallLegEvent) {
         guard let mapped = Self.map(event) else { return }
-        if journal.append(mapped) == nil {
+        if !recorder.record(mapped) {
             logger.critical("leg event not journaled", metadata: ["leg": "\(event.legID)", "kind": "\(event.kind.rawValue)"])
         }
     }
@@ -83,7 +73,7 @@ final class JournalLegSink: CallLegEventSink, @unchecked Sendable {
 }
 
 extension JournalLegSink: LegJournalMetricsSource {
-    var journalLagEvents: Int { Int(journal.metrics.lag) }
-    var journalWriteErrors: Int { Int(journal.metrics.ioErrors + (writer?.metrics.failures ?? 0)) }
-    var databaseConnected: Bool { writer?.metrics.connected ?? false }
+    var journalLagEvents: Int { Int(recorder.metrics.journal.lag) }
+    var journalWriteErrors: Int { Int(recorder.metrics.journal.ioErrors + (recorder.metrics.writer?.failures ?? 0)) }
+    var databaseConnected: Bool { recorder.metrics.writer?.connected ?? false }
 }

@@ -236,7 +236,7 @@ import SIPTestKit
         let dir = TempDirectory()
         defer { dir.remove() }
         var config = LegRecorder.Configuration(database: url, journalDirectory: dir.path + "/journal", nodeID: "n1")
-        config.writer.initialBackoff = 0.05
+        config.writer?.initialBackoff = 0.05
         let recorder = try LegRecorder(configuration: config, logger: quietLogger)
         recorder.start()
         let legs = (0..<200).map { SampleLeg($0) }
