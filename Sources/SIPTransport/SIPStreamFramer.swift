@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 
 /// Cuts SIP messages out of a byte stream (TCP, later TLS) by Content-Length
@@ -66,13 +67,8 @@ public struct SIPStreamFramer: Sendable {
         return buffer.withUnsafeReadableBytes { raw -> Int? in
             var i = 3
             while i < count {
-                if raw[i] == 0x0A {
-                    if raw[i - 1] == 0x0D, raw[i - 2] == 0x0A, raw[i - 3] == 0x0D { return i + 1 }
-                    i += 1
-                } else {
-                    // Skip ahead: a CRLFCRLF ending at i+1..i+3 needs raw[i+1] to be CR or LF.
-                    i += 1
-                }
+                if raw[i] == 0x0A, raw[i - 1] == 0x0D, raw[i - 2] == 0x0A, raw[i - 3] == 0x0D { return i + 1 }
+                i += 1
             }
             return nil
         }
@@ -116,20 +112,10 @@ public struct SIPStreamFramer: Sendable {
         let name = String(decoding: UnsafeRawBufferPointer(rebasing: raw[start..<nameEnd]), as: UTF8.self).lowercased()
         guard name == "content-length" || name == "l" else { return nil }
         let value = String(decoding: UnsafeRawBufferPointer(rebasing: raw[(colon + 1)..<end]), as: UTF8.self)
-            .trimmingCharacters(in: " \t")
+            .trimmingCharacters(in: .whitespaces)
         guard !value.isEmpty, value.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), value.count <= 9, let n = Int(value) else {
             return .failure(.invalidContentLength(value))
         }
         return .success(n)
-    }
-}
-
-extension String {
-    func trimmingCharacters(in set: String) -> String {
-        let chars = Set(set)
-        var s = Substring(self)
-        while let f = s.first, chars.contains(f) { s = s.dropFirst() }
-        while let l = s.last, chars.contains(l) { s = s.dropLast() }
-        return String(s)
     }
 }

@@ -80,11 +80,10 @@ final class SIPStreamHandler: ChannelInboundHandler, @unchecked Sendable {
     /// RFC 4475 ncl and mcl01: a negative or conflicting Content-Length gets 400 before the
     /// connection closes, when the header section gives us enough to address it.
     private func answerBadRequest(context: ChannelHandlerContext) {
-        guard let peer else { return }
+        guard peer != nil else { return }
         let bytes = Array(buffer.readableBytesView)
         if case .failure(let error) = SIPMessageParser.parse(bytes, limits: transport.configuration.limits, framing: .datagram),
            !error.isResponse, let reply = error.responseBytes(toTag: SIPTransport.makeTag()) {
-            _ = peer
             context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: reply)), promise: nil)
         }
     }
