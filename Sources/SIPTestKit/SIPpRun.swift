@@ -57,6 +57,16 @@ public struct SIPpRun {
 
     /// Starts SIPp in the background (a callee waiting for calls); `wait()` collects it.
     public func start() throws -> SIPpProcess {
+        // A callee that dies while starting lost a race for its control or media port
+        // (FreePort cannot reserve them): start it again on fresh ones, at most three times.
+        var attempt = try launch()
+        for _ in 0..<3 where target == nil && !attempt.process.isRunning {
+            attempt = try launch()
+        }
+        return attempt
+    }
+
+    private func launch() throws -> SIPpProcess {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sipp-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let process = Process()
@@ -85,6 +95,8 @@ public struct SIPpRun {
             while process.isRunning, Date() < deadline, FreePort.bind(Int32(SOCK_DGRAM.rawValue), host: "127.0.0.1", port: port) == port {
                 usleep(10_000)
             }
+            // Bound is not enough: SIPp opens its control and media ports after the SIP one.
+            if process.isRunning { usleep(100_000) }
         }
         return SIPpProcess(process: process, directory: dir, port: port, traceMessages: traceMessages)
     }
