@@ -87,7 +87,7 @@ extension CallEngine {
         }
         let bound = LoopBound(value: (self, call), eventLoop: media.eventLoop)
         let negotiated = answer
-        RTPSession.start(on: media.eventLoop, pool: media.pool, configuration: configuration, logger: callLogger(call))
+        RTPSession.start(on: sessionLoop(call, media), pool: media.pool, configuration: configuration, logger: callLogger(call))
             .whenComplete { result in
                 bound.run { engine, call in engine.callerSessionStarted(call, result, answer: negotiated, media: media) }
             }
@@ -175,7 +175,7 @@ extension CallEngine {
         configuration.telephoneEventPayloadType = 101
         let bound = LoopBound(value: (self, call), eventLoop: media.eventLoop)
         let law = configuration.law
-        RTPSession.start(on: media.eventLoop, pool: media.pool, configuration: configuration, logger: callLogger(call))
+        RTPSession.start(on: sessionLoop(call, media), pool: media.pool, configuration: configuration, logger: callLogger(call))
             .whenComplete { result in
                 bound.run { engine, call in
                     guard case .success(let session) = result else {
@@ -192,6 +192,14 @@ extension CallEngine {
                     engine.advance(call)
                 }
             }
+    }
+
+    /// The loop this call's RTP sessions share, picked on first use.
+    func sessionLoop(_ call: Call, _ media: MediaServices) -> any EventLoop {
+        if let loop = call.anchor?.sessionLoop { return loop }
+        let loop = media.sessionLoops.next()
+        call.anchor?.sessionLoop = loop
+        return loop
     }
 
     /// Plays `prompt` to the caller (nothing when it is already playing `name`, for loops).

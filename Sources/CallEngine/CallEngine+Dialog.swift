@@ -12,7 +12,7 @@ extension CallEngine {
             return
         }
         guard let tag = ack.to.tag, let call = callsByLocalTag[tag], call.inbound.localTag == tag,
-              let winner = call.winner, var dialog = winner.dialog else { return }
+              let winner = call.winner, let dialog = winner.dialog else { return }
         if call.state == .answered {
             stop2xxRetransmission(call)
             call.state = .confirmed

@@ -1,5 +1,6 @@
 import Dialplan
 import Media
+import NIOCore
 import SIPTransaction
 
 /// The media side of a call the daemon answered itself (IVR, queue): the caller's RTP
@@ -18,6 +19,8 @@ final class MediaAnchor {
     }
 
     var stage: Stage = .answering
+    /// The loop both RTP sessions of this call live on (chosen when the first one starts).
+    var sessionLoop: (any EventLoop)?
     /// Our 200 went to the caller; from here the caller is ended with BYE, not a final response.
     var callerAnswered = false
     var callerSession: RTPSession?

@@ -5,10 +5,18 @@ import Media
 import NIOCore
 
 /// What the engine needs to anchor media for IVR and queue calls (design.md "Call engine
-/// rules"): the loop RTP sessions live on (the engine's own loop, so callbacks need no hop),
-/// the port pool, the prompts loaded off the loop, and the address our SDP advertises.
+/// rules"): where RTP sessions live, the loop the engine itself runs on (every session
+/// callback is hopped back to it), the port pool, the prompts loaded off the loop, and the
+/// address our SDP advertises.
+///
+/// RTP sessions run on their own loops, not the engine's: a 20 ms packet clock must not wait
+/// behind a burst of INVITEs being parsed and routed (bench/README.md "IVR calls end to
+/// end"). Both sessions of one call share a loop, so the relay between them never hops.
 public struct MediaServices: Sendable {
+    /// The engine's loop: session callbacks (digits, prompt completions, media timeouts) run here.
     public var eventLoop: any EventLoop
+    /// Loops RTP sessions are placed on, one per call, round-robin.
+    public var sessionLoops: any EventLoopGroup
     public var pool: MediaPortPool
     public var prompts: PromptCache
     /// Address RTP sockets bind to and our SDP names.
@@ -16,13 +24,22 @@ public struct MediaServices: Sendable {
     /// No RTP from an IVR or bridged leg for this long ends the call with BYE both ways.
     public var timeout: TimeAmount
 
-    public init(eventLoop: any EventLoop, pool: MediaPortPool, prompts: PromptCache, address: String,
-                timeout: TimeAmount = .seconds(60)) {
+    /// Sessions on `sessionLoops`; callbacks hopped to `eventLoop` (the engine's).
+    public init(eventLoop: any EventLoop, sessionLoops: any EventLoopGroup, pool: MediaPortPool, prompts: PromptCache,
+                address: String, timeout: TimeAmount = .seconds(60)) {
         self.eventLoop = eventLoop
+        self.sessionLoops = sessionLoops
         self.pool = pool
         self.prompts = prompts
         self.address = address
         self.timeout = timeout
+    }
+
+    /// Sessions on the engine's own loop (tests, small deployments): no hops at all.
+    public init(eventLoop: any EventLoop, pool: MediaPortPool, prompts: PromptCache, address: String,
+                timeout: TimeAmount = .seconds(60)) {
+        self.init(eventLoop: eventLoop, sessionLoops: eventLoop, pool: pool, prompts: prompts, address: address,
+                  timeout: timeout)
     }
 }
 

@@ -17,6 +17,8 @@ final class SIPService: Service, @unchecked Sendable {
     let configuration: SwitchboardConfiguration
     let logger: Logger
     let group: MultiThreadedEventLoopGroup
+    /// RTP of IVR and queue calls, on its own threads (`media.threads`).
+    let mediaGroup: MultiThreadedEventLoopGroup
     let eventLoop: any EventLoop
     let transport: SIPTransport
     let dialplans: DialplanStore
@@ -47,6 +49,8 @@ final class SIPService: Service, @unchecked Sendable {
         // "Concurrency"). Sharding by Call-ID comes when benchmarks show the need.
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.eventLoop = group.next()
+        self.mediaGroup = MultiThreadedEventLoopGroup(
+            numberOfThreads: configuration.media.threadCount(cores: System.coreCount))
         let endpoints = configuration.listen.map {
             SIPTransportConfiguration.Endpoint(transport: $0.transport == "tcp" ? .tcp : .udp, host: $0.host, port: $0.port)
         }
@@ -76,8 +80,8 @@ final class SIPService: Service, @unchecked Sendable {
                                     resolver: SIPServerResolver(eventLoop: self.eventLoop,
                                                                  server: self.configuration.dnsServer.map { ($0.host, $0.port) }),
                                     logger: self.logger)
-            // IVR and queue RTP runs on this same loop: media callbacks need no hop.
-            engine.media = MediaServices(eventLoop: self.eventLoop, pool: self.mediaPorts, prompts: self.prompts,
+            engine.media = MediaServices(eventLoop: self.eventLoop, sessionLoops: self.mediaGroup,
+                                         pool: self.mediaPorts, prompts: self.prompts,
                                          address: self.configuration.media.address,
                                          timeout: .milliseconds(Int64(self.configuration.media.timeoutSeconds * 1000)))
             if let access = self.access {
@@ -112,6 +116,8 @@ final class SIPService: Service, @unchecked Sendable {
             self.layer = nil
         }.get()
         try await group.shutdownGracefully()
+        // After the SIP loop: the drain's session closes have been queued on the media loops.
+        try await mediaGroup.shutdownGracefully()
     }
 
     func engineConfiguration() -> CallEngineConfiguration {

@@ -7,6 +7,17 @@ import Testing
         #expect(c.media.address == "127.0.0.1")
         #expect(c.media.ports == 20000...29999)
         #expect(c.media.timeoutSeconds == 60)
+        // RTP threads: every core but the SIP loop's, never none.
+        #expect(c.media.threads == nil)
+        #expect(c.media.threadCount(cores: 8) == 7)
+        #expect(c.media.threadCount(cores: 2) == 1)
+        #expect(c.media.threadCount(cores: 1) == 1)
+    }
+
+    @Test func readsThreads() throws {
+        let c = try SwitchboardConfiguration.parse(yaml: "media: { threads: 3 }", path: "x.yaml")
+        #expect(c.media.threadCount(cores: 16) == 3)
+        #expect(throws: (any Error).self) { try SwitchboardConfiguration.parse(yaml: "media: { threads: 0 }", path: "x.yaml") }
     }
 
     @Test func readsAddressPortsAndTimeout() throws {

@@ -42,7 +42,7 @@ cat > "$WORK/switchboard.yaml" <<YAML
 listen: ["udp:127.0.0.1:$SIP_PORT"]
 dialplans: $WORK/dialplans
 log-level: info
-calls: { max-per-second-per-source: 1000 }
+calls: { max-per-second-per-source: 1000, max-per-number: 100000 }
 media: { address: 127.0.0.1, ports: 40000-44999, timeout: 120s }
 YAML
 "$BIN" --config "$WORK/switchboard.yaml" 2> "$WORK/daemon.log" &
