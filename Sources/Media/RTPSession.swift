@@ -107,7 +107,8 @@ public final class RTPSession: @unchecked Sendable {
     var clockStart = NIODeadline.now()
     var tickIndex: Int64 = 0
     var nextDeadline = NIODeadline.now()
-    var clock: NIOScheduledCallback?
+    /// The millisecond `MediaClock` holds this session for.
+    var clockDue: Int64 = 0
     var nextRTCP = NIODeadline.now()
 
     var outBuffer: ByteBuffer
@@ -207,12 +208,14 @@ public final class RTPSession: @unchecked Sendable {
 
     func startClock() {
         running = true
-        clockStart = .now()
+        // On a whole millisecond, so every deadline (start + n × ptime) falls on one of the
+        // shared clock's slots exactly.
+        clockStart = MediaClock.alignedStart(after: .now())
         lastReceived = clockStart
         tickIndex = 0
         nextDeadline = clockStart
         nextRTCP = clockStart + jitteredRTCPInterval()
-        schedule()
+        MediaClock.on(eventLoop).add(self, at: nextDeadline)
     }
 
     /// Ends the session: RTCP BYE (RFC 3550 §6.6), channels closed, port returned to the pool,
@@ -222,9 +225,7 @@ public final class RTPSession: @unchecked Sendable {
         onLoop { () -> EventLoopFuture<Void> in
             guard !self.closed else { return self.eventLoop.makeSucceededVoidFuture() }
             self.closed = true
-            self.running = false
-            if let clock = self.clock { clock.cancel() }
-            self.clock = nil
+            self.running = false  // the shared clock drops us at our next slot
             self.sendRTCP(bye: true)
             self.playback.stop()?(.stopped)
             if let peer = self.relayPeer {
@@ -312,20 +313,12 @@ public final class RTPSession: @unchecked Sendable {
 
     // MARK: Packet clock
 
-    struct ClockTick: NIOScheduledCallbackHandler, Sendable {
-        let session: RTPSession
-        func handleScheduledCallback(eventLoop: some EventLoop) { session.tick() }
-    }
-
-    func schedule() {
-        clock = try? eventLoop.scheduleCallback(at: nextDeadline, handler: ClockTick(session: self))
-    }
-
-    /// One packetisation interval. Deadlines are absolute (start + n × ptime) rather than
-    /// "ptime after the previous run" (what scheduleRepeatedTask does), so timing errors do
-    /// not accumulate and timestamps keep tracking the wall clock.
-    func tick() {
-        guard running else { return }
+    /// One packetisation interval, run by this loop's `MediaClock`; returns when the next is
+    /// due (nil: stopped). Deadlines are absolute (start + n × ptime) rather than "ptime after
+    /// the previous run" (what scheduleRepeatedTask does), so timing errors do not accumulate
+    /// and timestamps keep tracking the wall clock.
+    func tick() -> NIODeadline? {
+        guard running else { return nil }
         let now = NIODeadline.now()
         let late = (now - nextDeadline).nanoseconds
         stats.ticks &+= 1
@@ -351,10 +344,10 @@ public final class RTPSession: @unchecked Sendable {
             sendRTCP(bye: false)
             nextRTCP = now + jitteredRTCPInterval()
         }
-        guard running else { return }  // a callback may have closed us
+        guard running else { return nil }  // a callback may have closed us
         tickIndex += 1
         nextDeadline = clockStart + .nanoseconds(period.nanoseconds * tickIndex)
-        schedule()
+        return nextDeadline
     }
 
     func sendMedia() {
