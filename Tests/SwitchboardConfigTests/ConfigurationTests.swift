@@ -131,4 +131,23 @@ import Testing
         #expect(c.dialplanDirectory == "/etc/switchboard/dialplans")
         #expect(c.listen.map(\.description) == ["udp:0.0.0.0:5060", "tcp:0.0.0.0:5060"])
     }
+
+    /// Every commented-out key in the sample is valid as written: uncommented, the file loads.
+    @Test func shippedSampleCommentedKeysAreValid() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let text = try String(contentsOf: root.appendingPathComponent("systemd/switchboard.yaml"), encoding: .utf8)
+        let key = try Regex("^# ( *)([a-z][a-z0-9-]*:|- )")
+        var uncommented = 0
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            guard line.firstMatch(of: key) != nil else { return String(line) }
+            uncommented += 1
+            return String(line.dropFirst(2))
+        }
+        #expect(uncommented >= 30)
+        let c = try SwitchboardConfiguration.parse(yaml: lines.joined(separator: "\n"), path: "switchboard.yaml")
+        #expect(c.media.threads == 1 && c.media.ports == 20000...29999 && c.media.timeoutSeconds == 60)
+        #expect(c.journalDirectory == "/var/lib/switchboard/journal" && c.nodeID == "edge-1")
+        #expect(c.calls.maxPerNumber == 200 && c.trunks.first?.name == "carrier-a")
+        #expect(c.drainGraceSeconds == 30 && c.accessRefreshSeconds == 30)
+    }
 }

@@ -4,6 +4,7 @@
 # logs its RTP packet-clock figures, summed here. Criterion: ticks more than 5 ms late < 1 %.
 #
 #   bench/ivr/run.sh [CALLS] [HOLD_MS]        (defaults 200 calls, 20000 ms)
+#   MEDIA_THREADS=N bench/ivr/run.sh ...      (media.threads; default: the daemon's, cores - 1)
 # Needs: swift build -c release --product switchboardd; sipp (sip-tester).
 set -euo pipefail
 CALLS=${1:-200}
@@ -43,7 +44,7 @@ listen: ["udp:127.0.0.1:$SIP_PORT"]
 dialplans: $WORK/dialplans
 log-level: info
 calls: { max-per-second-per-source: 1000, max-per-number: 100000 }
-media: { address: 127.0.0.1, ports: 40000-44999, timeout: 120s }
+media: { address: 127.0.0.1, ports: 40000-49999, timeout: 120s${MEDIA_THREADS:+, threads: $MEDIA_THREADS} }
 YAML
 "$BIN" --config "$WORK/switchboard.yaml" 2> "$WORK/daemon.log" &
 DAEMON=$!
