@@ -399,7 +399,7 @@ extension CallEngine {
             // Packet-clock figures per session (bench/ivr reads them from the log).
             session.statistics().whenSuccess { stats in
                 log.info("rtp session closed", metadata: [
-                    "rtp.port": "\(session.localPort)", "rtp.sent": "\(stats.packetsSent)", "rtp.received": "\(stats.packetsReceived)",
+                    "rtp.port": "\(session.localPort)", "rtp.sent": "\(stats.packetsSent)", "rtp.received": "\(stats.packetsReceived)", "rtp.relayed": "\(stats.packetsRelayed)",
                     "rtp.ticks": "\(stats.ticks)", "rtp.late_ticks": "\(stats.lateTicks)",
                     "rtp.max_late_us": "\(stats.maxLatenessNanoseconds / 1000)",
                 ])
