@@ -13,7 +13,7 @@ extension AccountParser {
         switch node {
         case .mapping:
             guard let entries = file.mapping(node, "announce-position", allowed: ["every", "sounds"], required: ["every"]) else { return nil }
-            every = entries["every"].flatMap { interval($0) }
+            every = entries["every"].flatMap { file.duration($0, "announce-position") }
             if let node = entries["sounds"] {
                 guard let text = file.string(node, "announce-position sounds") else { return nil }
                 (soundsNode, soundsText) = (node, text)
@@ -21,7 +21,7 @@ extension AccountParser {
                 soundsNode = node
             }
         case .scalar:
-            every = interval(node)
+            every = file.duration(node, "announce-position")  // 0s is refused there
             soundsNode = node
         default:
             file.error(node, "announce-position must be a duration (30s) or { every: 30s, sounds: <directory> }")
@@ -30,16 +30,6 @@ extension AccountParser {
         let sounds = soundSet(soundsNode, soundsText)
         guard let every, let sounds else { return nil }
         return PositionAnnouncement(every: every, sounds: sounds)
-    }
-
-    /// At least a second: `0s` would announce without pause and starve the hold music.
-    private func interval(_ node: Node) -> Int? {
-        guard let seconds = file.duration(node, "announce-position") else { return nil }
-        guard seconds >= 1 else {
-            file.error(node, "announce-position must be at least 1s")
-            return nil
-        }
-        return seconds
     }
 
     /// The resolved directory when it holds every sound, each playable; else one error per
