@@ -32,11 +32,8 @@ extension CallEngine {
         anchor.queueEnteredAt = monotonic()
         anchor.triedAgents = []
         callLogger(call).info("caller queued", metadata: ["queue": "\(key)", "position": "\(queue.waiting.count)"])
-        if let path = queuePlan.holdMusic {
-            play(call, media?.prompts.prompt(path), name: path, loop: true)
-        } else {
-            play(call, Prompt.ringback, name: "ringback", loop: true)
-        }
+        playHold(call, queuePlan)
+        schedulePositionAnnouncement(call, queuePlan)
         anchor.maxWaitTimer = clock.schedule(after: .seconds(max(1, queuePlan.maxWait))) { [weak self, weak call] in
             guard let self, let call else { return }
             self.queueTimedOut(call)
@@ -124,6 +121,7 @@ extension CallEngine {
         anchor.maxWaitTimer?.cancel()
         anchor.agentTimer?.cancel()
         anchor.retryTimer?.cancel()
+        anchor.positionTimer?.cancel()
         queue.waiting.removeAll { $0 == call.id }
         queue.answered += 1
         for (target, state) in agents where state.ringing == call.id { agents[target]?.ringing = nil }
@@ -157,6 +155,7 @@ extension CallEngine {
     /// The caller leaves the queue (answered calls stay until they end, for the agent's wrap-up).
     func leaveQueue(_ call: Call, ended: Bool) {
         guard let anchor = call.anchor, let key = anchor.queueKey, let queue = queues[key] else { return }
+        anchor.positionTimer?.cancel()
         let wasWaiting = queue.waiting.contains(call.id)
         queue.waiting.removeAll { $0 == call.id }
         if ended, wasWaiting { queue.abandoned += 1 }

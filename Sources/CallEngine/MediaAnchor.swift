@@ -51,6 +51,8 @@ final class MediaAnchor {
     var maxWaitTimer: (any TransactionTimerHandle)?
     var agentTimer: (any TransactionTimerHandle)?
     var retryTimer: (any TransactionTimerHandle)?
+    /// The next "you are caller number N" (queues with `announce-position`).
+    var positionTimer: (any TransactionTimerHandle)?
     /// Agents tried for this caller in the current round (then the round starts over).
     var triedAgents: Set<String> = []
     var agentOfLeg: [ObjectIdentifier: String] = [:]

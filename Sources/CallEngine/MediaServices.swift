@@ -51,7 +51,7 @@ public final class PromptCache: @unchecked Sendable {
 
     public init() {}
 
-    /// Loads every prompt, invalid-input prompt and hold music the table's plans name. Files
+    /// Loads every prompt, invalid-input prompt, hold music and position sound the table's plans name. Files
     /// that cannot be read are reported and left out (the call plays silence there).
     @discardableResult
     public func preload(table: DialplanTable) -> [String: PromptError] {
@@ -64,6 +64,7 @@ public final class PromptCache: @unchecked Sendable {
                     if let p = ivr.invalidPrompt { paths.insert(p) }
                 case .queue(let queue):
                     if let p = queue.holdMusic { paths.insert(p) }
+                    paths.formUnion(queue.announcePosition?.paths ?? [])
                 default: break
                 }
             }

@@ -63,7 +63,7 @@ extension AccountParser {
         let maxWait = entries["max-wait"].map { file.duration($0, "max-wait") } ?? 300
         let agentTimeout = entries["agent-timeout"].map { file.duration($0, "agent-timeout") } ?? 20
         let wrapUp = entries["wrap-up"].map { file.duration($0, "wrap-up") } ?? 10
-        let announce: Int?? = entries["announce-position"].map { file.duration($0, "announce-position") }
+        let announce: PositionAnnouncement?? = entries["announce-position"].map { positionAnnouncement($0) }
         let agents = targets(entries["agents"], "agents")
         guard ok, let agents, let maxWait, let agentTimeout, let wrapUp,
               case .some(let hold) = holdMusic ?? .some(nil), case .some(let every) = announce ?? .some(nil) else { return nil }

@@ -93,6 +93,6 @@ public struct QueuePlan: Sendable {
     public let agentTimeout: Int
     /// Seconds an agent rests after a call before being offered another.
     public let wrapUp: Int
-    /// Seconds between position announcements; nil: never announced.
-    public let announcePosition: Int?
+    /// How often the waiting caller hears their position, and in which voice; nil: never.
+    public let announcePosition: PositionAnnouncement?
 }

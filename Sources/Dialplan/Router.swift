@@ -125,7 +125,7 @@ struct RouteWalk {
         case .queue(let queue):
             attempt.decisions.append(.init(plan: plan.name, kind: kind, choice: queue.strategy.rawValue,
                                            reason: "answer the caller and queue for up to \(PlanDuration.format(queue.maxWait)) with strategy \(queue.strategy.rawValue)"
-                                               + (queue.announcePosition.map { ", announcing the position every \(PlanDuration.format($0))" } ?? ""),
+                                               + (queue.announcePosition.map { ", announcing the position every \(PlanDuration.format($0.every))" } ?? ""),
                                            plays: queue.holdMusic.map { [Self.fileName($0)] }))
             attempt.groups += queueGroups(plan.name, queue)
             return (nil, "no agent answers within \(PlanDuration.format(queue.maxWait))")
