@@ -4,7 +4,10 @@
 # and talks (looped µ-law from SIPp's rtp_stream) for HOLD ms; the agent echoes everything,
 # so the daemon relays RTP both ways through its media anchor. At each call's end the daemon
 # logs per-session counters (`rtp session closed … rtp.received rtp.relayed`); summed here:
-# packets relayed per second while all calls were up, and packets received but not relayed.
+# packets relayed per second over the hold, packets received outside the bridge (before the
+# agent answered, after the hang-up), and the host's UDP receive-buffer drops during the run
+# (/proc/net/snmp RcvbufErrors: packets the kernel dropped because a socket — ours or
+# SIPp's — was not read in time).
 #
 #   bench/queue/run.sh [CALLS] [HOLD_MS]      (defaults 200 calls, 20000 ms)
 #   MEDIA_THREADS=N bench/queue/run.sh ...    (media.threads; default: the daemon's)
@@ -50,10 +53,13 @@ sipp -sf "$ROOT/bench/queue/agent.xml" -i 127.0.0.1 -p "$AGENT_PORT" -mp $((AGEN
 AGENT=$!
 trap 'kill $DAEMON $AGENT 2>/dev/null || true; wait $DAEMON $AGENT 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do grep -q "switchboardd ready" "$WORK/daemon.log" && break; sleep 0.1; done
+rcvbuf() { awk '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) if ($i == "RcvbufErrors") c = i; h = 1 } else print $c }' /proc/net/snmp; }
+DROPS_BEFORE=$(rcvbuf)
 ( cd "$WORK" && sipp 127.0.0.1:$SIP_PORT -sf "$ROOT/bench/queue/caller.xml" -s +13125550100 -m "$CALLS" -l "$CALLS" -r 100 \
      -d "$HOLD" -i 127.0.0.1 -p $((SIP_PORT + 1)) -mp $((SIP_PORT + 200)) -cp $((SIP_PORT + 2)) \
      -timeout $((HOLD / 1000 + 60))s -timeout_error -nostdin > "$WORK/caller.log" 2>&1 ) || true
 sleep 1
+echo "host UDP receive-buffer drops during the run: $(( $(rcvbuf) - DROPS_BEFORE ))"
 python3 - "$WORK/daemon.log" "$CALLS" "$HOLD" <<'PY'
 import re, sys
 received = relayed = sessions = bridged = 0
@@ -65,7 +71,8 @@ for line in open(sys.argv[1]):
     received += int(f['rtp.received']); relayed += int(f['rtp.relayed'])
 seconds = int(sys.argv[3]) / 1000
 print(f"calls {sys.argv[2]}  bridged {bridged}  sessions {sessions}  received {received}  relayed {relayed}"
-      f"  not relayed {received - relayed} ({100.0 * (received - relayed) / max(received, 1):.3f} %)"
+      f"  outside the bridge {received - relayed} ({100.0 * (received - relayed) / max(received, 1):.2f} %)"
+      f"  expected ≈ {int(sys.argv[2]) * 100 * seconds:,.0f} (100 packets/s per call)"
       f"  relay ≈ {relayed / seconds:,.0f} packets/s over the {seconds:.0f} s hold")
 PY
 grep -E "Successful call|Failed call" "$WORK/caller.log" | head -4 || true
