@@ -69,11 +69,11 @@ extension CallEngine {
 
     func answered(_ call: Call, _ leg: OutboundLeg, _ response: SIPResponse) {
         // A retransmitted 2xx (the ACK was lost): send the same ACK again (RFC 3261 §13.2.2.4).
-        if let ack = leg.ackSent, leg.answer?.to.tag == response.to.tag {
+        if let ack = leg.ackSent, leg.answerTag == .some(response.to.tag) {
             layer.sendAck(ack, to: leg.dialog?.peer ?? leg.peer)
             return
         }
-        if leg.answer != nil, leg.answer?.to.tag == response.to.tag { return }  // retransmission before ACK
+        if leg.answerTag == .some(response.to.tag) { return }  // retransmission before ACK
         let dialog = makeCalleeDialog(leg, response)
         // A second 2xx after the first (ring-all race), or a 2xx from a leg we gave up on:
         // ACK it and BYE it; it never reaches the caller.
@@ -83,7 +83,7 @@ extension CallEngine {
             return
         }
         leg.state = .answered
-        leg.answer = response
+        leg.answerTag = .some(response.to.tag)
         leg.dialog = dialog
         leg.finalStatus = response.statusCode
         call.winner = leg
@@ -137,7 +137,7 @@ extension CallEngine {
         bye.headers.add("Reason", "SIP;cause=200;text=\"Call completed elsewhere\"")
         _ = try? layer.sendRequest(bye, to: dialog.peer)
         leg.ackSent = ack
-        leg.answer = response
+        leg.answerTag = .some(response.to.tag)
         forgetLater(leg.transaction)
         callLogger(call).info("late answer dismissed with ACK and BYE", metadata: ["target": "\(leg.target)"])
         if leg.state != .abandoned && leg.state != .ended {

@@ -40,8 +40,10 @@ final class OutboundLeg {
     var transaction: ClientTransactionID
     var state: State = .trying
     var dialog: Dialog?
-    /// The 2xx that answered it (its SDP goes to the caller; its CSeq is ACKed).
-    var answer: SIPResponse?
+    /// The To tag of the 2xx that answered it: how a retransmission of that 2xx is told from
+    /// another fork's. Only the tag is kept, not the response: an established call lives for
+    /// hours and the 2xx's SDP has already been relayed (bench/calls memory figures).
+    var answerTag: String??
     var ackSent: SIPRequest?
     var finalStatus: Int?
     var createdAt = Date()

@@ -33,8 +33,13 @@ public struct ServerInviteTransaction: Sendable {
     public let sendsTryingAutomatically: Bool
     /// The most recent provisional response sent (resent on INVITE retransmissions).
     public private(set) var lastProvisional: SIPResponse?
-    /// The final response sent (resent on INVITE retransmissions and Timer G in Completed).
+    /// The non-2xx final response sent (resent on INVITE retransmissions and Timer G in
+    /// Completed). A 2xx is not kept: in Accepted the TU retransmits it (RFC 6026 §8.7) and
+    /// the transaction only absorbs INVITE retransmissions, so holding the response for
+    /// Timer L's 32 s would only cost memory at every call set-up.
     public private(set) var finalResponse: SIPResponse?
+    /// The To tag of the last response sent (RFC 2543 ACK matching, CANCEL's 200).
+    public private(set) var lastToTag: String?
     public private(set) var timerGInterval: Duration
     private var tryingTimerRunning = false
 
@@ -105,18 +110,22 @@ public struct ServerInviteTransaction: Sendable {
         case (.proceeding, 100...199):
             // §17.2.1: provisional responses from the TU are sent; stay in Proceeding.
             lastProvisional = response
+            lastToTag = response.to.tag
             return stopTrying() + [.send(.response(response))]
         case (.proceeding, 200...299):
             // RFC 6026 §8.5: a 2xx from the TU is sent and the transaction enters Accepted,
             // starting Timer L.
             state = .accepted
-            finalResponse = response
+            lastProvisional = nil  // only Proceeding resends it
+            lastToTag = response.to.tag
             return stopTrying() + [.send(.response(response)), .startTimer(.l, after: timers.l)]
         case (.proceeding, 300...699):
             // §17.2.1: a 300-699 from the TU is sent, the transaction enters Completed;
             // Timer G (unreliable only) and Timer H start.
             state = .completed
             finalResponse = response
+            lastProvisional = nil
+            lastToTag = response.to.tag
             var actions = stopTrying() + [.send(.response(response))]
             if !reliable { actions.append(.startTimer(.g, after: timerGInterval)) }
             actions.append(.startTimer(.h, after: timers.h))

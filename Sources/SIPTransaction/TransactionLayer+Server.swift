@@ -10,7 +10,7 @@ extension TransactionLayer.ServerMachine {
     /// The To tag of the last response sent (for RFC 2543 ACK matching and the CANCEL's 200).
     var lastToTag: String? {
         switch self {
-        case .invite(let m): return (m.finalResponse ?? m.lastProvisional)?.to.tag
+        case .invite(let m): return m.lastToTag
         case .nonInvite(let m): return m.lastResponse?.to.tag
         }
     }
@@ -175,7 +175,7 @@ extension TransactionLayer {
             : .nonInvite(ServerNonInviteTransaction(request: request, reliable: reliable, timers: timers))
         let key = ServerTransactionKey(request: request)
         let mergeKey = isInternal ? nil : MergeKey(request: request)
-        servers[id] = ServerRecord(machine: machine, request: request, key: key, mergeKey: mergeKey,
+        servers[id] = ServerRecord(machine: machine, key: key, mergeKey: mergeKey,
                                    responsePeer: Self.responseDestination(for: request, receivedFrom: peer),
                                    isInternal: isInternal)
         if let key { serverIndex[key] = id } else { legacyServers.insert(id) }

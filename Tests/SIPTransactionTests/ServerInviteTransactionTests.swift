@@ -32,6 +32,24 @@ import Testing
         #expect(tx.receivedRequest(invite) == [.send(.response(ringing))])
     }
 
+    /// Accepted keeps only the 2xx's To tag (for RFC 2543 ACK matching and CANCEL's 200): the
+    /// TU retransmits the 2xx itself (RFC 6026 §8.7), so neither the 2xx nor the last 1xx is
+    /// held for Timer L's 32 s.
+    @Test func acceptedKeepsTheToTagNotTheResponses() {
+        var tx = ServerInviteTransaction(request: invite, reliable: false, sendsTryingAutomatically: false)
+        var ringing = SIPTestKit.response(180, to: invite)
+        ringing.to.tag = "callee-1"
+        _ = tx.sendResponse(ringing)
+        #expect(tx.lastProvisional == ringing && tx.lastToTag == "callee-1")
+        var ok = SIPTestKit.response(200, to: invite)
+        ok.to.tag = "callee-1"
+        #expect(tx.sendResponse(ok) == [.send(.response(ok)), .startTimer(.l, after: s(32))])
+        #expect(tx.state == .accepted)
+        #expect(tx.finalResponse == nil && tx.lastProvisional == nil && tx.lastToTag == "callee-1")
+        #expect(tx.receivedRequest(invite).isEmpty)  // absorbed, nothing resent
+        #expect(tx.sendResponse(ok) == [.send(.response(ok))])  // the TU's retransmission goes out
+    }
+
     @Test func non2xxCompletedWithGCappedAtT2AndHTimeout() {
         var tx = ServerInviteTransaction(request: invite, reliable: false, sendsTryingAutomatically: false)
         let busy = SIPTestKit.response(486, to: invite)
