@@ -50,7 +50,48 @@ const PhoneNumberOfflineGeocoder &geocoder() {
     return *instance;
 }
 
+std::string area_code_of(const PhoneNumber &number) {
+    const PhoneNumberUtil *util = PhoneNumberUtil::GetInstance();
+    std::string nsn;
+    util->GetNationalSignificantNumber(number, &nsn);
+    // NANP: the NPA is always the first three digits, even for numbers
+    // libphonenumber does not call geographic (e.g. fictitious 555-01XX).
+    if (number.country_code() == 1) return nsn.size() >= 3 ? nsn.substr(0, 3) : std::string();
+    const int length = util->GetLengthOfGeographicalAreaCode(number);
+    return length > 0 ? nsn.substr(0, static_cast<size_t>(length)) : std::string();
+}
+
+std::string location_of(const PhoneNumber &number) {
+    return geocoder().GetDescriptionForNumber(number, icu::Locale("en", "US"));
+}
+
 }  // namespace
+
+extern "C" int cpn_describe(const char *input, const char *default_region, char *e164, size_t e164_len, int *possible,
+                            char *region, size_t region_len, char *area_code, size_t area_code_len,
+                            char *location, size_t location_len) {
+    try {
+        PhoneNumber number;
+        if (int rc = parse(input, default_region, &number); rc != 0) return rc;
+        const PhoneNumberUtil *util = PhoneNumberUtil::GetInstance();
+        std::string formatted;
+        util->Format(number, PhoneNumberUtil::E164, &formatted);
+        const bool is_possible = util->IsPossibleNumber(number);
+        if (possible != nullptr) *possible = is_possible ? 1 : 0;
+        if (is_possible) {
+            std::string region_code;
+            util->GetRegionCodeForNumber(number, &region_code);
+            if (int rc = copy_out(region_code, region, region_len); rc < 0) return rc;
+            if (int rc = copy_out(area_code_of(number), area_code, area_code_len); rc < 0) return rc;
+            if (location != nullptr) {
+                if (int rc = copy_out(location_of(number), location, location_len); rc < 0) return rc;
+            }
+        }
+        return copy_out(formatted, e164, e164_len);
+    } catch (...) {
+        return CPN_ERR_INTERNAL;
+    }
+}
 
 extern "C" int cpn_format_e164(const char *input, const char *default_region, char *out, size_t out_len) {
     try {
@@ -125,14 +166,7 @@ extern "C" int cpn_area_code(const char *e164, char *out, size_t out_len) {
     try {
         PhoneNumber number;
         if (int rc = parse(e164, "ZZ", &number); rc != 0) return rc;
-        const PhoneNumberUtil *util = PhoneNumberUtil::GetInstance();
-        std::string nsn;
-        util->GetNationalSignificantNumber(number, &nsn);
-        // NANP: the NPA is always the first three digits, even for numbers
-        // libphonenumber does not call geographic (e.g. fictitious 555-01XX).
-        if (number.country_code() == 1) return copy_out(nsn.size() >= 3 ? nsn.substr(0, 3) : std::string(), out, out_len);
-        const int length = util->GetLengthOfGeographicalAreaCode(number);
-        return copy_out(length > 0 ? nsn.substr(0, static_cast<size_t>(length)) : std::string(), out, out_len);
+        return copy_out(area_code_of(number), out, out_len);
     } catch (...) {
         return CPN_ERR_INTERNAL;
     }
@@ -142,8 +176,7 @@ extern "C" int cpn_location(const char *e164, char *out, size_t out_len) {
     try {
         PhoneNumber number;
         if (int rc = parse(e164, "ZZ", &number); rc != 0) return rc;
-        const std::string description = geocoder().GetDescriptionForNumber(number, icu::Locale("en", "US"));
-        return copy_out(description, out, out_len);
+        return copy_out(location_of(number), out, out_len);
     } catch (...) {
         return CPN_ERR_INTERNAL;
     }

@@ -32,11 +32,11 @@ public struct CallerInfo: Sendable, Hashable, Codable {
     /// numbers (use the tracking number's region: carriers send local format).
     public init(_ input: String?, defaultRegion: String? = nil) {
         self.input = input ?? ""
-        guard let input, let number = PhoneNumber(parsing: input, defaultRegion: defaultRegion) else { return }
-        e164 = number.e164
-        region = number.region
-        areaCode = number.areaCode
-        location = number.location
+        guard let input, let details = PhoneNumber.details(parsing: input, defaultRegion: defaultRegion) else { return }
+        e164 = details.number.e164
+        region = details.region
+        areaCode = details.areaCode
+        location = details.location
     }
 
     public var isWithheld: Bool { e164 == nil }

@@ -14,8 +14,9 @@ public enum Router {
     ///   - defaultRegion: region for national-format numbers (the carrier trunk's country).
     public static func route(to dialled: String, from caller: String?, at date: Date, digits: [String] = [],
                              table: DialplanTable, defaultRegion: String? = nil) -> RouteDecision {
-        let number = PhoneNumber(parsing: dialled, defaultRegion: defaultRegion)
-        let callerInfo = CallerInfo(caller, defaultRegion: number?.region ?? defaultRegion)
+        let details = PhoneNumber.details(parsing: dialled, defaultRegion: defaultRegion, withLocation: false)
+        let number = details?.number
+        let callerInfo = CallerInfo(caller, defaultRegion: details?.region ?? defaultRegion)
         var decision = RouteDecision(outcome: "not-found", status: 404, dialled: dialled, trackingNumber: number?.e164,
                                      account: nil, source: nil, callerIDPolicy: nil, caller: callerInfo,
                                      at: date.ISO8601Format(), attempts: [])

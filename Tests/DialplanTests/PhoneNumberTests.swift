@@ -25,6 +25,32 @@ import Testing
         #expect(PhoneNumber(parsing: input, defaultRegion: "US") == nil)
     }
 
+    /// The call path's one-parse `details` agrees with the separate properties (each of which
+    /// parses again) for every shape of input, including withheld and impossible numbers.
+    @Test func detailsFromOneParseMatchTheProperties() {
+        let inputs: [(String, String?)] = [
+            ("+44 20 7946 0958", nil), ("0044 20 7946 0958", nil), ("011 44 20 7946 0958", "US"),
+            ("020 7946 0958", "GB"), ("(650) 253-0000", "US"), ("tel:+1-650-253-0000", nil),
+            ("sip:+16502530000@carrier.example;user=phone", nil), ("+1 (212) 555-0123", nil),
+            ("+14155550123", nil), ("+33 1 42 68 53 00", nil), ("+81 3-3224-9999", nil), ("+61 2 9374 4000", nil),
+            ("+800 1234 5678", nil), ("+1 800 555 0199", nil), ("+447700900123", nil), ("2125550123", "US"),
+            ("anonymous", "US"), ("+", nil), ("12", "US"), ("+1 212 555", nil), ("+99912345678", nil),
+        ]
+        var parsed = 0
+        for (input, region) in inputs {
+            let separate = PhoneNumber(parsing: input, defaultRegion: region)
+            let details = PhoneNumber.details(parsing: input, defaultRegion: region)
+            #expect(details?.number == separate, "\(input)")
+            guard let separate, let details else { continue }
+            parsed += 1
+            #expect(details.region == separate.region, "\(input)")
+            #expect(details.areaCode == separate.areaCode, "\(input)")
+            #expect(details.location == separate.location, "\(input)")
+            #expect(PhoneNumber.details(parsing: input, defaultRegion: region, withLocation: false)?.location == nil)
+        }
+        #expect(parsed >= 15)
+    }
+
     @Test func regionAndLocation() {
         let london = PhoneNumber(parsing: "+442079460958")!
         #expect(london.region == "GB")

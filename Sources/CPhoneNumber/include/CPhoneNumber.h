@@ -32,6 +32,16 @@ int cpn_format_e164(const char *input, const char *default_region, char *out, si
  * may be NULL; a NULL `valid` skips IsValidNumber, the costly range check. */
 int cpn_inspect(const char *number, char *out, size_t out_len, int *valid, int *possible);
 
+/* One parse for the call path (the dialled number and the caller of every
+ * INVITE, where separate calls above would parse the same text five times):
+ * like cpn_format_e164, and sets *possible (1 or 0). When the number is
+ * possible it also writes its region ("ZZ" when unknown) into `region`, its
+ * area code (as cpn_area_code) into `area_code`, and, if `location` is not
+ * NULL, the geocoder's description into `location`. Returns the E.164 length
+ * or a negative CPN_ERR_* code. */
+int cpn_describe(const char *input, const char *default_region, char *e164, size_t e164_len, int *possible,
+                 char *region, size_t region_len, char *area_code, size_t area_code_len,
+                 char *location, size_t location_len);
 /* 1 if libphonenumber considers the number valid, 0 if not, negative on parse error. */
 int cpn_is_valid(const char *e164);
 
