@@ -7,8 +7,8 @@ import LegStore
 /// Money: every amount is an integer in the currency's minor unit (cents) — `bigint`, never
 /// a float. Per-minute prices need sub-cent precision, so rates hold
 /// `price_per_minute_micros`: millionths of a minor unit per minute (1.25 ¢/min = 1 250 000).
-/// A leg's cost is kept in those micro-units (`call_legs.rated_micros`, rounded half up per
-/// leg); a day's amount in minor units is the sum of its legs' micro-units rounded half up
+/// A leg's cost is kept in those micro-units (`leg_ratings.micros`, rounded half up per
+/// leg; `call_legs.rated_micros` before migration 102); a day's amount in minor units is the sum of its legs' micro-units rounded half up
 /// once.
 public enum BillingMigrations {
     public static let all: [Migration] = [
@@ -251,6 +251,50 @@ public enum BillingMigrations {
             FOR EACH ROW EXECUTE FUNCTION ledger_append_only();
         CREATE TRIGGER ledger_no_truncate BEFORE TRUNCATE ON ledger
             FOR EACH STATEMENT EXECUTE FUNCTION ledger_append_only();
+        """),
+        // Why: the close used to mark every rated leg in call_legs (602 s for 10M legs, all
+        // of it rewriting wide rows and their random-UUID index entries). Ratings now go to
+        // a narrow append-only table keyed by the leg's end_seq (leg migration 2), and each
+        // account remembers how far its closes got, so unrated legs are found by range.
+        Migration(version: 102, name: "billing: leg ratings by end sequence", sql: """
+        -- One row per rated leg, written once by the close that rated it. The key is the
+        -- leg's end_seq (call_legs_end_seq_key leads back to the leg): unique per leg, so
+        -- the database refuses a second rating, and increasing, so inserts append to the
+        -- index. Narrow on purpose, with no leg_id index and no foreign keys: a random-UUID
+        -- index or a per-row RI check costs more than the rest of the rating.
+        CREATE TABLE leg_ratings (
+            end_seq        bigint PRIMARY KEY,
+            close_id       bigint NOT NULL,
+            micros         bigint NOT NULL,
+            account        text NOT NULL,
+            -- the usage line (account, business_day) the leg is on
+            business_day   date NOT NULL,
+            rated_seconds  int NOT NULL,
+            free_seconds   int NOT NULL
+        );
+
+        -- Per account, how far closes have looked along call_legs.end_seq:
+        --   floor_seq: every ended leg of the account numbered <= floor_seq is rated;
+        --   high_seq:  no close has seen the account's legs numbered above high_seq, so
+        --              they cannot be in leg_ratings (only (floor, high] needs a check).
+        -- An account without a row has never been closed since this migration: all its
+        -- numbered legs are candidates.
+        CREATE TABLE rating_marks (
+            account    text PRIMARY KEY REFERENCES accounts,
+            floor_seq  bigint NOT NULL,
+            high_seq   bigint NOT NULL,
+            close_id   bigint NOT NULL REFERENCES closes,
+            CHECK (floor_seq <= high_seq)
+        );
+
+        -- Every rating, whichever way it was stored: before this migration on the leg
+        -- (call_legs.rated_by_close …), since in leg_ratings.
+        CREATE VIEW rated_legs AS
+            SELECT l.leg_id, r.close_id, r.account, r.rated_seconds, r.free_seconds, r.micros
+            FROM leg_ratings r JOIN call_legs l ON l.end_seq = r.end_seq
+            UNION ALL
+            SELECT l.leg_id, l.rated_by_close, l.account, l.rated_seconds, l.rated_free_seconds, l.rated_micros
+            FROM call_legs l WHERE l.rated_by_close IS NOT NULL;
         """),
     ]
 }

@@ -12,7 +12,7 @@ import Testing
         try rows(c, "SELECT account, business_day, day_start, day_end, close_id, legs, billed_seconds, included_seconds, amount_micros, amount, charge_id FROM usage_days ORDER BY 1, 2").map { $0.map { $0 ?? "∅" }.joined(separator: "|") }
         + rows(c, "SELECT charge_id, account, kind, amount, status FROM charges ORDER BY 1").map { $0.map { $0 ?? "∅" }.joined(separator: "|") }
         + rows(c, "SELECT account, kind, amount, charge_id FROM ledger ORDER BY entry_id").map { $0.map { $0 ?? "∅" }.joined(separator: "|") }
-        + rows(c, "SELECT leg_id, rated_by_close, rated_seconds, rated_free_seconds, rated_micros FROM call_legs ORDER BY 1").map { $0.map { $0 ?? "∅" }.joined(separator: "|") }
+        + rows(c, "SELECT l.leg_id, r.close_id, r.rated_seconds, r.free_seconds, r.micros FROM call_legs l LEFT JOIN rated_legs r USING (leg_id) ORDER BY 1").map { $0.map { $0 ?? "∅" }.joined(separator: "|") }
     }
 
     /// Legs of 2026-11-10 (New York) for an account on small-teams: only the legs whose rate
@@ -53,10 +53,10 @@ import Testing
         #expect(try scalar(c, "SELECT count(*) FROM usage_days WHERE account = 'acme'") == "10")
         let line = try rows(c, "SELECT legs, billed_seconds, included_seconds, amount FROM usage_days WHERE business_day = '2026-11-10'")
         #expect(line == [["5", "360", "180", "20"]])
-        #expect(try scalar(c, "SELECT rated_seconds || '/' || rated_free_seconds || '/' || rated_micros FROM call_legs WHERE leg_id = $1", [legs["uk"]!.uuidString]) == "120/0/10000000")
-        #expect(try scalar(c, "SELECT rated_seconds || '/' || rated_free_seconds || '/' || rated_micros FROM call_legs WHERE leg_id = $1", [legs["us"]!.uuidString]) == "120/120/0")
-        #expect(try scalar(c, "SELECT rated_seconds FROM call_legs WHERE leg_id = $1", [legs["busy"]!.uuidString]) == "0")
-        #expect(try scalar(c, "SELECT rated_by_close FROM call_legs WHERE leg_id = $1", [tomorrow.uuidString]) == nil)
+        #expect(try scalar(c, "SELECT rated_seconds || '/' || free_seconds || '/' || micros FROM rated_legs WHERE leg_id = $1", [legs["uk"]!.uuidString]) == "120/0/10000000")
+        #expect(try scalar(c, "SELECT rated_seconds || '/' || free_seconds || '/' || micros FROM rated_legs WHERE leg_id = $1", [legs["us"]!.uuidString]) == "120/120/0")
+        #expect(try scalar(c, "SELECT rated_seconds FROM rated_legs WHERE leg_id = $1", [legs["busy"]!.uuidString]) == "0")
+        #expect(try scalar(c, "SELECT count(*) FROM rated_legs WHERE leg_id = $1", [tomorrow.uuidString]) == "0")
         // Charges: the first term's access fee, two numbers, and the day's usage.
         let charges = try b.charges(account: "acme")
         #expect(charges.map(\.kind).sorted() == ["access", "number-fee", "usage"])
@@ -75,7 +75,7 @@ import Testing
         // The next day's close rates the leg of Nov 11.
         let next = try b.close(at: t("2026-11-12T05:00:00Z"))
         #expect(next.legsRated == 1 && next.daysClosed == 1)
-        #expect(try scalar(c, "SELECT rated_by_close FROM call_legs WHERE leg_id = $1", [tomorrow.uuidString]) == String(next.closeID!))
+        #expect(try scalar(c, "SELECT string_agg(close_id::text, ',') FROM rated_legs WHERE leg_id = $1", [tomorrow.uuidString]) == String(next.closeID!))
     }
 
     /// The close's transaction dies after rating, before COMMIT (an exception, or the
@@ -102,14 +102,15 @@ import Testing
                 let crashing = try billing(url) { cfg in
                     cfg.beforeCommit = { conn in
                         // The rating statement ran inside this transaction…
-                        let rated = try conn.execute("SELECT count(*) FROM call_legs WHERE rated_by_close IS NOT NULL").rows[0][0]
+                        let rated = try conn.execute("SELECT count(*) FROM leg_ratings").rows[0][0]
                         precondition(rated == "200")
                         if mode == "throw" { throw BillingError.invalid("injected crash") }
                         try conn.execute("SELECT pg_terminate_backend(pg_backend_pid())")
                     }
                 }
                 #expect(throws: (any Error).self) { try crashing.close(at: t("2026-11-07T05:00:00Z")) }
-                #expect(try scalar(c, "SELECT count(*) FROM call_legs WHERE rated_by_close IS NOT NULL") == "0")
+                #expect(try scalar(c, "SELECT count(*) FROM leg_ratings") == "0")
+                #expect(try scalar(c, "SELECT count(*) FROM rating_marks") == "0")
                 #expect(try scalar(c, "SELECT count(*) FROM usage_days") == "0")
                 #expect(try scalar(c, "SELECT count(*) FROM charges WHERE kind = 'usage'") == "0")
                 #expect(try scalar(c, "SELECT count(*) FROM closes") == "0")
@@ -142,7 +143,7 @@ import Testing
         #expect(try b.close(at: t("2026-11-04T06:00:00Z")).legsRated == 0)  // same business day: nothing
         let second = try b.close(at: t("2026-11-05T05:00:00Z"))
         #expect(second.legsRated == 1)
-        #expect(try scalar(c, "SELECT rated_by_close FROM call_legs WHERE leg_id = $1", [leg.uuidString]) == String(second.closeID!))
+        #expect(try scalar(c, "SELECT string_agg(close_id::text, ',') FROM rated_legs WHERE leg_id = $1", [leg.uuidString]) == String(second.closeID!))
         // pay-as-you-go +1 outbound: minimum 60 s, 3 ¢/min → 3 ¢ on Nov 4's line.
         #expect(try rows(c, "SELECT business_day::text, legs, amount FROM usage_days WHERE legs > 0") == [["2026-11-04", "1", "3"]])
         #expect(try scalar(c, "SELECT amount FROM usage_days WHERE business_day = '2026-11-02'") == "0")
@@ -203,7 +204,8 @@ import Testing
         #expect(reports.all.filter { $0.legsRated > 0 }.count == 1)
         #expect(try scalar(c, "SELECT count(*) FROM charges WHERE kind = 'usage'") == "20")
         #expect(try scalar(c, "SELECT count(*) FROM usage_days") == "60")
-        #expect(try scalar(c, "SELECT count(*) FROM call_legs WHERE rated_by_close IS NULL") == "0")
+        #expect(try scalar(c, "SELECT count(*) FROM call_legs l WHERE NOT EXISTS (SELECT 1 FROM rated_legs r WHERE r.leg_id = l.leg_id)") == "0")
+        #expect(try scalar(c, "SELECT count(*) FROM leg_ratings") == "20000")
         // Day totals agree with the pure Swift rating of every leg.
         var expected: [String: Int64] = [:]
         for g in 1...20000 {
@@ -265,9 +267,9 @@ import Testing
         let url = try DB.database()
         let c = try PostgresConnection(url)
         #expect(try Billing.migrate(c, logger: quietLogger) == [])
-        #expect(BillingMigrations.all.map(\.version) == [100, 101])
-        #expect(Billing.allMigrations.map(\.version) == Migrations.all.map(\.version) + [100, 101])
-        #expect(try scalar(c, "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations") == "1,100,101")
+        #expect(BillingMigrations.all.map(\.version) == [100, 101, 102])
+        #expect(Billing.allMigrations.map(\.version) == Migrations.all.map(\.version) + [100, 101, 102])
+        #expect(try scalar(c, "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations") == "1,2,100,101,102")
         #expect(try scalar(c, "SELECT string_agg(plan_id, ',' ORDER BY plan_id) FROM plans") == "large-teams,pay-as-you-go,small-teams")
     }
 }

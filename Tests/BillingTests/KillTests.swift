@@ -52,7 +52,7 @@ import Glibc
         }
         #expect(try String(contentsOfFile: out, encoding: .utf8).contains("RATED"))
         // Uncommitted: invisible to us; the close's advisory lock is held.
-        #expect(try scalar(c, "SELECT count(*) FROM call_legs WHERE rated_by_close IS NOT NULL") == "0")
+        #expect(try scalar(c, "SELECT count(*) FROM leg_ratings") == "0")
         #expect(try scalar(c, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted") == "1")
         kill(child.processIdentifier, SIGKILL)
         child.waitUntilExit()
@@ -64,7 +64,8 @@ import Glibc
         #expect(try scalar(c, "SELECT count(*) FROM closes") == "1")
         #expect(try scalar(c, "SELECT count(*) FROM usage_days") == "3")
         #expect(try scalar(c, "SELECT count(*) FROM charges WHERE kind = 'usage'") == "1")
-        #expect(try scalar(c, "SELECT string_agg(DISTINCT rated_by_close::text, ',') FROM call_legs") == String(r.closeID!))
+        #expect(try scalar(c, "SELECT string_agg(DISTINCT r.close_id::text, ',') FROM call_legs l LEFT JOIN rated_legs r USING (leg_id)") == String(r.closeID!))
+        #expect(try scalar(c, "SELECT count(*) FROM leg_ratings") == "5000")
         #expect(try b.close(at: t("2026-11-04T05:00:00Z")).legsRated == 0)
         // 5000 legs of 1…200 s at the pay-as-you-go +1 rate (60 s minimum, 60/60, 3 ¢/min).
         var micros: Int64 = 0

@@ -45,7 +45,7 @@ import Testing
         let r = try billing(url).close(at: t("2026-11-03T06:00:00Z"))
         #expect(r.legsRated == legs.count)
         var got: [UUID: (Int, Int64)] = [:]
-        for row in try rows(c, "SELECT leg_id, rated_seconds, rated_micros FROM call_legs") {
+        for row in try rows(c, "SELECT leg_id, rated_seconds, micros FROM rated_legs") {
             got[UUID(uuidString: row[0]!)!] = (Int(row[1]!)!, Int64(row[2]!)!)
         }
         var mismatches = 0, dayMicros: [String: Int64] = [:]

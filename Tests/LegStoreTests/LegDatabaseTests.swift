@@ -19,11 +19,12 @@ import SIPTestKit
             """).rows.compactMap { $0[0] })
         for c in ["leg_id", "call_id", "account", "tracking_number", "source", "direction", "target", "sip_call_id",
                   "created_at", "ringing_at", "answered_at", "ended_at", "final_status", "end_reason",
-                  "billable_seconds", "rated_by_close"] {
+                  "billable_seconds", "rated_by_close", "end_seq"] {
             #expect(columns.contains(c), "call_legs.\(c)")
         }
         let indexes = Set(try conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'call_legs'").rows.compactMap { $0[0] })
-        #expect(indexes.isSuperset(of: ["call_legs_unrated", "call_legs_account_created"]))
+        #expect(indexes.isSuperset(of: ["call_legs_end_seq_key", "call_legs_account_created"]))
+        #expect(!indexes.contains("call_legs_unrated"))
     }
 
     @Test func errorsCarrySQLStateAndParametersRoundTrip() throws {
@@ -69,6 +70,9 @@ import SIPTestKit
         // calls follow inbound legs
         #expect(try scalar(url, "SELECT count(*) FROM calls") == "300")
         #expect(try scalar(url, "SELECT count(*) FROM calls c JOIN call_legs l ON l.call_id = c.call_id AND l.direction = 'inbound' WHERE c.ended_at = l.ended_at AND c.started_at = l.created_at") == "300")
+        // Each leg got one end number (billing finds unrated legs by it), once it ended.
+        #expect(try scalar(url, "SELECT count(DISTINCT end_seq) FROM call_legs WHERE ended_at IS NOT NULL") == "600")
+        #expect(try scalar(url, "SELECT count(*) FROM call_legs WHERE (end_seq IS NULL) <> (ended_at IS NULL)") == "0")
     }
 
     /// Stop the writer mid-way, rewind the committed position (as if the daemon died between
@@ -110,6 +114,43 @@ import SIPTestKit
         for l in legs { expectRow(rows[l.leg], l) }
         #expect(writer.metrics.interruptedLegsClosed == 0)
         #expect(JournalFiles.segments(in: dir.path).count == 1, "committed segments deleted")
+        let ended = try scalar(url, "SELECT count(*) FROM call_legs WHERE ended_at IS NOT NULL")
+        #expect(try scalar(url, "SELECT count(DISTINCT end_seq) FROM call_legs WHERE ended_at IS NOT NULL") == ended)
+    }
+
+    /// Legs get their end number once: replaying the whole journal after everything was
+    /// committed (the committed position lost) renumbers nothing. A renumbered leg would
+    /// look new to the billing close and be rated twice.
+    @Test func replayKeepsEndNumbers() throws {
+        let url = try PG.database()
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let legs = (0..<300).map { SampleLeg($0) }
+        let events = interleaved(legs)
+        let numbering = "SELECT string_agg(leg_id::text || '=' || end_seq, ',' ORDER BY leg_id) FROM call_legs"
+        do {
+            let journal = try LegJournal(configuration: journalConfig(dir), logger: quietLogger)
+            let writer = LegWriter(journal: journal, configuration: writerConfig(url, batch: 50), logger: quietLogger)
+            for e in events { journal.append(e) }
+            writer.start()
+            #expect(writer.waitUntilCaughtUp(timeout: 60))
+            writer.stop()
+            journal.close()
+        }
+        let before = try scalar(url, numbering)
+        let ended = try scalar(url, "SELECT count(*) FROM call_legs WHERE ended_at IS NOT NULL")
+        #expect(ended != "0")
+        #expect(try scalar(url, "SELECT count(DISTINCT end_seq) FROM call_legs") == ended)
+        try "\(JournalFiles.segments(in: dir.path)[0]) 0\n".write(toFile: dir.path + "/committed", atomically: true, encoding: .utf8)
+        let journal = try LegJournal(configuration: journalConfig(dir), logger: quietLogger)
+        defer { journal.close() }
+        #expect(journal.backlogAtOpen == events.count)
+        let writer = LegWriter(journal: journal, configuration: writerConfig(url, batch: 50), logger: quietLogger)
+        writer.start()
+        defer { writer.stop() }
+        #expect(writer.waitUntilCaughtUp(timeout: 60))
+        #expect(writer.metrics.committedEvents == UInt64(events.count))
+        #expect(try scalar(url, numbering) == before)
     }
 
     /// A crash with answered legs open: the next start closes them as `interrupted` at the

@@ -119,7 +119,7 @@ print("  legs rated: \(r.legsRated), account-days: \(r.daysClosed), usage charge
       + "total \(r.usageAmount.map { Money.format($0.value, currency: $0.key) }.joined(separator: ", "))")
 print(String(format: "  %.0f legs/s", Double(r.legsRated) / elapsed))
 let again = try timed("second close (idempotent, nothing to do)") { try b.close(at: at) }
-let unrated = try c.execute("SELECT count(*) FROM call_legs WHERE rated_by_close IS NULL").rows[0][0] ?? "?"
+let unrated = try c.execute("SELECT count(*) FROM call_legs l WHERE NOT EXISTS (SELECT 1 FROM leg_ratings r WHERE r.end_seq = l.end_seq)").rows[0][0] ?? "?"
 let check = try c.execute("SELECT count(*), sum(legs) FROM usage_days").rows[0]
 print("  second close rated \(again.legsRated); unrated left: \(unrated); usage lines: \(check[0] ?? "?"), legs on lines: \(check[1] ?? "?")")
 let ok = again.legsRated == 0 && unrated == "0" && Int(check[1] ?? "") == legs
