@@ -185,11 +185,11 @@ extension CallEngine {
         return queues.values.sorted { $0.key < $1.key }.map { queue in
             QueueSnapshot(
                 account: queue.account, plan: queue.planName, strategy: queue.plan.strategy.rawValue,
-                waiting: queue.waiting.compactMap { id in
+                waiting: queue.waiting.enumerated().compactMap { index, id in
                     guard let call = calls[id], let anchor = call.anchor else { return nil }
                     let waited = now - anchor.queueEnteredAt
                     return QueueSnapshot.Caller(
-                        callID: id, caller: call.caller,
+                        callID: id, position: index + 1, caller: call.caller,
                         waitedSeconds: Double(waited.components.seconds) + Double(waited.components.attoseconds) / 1e18,
                         ringing: call.liveLegs.compactMap { anchor.agentOfLeg[ObjectIdentifier($0)] })
                 },

@@ -84,6 +84,8 @@ struct AgentState {
 public struct QueueSnapshot: Sendable, Equatable {
     public struct Caller: Sendable, Equatable {
         public var callID: UUID
+        /// 1-based place in arrival order: what a position announcement would say now.
+        public var position: Int
         public var caller: String
         public var waitedSeconds: Double
         /// Agents ringing for this caller now.

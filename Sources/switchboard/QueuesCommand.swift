@@ -45,7 +45,7 @@ struct QueuesCommand: ParsableCommand {
                   + "abandoned \(queue["abandoned"] ?? 0)")
             for caller in waiting {
                 let waited = (caller["waited_seconds"] as? Double).map { String(format: "%.0fs", $0) } ?? "?"
-                print("  waiting  \(caller["caller"] ?? "?")  for \(waited)")
+                print("  waiting  #\(caller["position"] ?? "?")  \(caller["caller"] ?? "?")  for \(waited)")
             }
             for agent in agents {
                 print("  agent    \(agent["target"] ?? "?")  \(agent["state"] ?? "?")  calls \(agent["calls_taken"] ?? 0)")

@@ -42,7 +42,7 @@ final class QueueStatus: Sendable {
         let queues: [[String: Any]] = snapshots.map { queue in
             [
                 "account": queue.account, "plan": queue.plan, "strategy": queue.strategy,
-                "waiting": queue.waiting.map { ["call": $0.callID.uuidString, "caller": $0.caller,
+                "waiting": queue.waiting.map { ["call": $0.callID.uuidString, "position": $0.position, "caller": $0.caller,
                                                 "waited_seconds": $0.waitedSeconds, "ringing": $0.ringing] as [String: Any] },
                 "agents": queue.agents.map { ["target": $0.target, "state": $0.state.rawValue, "calls_taken": $0.callsTaken] as [String: Any] },
                 "offered": queue.offered, "answered": queue.answered, "timed_out": queue.timedOut, "abandoned": queue.abandoned,

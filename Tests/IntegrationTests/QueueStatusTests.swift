@@ -34,8 +34,10 @@ import Testing
         } while !shown.contains("1 waiting") && Date() < deadline
         #expect(shown.contains("test-account/main (linear): 1 waiting"), "\(shown)")
         #expect(shown.contains("agent    sip:agent0@127.0.0.1:\(agent.port)  ringing"), "\(shown)")
+        #expect(shown.contains("waiting  #1  +14155550123  for "), "\(shown)")
         let json = try Self.cli(["queues", "--metrics", "127.0.0.1:\(metricsPort)", "--json"])
         #expect(json.contains("\"caller\":\"+14155550123\""), "\(json)")
+        #expect(json.contains("\"position\":1"), "\(json)")
 
         let scrape = try RawHTTP.get(port: metricsPort, path: "/metrics")
         let waiting = scrape.split(separator: "\n").first { $0.hasPrefix("switchboard_queue_waiting_callers{") }
