@@ -12,6 +12,8 @@ public struct CallLegEvent: Sendable, Equatable {
         /// out, or a leg sent no RTP for the media timeout.
         case ivrAbandoned = "ivr-abandoned", queueTimeout = "queue-timeout", agentNoAnswer = "agent-no-answer"
         case mediaTimeout = "media-timeout"
+        /// Hung up by the daemon at the end of a graceful stop's drain grace (SIGTERM).
+        case shutdown
     }
 
     public var legID: UUID

@@ -19,6 +19,8 @@ public struct LegEvent: Sendable, Equatable {
              completed, interrupted, rejected
         // IVR and queue outcomes (appended: the journal stores the raw value).
         case ivrAbandoned, queueTimeout, agentNoAnswer, mediaTimeout
+        /// Hung up when a graceful stop's drain grace ran out (appended, like the above).
+        case shutdown
 
         public var name: String {
             switch self {
@@ -36,6 +38,7 @@ public struct LegEvent: Sendable, Equatable {
             case .queueTimeout: "queue-timeout"
             case .agentNoAnswer: "agent-no-answer"
             case .mediaTimeout: "media-timeout"
+            case .shutdown: "shutdown"
             }
         }
 

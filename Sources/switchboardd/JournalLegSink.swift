@@ -68,6 +68,7 @@ final class JournalLegSink: CallLegEventSink, Sendable {
         case .queueTimeout: .queueTimeout
         case .agentNoAnswer: .agentNoAnswer
         case .mediaTimeout: .mediaTimeout
+        case .shutdown: .shutdown
         }
     }
 }

@@ -113,8 +113,7 @@ extension SIPService {
             logger.warning("drain grace over: hanging up the calls still in progress", metadata: ["calls": "\(remaining)"])
             try? await eventLoop.submit { [self] in
                 guard let engine = handler?.engine else { return }
-                // CallLegEvent has no "shutdown" reason yet: the grace acts as a maximum duration.
-                for id in engine.activeCallIDs { engine.hangUp(callID: id, reason: .maxDuration) }
+                for id in engine.activeCallIDs { engine.hangUp(callID: id, reason: .shutdown) }
             }.get()
             // Give the BYEs a moment to be answered (bounded: a dead peer must not hold us).
             let byeDeadline = ContinuousClock.now + .seconds(2)

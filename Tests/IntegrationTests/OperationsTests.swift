@@ -210,6 +210,7 @@ import Testing
         let took = Date().timeIntervalSince(signalled)
         #expect(took >= 1 && took < 8, "exit took \(took) s with a 1 s grace")
         #expect(daemon.log().contains("drain grace over"))
+        #expect(daemon.log().contains("reason=shutdown"), "the drained calls' legs end as shutdown, not max-duration")
         // The callees got our BYE: callee-answer.xml succeeds only on a BYE.
         let callee_ = try callee.wait(timeout: 10)
         #expect(callee_.successfulCalls == 2, "\(callee_.output.suffix(1500))")
