@@ -17,6 +17,9 @@ public final class CallEngine {
     public let configuration: CallEngineConfiguration
     let dialplans: DialplanStore
     weak var sink: (any CallLegEventSink)?
+    /// Also sees every leg event (the daemon's call-timing metrics); unlike `sink` it does not
+    /// take the place of the log when there is no journal.
+    public weak var observer: (any CallLegEventSink)?
     /// Resolves target host names off the event loop; nil: only IP-literal targets are dialled.
     var resolver: (any HostResolver)?
     var logger: Logger
@@ -95,6 +98,7 @@ public final class CallEngine {
     static func makeTag() -> String { String(UInt64.random(in: 1...UInt64.max), radix: 36) }
 
     func emit(_ event: CallLegEvent) {
+        observer?.record(event)
         if let sink { sink.record(event) } else {
             logger.info("leg \(event.kind.rawValue)", metadata: [
                 "leg": "\(event.legID)", "call": "\(event.callID)",

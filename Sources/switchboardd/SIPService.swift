@@ -34,6 +34,8 @@ final class SIPService: Service, @unchecked Sendable {
     /// Watchdog and status tasks, and the mirrors of the engine's counters (event loop only).
     var repeatedTasks: [RepeatedTask] = []
     var mirrors: EngineCounterMirrors?
+    /// The engine's observer for the call-timing histograms (held here: the engine's is weak).
+    var callTiming: CallTimingMetrics?
 
     init(configuration: SwitchboardConfiguration, dialplans: DialplanStore, legs: JournalLegSink?,
          access: AccessCache? = nil, operations: DaemonOperations = .init(), prompts: PromptCache, logger: Logger) {
@@ -84,6 +86,11 @@ final class SIPService: Service, @unchecked Sendable {
                                          pool: self.mediaPorts, prompts: self.prompts,
                                          address: self.configuration.media.address,
                                          timeout: .milliseconds(Int64(self.configuration.media.timeoutSeconds * 1000)))
+            if let metrics = self.operations.metrics {
+                let timing = CallTimingMetrics(registry: metrics.registry)
+                self.callTiming = timing
+                engine.observer = timing
+            }
             if let access = self.access {
                 engine.accessPolicy = { access.isBlocked(account: $0) ? AccessCache.blockedReason : nil }
             }

@@ -130,6 +130,13 @@ import Testing
         #expect((delta(after, "switchboard_sip_responses_sent_total{class=\"2xx\"}") ?? 0) >= 10)
         #expect(delta(after, "switchboard_sip_responses_sent_total{class=\"4xx\"}") == 2)
         #expect(sample(after, "switchboard_calls_in_progress") == 0)
+        // Set-up timing: one sample per answered call in each histogram (the 404s made no
+        // call); the callee rings 50 ms before answering, so answer delays sum to at least that.
+        #expect(delta(after, "switchboard_call_post_dial_delay_seconds_count") == 5)
+        #expect(delta(after, "switchboard_call_answer_delay_seconds_count") == 5)
+        #expect(delta(after, "switchboard_call_duration_seconds_count") == 5)
+        #expect((delta(after, "switchboard_call_answer_delay_seconds_sum") ?? 0) >= 5 * 0.05)
+        #expect(after.contains("switchboard_call_post_dial_delay_seconds_bucket{le=\"+Inf\"}"))
         // Labels never carry per-call values: every label value is from a fixed vocabulary.
         for line in after.split(separator: "\n") where !line.hasPrefix("#") {
             #expect(!line.contains("@") && !line.contains("+1312"), "per-call value in \(line)")
