@@ -2,12 +2,14 @@ import ArgumentParser
 import Billing
 import Foundation
 
-/// `switchboard accounts create|show|set-plan|cancel|renew` (the logic is `Billing`).
+/// `switchboard accounts create|show|set-plan|cancel|renew|add-number|remove-number|numbers`
+/// (the logic is `Billing`).
 struct AccountsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "accounts",
         abstract: "Customer accounts and their subscriptions.",
-        subcommands: [Create.self, Show.self, SetPlan.self, Cancel.self, Renew.self])
+        subcommands: [Create.self, Show.self, SetPlan.self, Cancel.self, Renew.self,
+                      AddNumber.self, RemoveNumber.self, Numbers.self])
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an account and start its first term (raises the first access charge).")
@@ -106,6 +108,49 @@ struct AccountsCommand: ParsableCommand {
             let billing = try Billing(connectionString: db.database, gateway: try gatewayOptions.make())
             let r = try billing.renew(at: try parseBillingInstant(at, option: "--at"), account: account)
             print("\(r.renewals) renewals; charges sent \(r.charges.attempted) (succeeded \(r.charges.succeeded), failed \(r.charges.failed))")
+        }
+    }
+
+    struct AddNumber: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "add-number",
+            abstract: "Put tracking numbers on the account's bill (the number fee starts with the next term).")
+        @OptionGroup var db: BillingDatabaseOption
+        @Argument var name: String
+        @Argument(help: "E.164 numbers.") var numbers: [String]
+        @Option(help: "From this time (ISO 8601; default now).") var at: String?
+
+        func run() throws {
+            let added = try Billing(connectionString: db.database)
+                .addNumbers(account: name, numbers, at: try parseBillingInstant(at, option: "--at"))
+            print("\(name): \(added) number\(added == 1 ? "" : "s") added, \(numbers.count - added) already on the account")
+        }
+    }
+
+    struct RemoveNumber: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "remove-number",
+            abstract: "Take tracking numbers off the account's bill (paid terms are not refunded).")
+        @OptionGroup var db: BillingDatabaseOption
+        @Argument var name: String
+        @Argument(help: "E.164 numbers now on the account.") var numbers: [String]
+        @Option(help: "From this time (ISO 8601; default now).") var at: String?
+
+        func run() throws {
+            let removed = try Billing(connectionString: db.database)
+                .removeNumbers(account: name, numbers, at: try parseBillingInstant(at, option: "--at"))
+            print("\(name): \(removed) number\(removed == 1 ? "" : "s") removed")
+        }
+    }
+
+    struct Numbers: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The tracking numbers on the account's bill.")
+        @OptionGroup var db: BillingDatabaseOption
+        @Argument var name: String
+        @Option(help: "As of this time (ISO 8601; default now).") var at: String?
+
+        func run() throws {
+            for number in try Billing(connectionString: db.database).numbers(account: name, at: try parseBillingInstant(at, option: "--at")) {
+                print(number)
+            }
         }
     }
 }
