@@ -39,17 +39,10 @@ plans:
   sales:
     ring-all: { targets: ["sip:sales@127.0.0.1:9"], timeout: 10s }
 YAML
-cat > "$WORK/switchboard.yaml" <<YAML
-listen: ["udp:127.0.0.1:$SIP_PORT"]
-dialplans: $WORK/dialplans
-log-level: info
-calls: { max-per-second-per-source: 1000, max-per-number: 100000 }
-media: { address: 127.0.0.1, ports: 40000-49999, timeout: 120s${MEDIA_THREADS:+, threads: $MEDIA_THREADS} }
-YAML
-"$BIN" --config "$WORK/switchboard.yaml" 2> "$WORK/daemon.log" &
-DAEMON=$!
+MEDIA_PORTS=40000-49999
+. "$ROOT/bench/lib/media-daemon.sh"
+start_media_daemon || exit 1
 trap 'kill $DAEMON 2>/dev/null || true; wait $DAEMON 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do grep -q "switchboardd ready" "$WORK/daemon.log" && break; sleep 0.1; done
 sipp 127.0.0.1:$SIP_PORT -sf "$ROOT/bench/ivr/ivr-caller.xml" -s +13125550100 -m "$CALLS" -l "$CALLS" -r 100 \
      -d "$HOLD" -i 127.0.0.1 -p $((SIP_PORT + 1)) -mp $((SIP_PORT + 10)) -cp $((SIP_PORT + 2)) \
      -timeout $((HOLD / 1000 + 60))s -timeout_error -nostdin -trace_stat -stf "$WORK/stat.csv" > "$WORK/sipp.log" 2>&1 || true

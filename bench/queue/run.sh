@@ -39,20 +39,13 @@ plans:
       agent-timeout: 10s
       max-wait: 60s
 YAML
-cat > "$WORK/switchboard.yaml" <<YAML
-listen: ["udp:127.0.0.1:$SIP_PORT"]
-dialplans: $WORK/dialplans
-log-level: info
-calls: { max-per-second-per-source: 1000, max-per-number: 100000 }
-media: { address: 127.0.0.1, ports: 30000-59999, timeout: 120s${MEDIA_THREADS:+, threads: $MEDIA_THREADS} }
-YAML
-"$BIN" --config "$WORK/switchboard.yaml" 2> "$WORK/daemon.log" &
-DAEMON=$!
+MEDIA_PORTS=30000-59999
+. "$ROOT/bench/lib/media-daemon.sh"
+start_media_daemon || exit 1
 sipp -sf "$ROOT/bench/queue/agent.xml" -i 127.0.0.1 -p "$AGENT_PORT" -mp $((AGENT_PORT + 100)) -cp $((AGENT_PORT + 2)) \
      -rtp_echo -nostdin -timeout $((HOLD / 1000 + 120))s > "$WORK/agent.log" 2>&1 &
 AGENT=$!
 trap 'kill $DAEMON $AGENT 2>/dev/null || true; wait $DAEMON $AGENT 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do grep -q "switchboardd ready" "$WORK/daemon.log" && break; sleep 0.1; done
 rcvbuf() { awk '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) if ($i == "RcvbufErrors") c = i; h = 1 } else print $c }' /proc/net/snmp; }
 DROPS_BEFORE=$(rcvbuf)
 ( cd "$WORK" && sipp 127.0.0.1:$SIP_PORT -sf "$ROOT/bench/queue/caller.xml" -s +13125550100 -m "$CALLS" -l "$CALLS" -r 100 \
