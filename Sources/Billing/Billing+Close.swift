@@ -62,8 +62,8 @@ extension Billing {
         guard !days.isEmpty else { return "nothing to close" }
         let closeID = try connection.execute("INSERT INTO closes (at, account) VALUES ($1, $2) RETURNING close_id",
                                               [PG.time(at), account]).rows[0][0]!
-        try tuneSession()
         let parameters = try rateParameters(closeID: closeID, days: days, at: at, high: high)
+        try tuneSession(candidateBound: Self.candidateBound(parameters))
         return try connection.execute("EXPLAIN (ANALYZE, BUFFERS) " + Self.rateSQL, parameters)
             .rows.map { $0[0] ?? "" }.joined(separator: "\n")
     }
@@ -72,10 +72,29 @@ extension Billing {
     /// with big sorts were chosen: hash joins and memory for them, for this transaction only.
     /// JIT off: the statement's (over)estimated cost makes PostgreSQL compile it with
     /// optimisation and inlining, 3.4 s of the 16 s for 1M legs, for no gain.
-    func tuneSession() throws {
+    ///
+    /// work_mem grows with the close (`closeWorkMemPerLeg` bytes per candidate leg, between
+    /// `closeWorkMem` and `closeWorkMemMax`): the statement keeps every candidate in
+    /// materialised CTEs (legs, priced, rated) and sorts them twice, about 110 MB per
+    /// million legs each. At 256 MB a 10M-leg close wrote all of them to temporary files,
+    /// and the rate hash join, sized from the (over)estimated number of destinations, was
+    /// split into batches, which writes every leg to disk once more.
+    func tuneSession(candidateBound: Int64) throws {
         try connection.execute("SET LOCAL enable_mergejoin = off")
         try connection.execute("SET LOCAL jit = off")
-        try connection.execute("SET LOCAL work_mem = '\(configuration.closeWorkMem)'")
+        try connection.execute("""
+        SELECT set_config('work_mem', (greatest(pg_size_bytes($1), least($2::bigint, pg_size_bytes($3))) / 1024)::text || 'kB', true)
+        """, [configuration.closeWorkMem, String(candidateBound.multipliedReportingOverflow(by: Int64(configuration.closeWorkMemPerLeg)).partialValue),
+              configuration.closeWorkMemMax])
+    }
+
+    /// At most how many legs the rating statement takes as candidates: those numbered
+    /// above the lowest floor ($9) up to the bound ($8), or every numbered leg when an
+    /// account has no marks yet ($10 not empty). Only sizes work_mem.
+    static func candidateBound(_ parameters: [String?]) -> Int64 {
+        let high = Int64(parameters[7] ?? "0") ?? 0
+        let floor = (parameters[9] ?? "{}") == "{}" ? Int64(parameters[8] ?? "0") ?? 0 : 0
+        return max(0, high - floor)
     }
 
     /// The rating statement's parameters. `$9`, the lowest floor of the accounts being
@@ -161,8 +180,9 @@ extension Billing {
         guard !days.isEmpty else { return }
         let closeID = try connection.execute("INSERT INTO closes (at, account) VALUES ($1, $2) RETURNING close_id",
                                               [PG.time(at), account]).rows[0][0]!
-        try tuneSession()
-        let r = try connection.execute(Self.rateSQL, try rateParameters(closeID: closeID, days: days, at: at, high: high))
+        let parameters = try rateParameters(closeID: closeID, days: days, at: at, high: high)
+        try tuneSession(candidateBound: Self.candidateBound(parameters))
+        let r = try connection.execute(Self.rateSQL, parameters)
         let row = r.rows[0]
         report.closeID = Int64(closeID)
         report.legsRated = Int(row[0] ?? "0") ?? 0
@@ -222,16 +242,40 @@ extension Billing {
         FROM call_legs l
         WHERE l.account = ANY($10::text[]) AND l.end_seq <= $8::bigint
     ),
+    calendars AS MATERIALIZED (
+        -- per account, its days to close and its terms as sorted arrays: a leg finds its day
+        -- and its term by binary search (width_bucket) after ONE hash join on the account.
+        -- Joining days and terms per leg (ranges as join filters) cost as much, but the
+        -- planner, knowing nothing of the days' arrays, took each leg for 26 rows, and sized
+        -- the rate hash join below for that: in batches (every leg to disk and back) once
+        -- work_mem is a tenth of the close (seen at 1M legs with 25 MB). MATERIALIZED keeps
+        -- the join of candidates with it estimated at one row per leg.
+        SELECT d.account, d.ends, d.starts, d.business_days, d.firsts, s.plan_id AS subscription_plan,
+               t.term_starts, t.term_ends, t.term_plans
+        FROM (SELECT account, array_agg(day_end ORDER BY day_end) AS ends, array_agg(day_start ORDER BY day_end) AS starts,
+                     array_agg(business_day ORDER BY day_end) AS business_days, array_agg(first ORDER BY day_end) AS firsts
+              FROM days GROUP BY account) d
+        LEFT JOIN subscriptions s ON s.account = d.account
+        -- ties on term_start: the longer term last, where width_bucket lands
+        LEFT JOIN LATERAL (SELECT array_agg(term_start ORDER BY term_start, term_end) AS term_starts,
+                                  array_agg(term_end ORDER BY term_start, term_end) AS term_ends,
+                                  array_agg(plan_id ORDER BY term_start, term_end) AS term_plans
+                           FROM subscription_terms t WHERE t.account = d.account) t ON true
+    ),
     legs AS (
-        SELECT c.leg_id, c.end_seq, c.account, c.direction, c.ended_at, d.business_day,
+        -- k: the first day ending after the leg (days do not overlap, so the only one that
+        -- can hold it); tk: the last term starting at or before it (terms do not overlap).
+        SELECT c.leg_id, c.end_seq, c.account, c.direction, c.ended_at,
+               CASE WHEN x.k <= cardinality(a.ends) AND (a.firsts[x.k] OR c.ended_at >= a.starts[x.k])
+                    THEN a.business_days[x.k] END AS business_day,
                CASE WHEN c.answered_at IS NULL OR c.ended_at <= c.answered_at THEN 0
                     ELSE ceil(extract(epoch FROM c.ended_at - c.answered_at))::int END AS duration,
-               coalesce(t.plan_id, s.plan_id) AS plan_id,
+               coalesce(CASE WHEN x.tk > 0 AND c.ended_at < a.term_ends[x.tk] THEN a.term_plans[x.tk] END,
+                        a.subscription_plan) AS plan_id,
                coalesce(CASE WHEN c.direction = 'inbound' THEN c.tracking_number ELSE c.target END, '') AS dest_key
         FROM candidates c
-        LEFT JOIN days d ON d.account = c.account AND c.ended_at < d.day_end AND (d.first OR c.ended_at >= d.day_start)
-        LEFT JOIN subscription_terms t ON t.account = c.account AND c.ended_at >= t.term_start AND c.ended_at < t.term_end
-        LEFT JOIN subscriptions s ON s.account = c.account
+        LEFT JOIN calendars a ON a.account = c.account
+        CROSS JOIN LATERAL (SELECT width_bucket(c.ended_at, a.ends) + 1 AS k, width_bucket(c.ended_at, a.term_starts) AS tk) x
         WHERE c.high_seq IS NULL OR c.end_seq > c.high_seq
            OR NOT EXISTS (SELECT 1 FROM leg_ratings r WHERE r.end_seq = c.end_seq)
     ),

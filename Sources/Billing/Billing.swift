@@ -23,8 +23,14 @@ public final class Billing {
         public var chargeRetryBackoff: TimeInterval = 3600
         /// Business days one close handles per account at most (the rest: the next close).
         public var maxDaysPerClose = 62
-        /// `work_mem` for the close's transaction (hashes and the allowance sort).
+        /// `work_mem` for the close's transaction (hashes and the allowance sort), at least.
         public var closeWorkMem = "256MB"
+        /// A big close gets this many bytes of `work_mem` per candidate leg, up to
+        /// `closeWorkMemMax` (a close of 10M legs: 2GB). It is a limit per sort or hash, not an
+        /// allocation: a close of few legs uses what it needs. Lower the cap on a database
+        /// server with less than ~8 GB to spare.
+        public var closeWorkMemPerLeg = 200
+        public var closeWorkMemMax = "2GB"
         /// Charges sent per `sendDueCharges` run at most.
         public var maxChargesPerRun = 100_000
         /// Test hook: called inside the close's transaction after the rating statement,
