@@ -11,6 +11,7 @@
 #
 #   bench/queue/run.sh [CALLS] [HOLD_MS]      (defaults 200 calls, 20000 ms)
 #   MEDIA_THREADS=N bench/queue/run.sh ...    (media.threads; default: the daemon's)
+# bench/queue/run-peer.sh runs the same load through Kamailio + rtpengine for comparison.
 # Needs: swift build -c release --product switchboardd; sipp (sip-tester); sox.
 set -euo pipefail
 CALLS=${1:-200}
@@ -48,11 +49,15 @@ AGENT=$!
 trap 'kill $DAEMON $AGENT 2>/dev/null || true; wait $DAEMON $AGENT 2>/dev/null || true' EXIT
 rcvbuf() { awk '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) if ($i == "RcvbufErrors") c = i; h = 1 } else print $c }' /proc/net/snmp; }
 DROPS_BEFORE=$(rcvbuf)
+cpu() { awk '{print $14 + $15}' /proc/$1/stat; }
+CPU0=$(cpu $DAEMON)
 ( cd "$WORK" && sipp 127.0.0.1:$SIP_PORT -sf "$ROOT/bench/queue/caller.xml" -s +13125550100 -m "$CALLS" -l "$CALLS" -r 100 \
      -d "$HOLD" -i 127.0.0.1 -p $((SIP_PORT + 1)) -mp $((SIP_PORT + 200)) -cp $((SIP_PORT + 2)) \
      -timeout $((HOLD / 1000 + 60))s -timeout_error -nostdin > "$WORK/caller.log" 2>&1 ) || true
+CPU1=$(cpu $DAEMON)
 sleep 1
 echo "host UDP receive-buffer drops during the run: $(( $(rcvbuf) - DROPS_BEFORE ))"
+echo "switchboardd cpu s during the calls: $(python3 -c "print(f'{($CPU1 - $CPU0) / $(getconf CLK_TCK):.1f}')")"
 python3 - "$WORK/daemon.log" "$CALLS" "$HOLD" <<'PY'
 import re, sys
 received = relayed = sessions = bridged = 0
