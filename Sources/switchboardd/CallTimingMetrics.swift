@@ -33,8 +33,6 @@ final class CallTimingMetrics: CallLegEventSink {
             help: "Answered calls: answer until hang-up")
     }
 
-    var callersInProgress: Int { inbound.count }
-
     func record(_ event: CallLegEvent) {
         switch event.kind {
         case .created:

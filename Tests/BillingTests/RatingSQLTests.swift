@@ -10,7 +10,7 @@ import Testing
     @Test func sqlRatingEqualsSwiftRatingForRandomLegs() throws {
         let url = try DB.database()
         let c = try PostgresConnection(url)
-        var rng = SeededRNG(seed: 0xB111_1A6E)
+        var rng = SplitMix64(seed: 0xB111_1A6E)
         try c.execute("INSERT INTO plans VALUES ('prop', 'Property', 'USD', false, 0, 0, 0, 0)")
         var rates: [String: (RatingIncrements, Int64)] = [:]
         for d in 0...9 {

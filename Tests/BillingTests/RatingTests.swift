@@ -1,5 +1,6 @@
 import Billing
 import Foundation
+import SIPTestKit
 import Testing
 
 @Suite struct RatingTests {
@@ -14,7 +15,7 @@ import Testing
     }
 
     @Test func billedSecondsMatchesDirectCalculationForRandomDurationsAndIncrements() {
-        var rng = SeededRNG(seed: 0x5EED_B111)
+        var rng = SplitMix64(seed: 0x5EED_B111)
         let presets = [RatingIncrements(first: 60, next: 60), RatingIncrements(first: 6, next: 6),
                        RatingIncrements(first: 30, next: 6), RatingIncrements(first: 1, next: 1)]
         for i in 0..<20_000 {

@@ -1,5 +1,6 @@
 import Foundation
 import SIPDNS
+import SIPTestKit
 import Testing
 
 /// RFC 1035 packets built and parsed by hand, with compression pointers everywhere a
@@ -79,7 +80,7 @@ struct DNSMessageTests {
                        SRVRecord(priority: 10, weight: 10, port: 3, target: "light"),
                        SRVRecord(priority: 10, weight: 0, port: 4, target: "zero")]
         var firsts: [String: Int] = [:]
-        var generator = SeededGenerator(seed: 42)
+        var generator = SplitMix64(seed: 42)
         for _ in 0..<2000 {
             let ordered = SRVOrdering.order(records, using: &generator)
             #expect(ordered.count == 4)
@@ -93,15 +94,3 @@ struct DNSMessageTests {
     }
 }
 
-/// SplitMix64: reproducible draws for the ordering test.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-}

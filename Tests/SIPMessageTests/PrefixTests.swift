@@ -1,3 +1,4 @@
+import SIPTestKit
 import Testing
 @testable import SIPMessage
 
