@@ -145,29 +145,10 @@ import Testing
     }
 
     @Test func sigtermDrainsLongCallsAndRefusesNewOnesWith503() throws {
-        let callee = try SIPpRun.callee("callee-answer.xml", calls: 4, keys: ["ring": "50"], timeout: 40).start()
-        defer { callee.stop() }
-        let plan = try TestDialplan(plans: """
-          main:
-            ring-all: { targets: ["sip:desk@127.0.0.1:\(callee.port)"], timeout: 10s }
-
-        """)
-        defer { plan.remove() }
-        let metricsPort = FreePort.next()
-        let daemon = try DaemonProcess(extraConfig: "metrics: 127.0.0.1:\(metricsPort)\ndrain-grace: 15s\n",
-                                       dialplans: plan.directory.path)
-        defer { daemon.stop() }
-        // Four calls held for 4 s each.
-        var hold = SIPpRun.caller("caller-hold.xml", daemon: daemon, calls: 4, rate: 20, timeout: 40)
-        hold.extraArguments += ["-d", "4000"]
-        let holding = try hold.start()
-        defer { holding.stop() }
-        // Wait until all four are answered (the engine's own count, via /metrics).
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline {
-            if let (_, body) = try? httpGet(port: metricsPort), sample(body, "switchboard_calls_total{outcome=\"answered\"}") == 4 { break }
-            usleep(50_000)
-        }
+        // Four calls held for 4 s each, a 15 s grace.
+        let held = try HeldCalls(calls: 4, holdMs: 4000, drainGrace: "15s")
+        defer { held.stop() }
+        let (daemon, holding) = (held.daemon, held.holding)
         let signalled = Date()
         daemon.signal(SIGTERM)
         usleep(200_000)
@@ -179,9 +160,9 @@ import Testing
         #expect(daemon.isRunning, "the daemon left before its calls ended")
 
         // The held calls end by themselves, well inside the grace: every one succeeds.
-        let held = try holding.wait(timeout: 30)
-        #expect(held.successfulCalls == 4, "held calls:\n\(held.output.suffix(2000))")
-        #expect(held.failedCalls == 0)
+        let ended = try holding.wait(timeout: 30)
+        #expect(ended.successfulCalls == 4, "held calls:\n\(ended.output.suffix(2000))")
+        #expect(ended.failedCalls == 0)
         // Then the daemon exits 0 without waiting out the rest of the grace period.
         #expect(daemon.stop(grace: 10) == 0)
         #expect(Date().timeIntervalSince(signalled) < 12)
@@ -190,27 +171,10 @@ import Testing
     }
 
     @Test func callsOutlivingTheDrainGraceAreHungUpAndTheDaemonExitsZero() throws {
-        let callee = try SIPpRun.callee("callee-answer.xml", calls: 2, keys: ["ring": "50"], timeout: 40).start()
-        defer { callee.stop() }
-        let plan = try TestDialplan(plans: """
-          main:
-            ring-all: { targets: ["sip:desk@127.0.0.1:\(callee.port)"], timeout: 10s }
-
-        """)
-        defer { plan.remove() }
-        let metricsPort = FreePort.next()
-        let daemon = try DaemonProcess(extraConfig: "metrics: 127.0.0.1:\(metricsPort)\ndrain-grace: 1s\n",
-                                       dialplans: plan.directory.path)
-        defer { daemon.stop() }
-        var hold = SIPpRun.caller("caller-hold.xml", daemon: daemon, calls: 2, rate: 20, timeout: 40)
-        hold.extraArguments += ["-d", "30000"]
-        let holding = try hold.start()
-        defer { holding.stop() }
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline {
-            if let (_, body) = try? httpGet(port: metricsPort), sample(body, "switchboard_calls_total{outcome=\"answered\"}") == 2 { break }
-            usleep(50_000)
-        }
+        // Two calls that would last 30 s, a 1 s grace.
+        let held = try HeldCalls(calls: 2, holdMs: 30000, drainGrace: "1s")
+        defer { held.stop() }
+        let daemon = held.daemon
         let signalled = Date()
         let status = daemon.stop(grace: 15)
         #expect(status == 0)
@@ -219,7 +183,57 @@ import Testing
         #expect(daemon.log().contains("drain grace over"))
         #expect(daemon.log().contains("reason=shutdown"), "the drained calls' legs end as shutdown, not max-duration")
         // The callees got our BYE: callee-answer.xml succeeds only on a BYE.
-        let callee_ = try callee.wait(timeout: 10)
+        let callee_ = try held.callee.wait(timeout: 10)
         #expect(callee_.successfulCalls == 2, "\(callee_.output.suffix(1500))")
+    }
+}
+
+/// The drain tests' set-up: a callee answering after 50 ms, a ring-all plan to it, a daemon
+/// with metrics and `drainGrace`, and `calls` SIPp calls held for `holdMs`, returned once the
+/// engine counts them all answered (or after 10 s; the tests' own checks then fail).
+struct HeldCalls {
+    let callee: SIPpProcess
+    let plan: TestDialplan
+    let daemon: DaemonProcess
+    let holding: SIPpProcess
+
+    init(calls: Int, holdMs: Int, drainGrace: String) throws {
+        let callee = try SIPpRun.callee("callee-answer.xml", calls: calls, keys: ["ring": "50"], timeout: 40).start()
+        var plan: TestDialplan?
+        var daemon: DaemonProcess?
+        do {  // whatever started is stopped again if a later step fails
+            plan = try TestDialplan(plans: """
+              main:
+                ring-all: { targets: ["sip:desk@127.0.0.1:\(callee.port)"], timeout: 10s }
+
+            """)
+            let metricsPort = FreePort.next()
+            daemon = try DaemonProcess(extraConfig: "metrics: 127.0.0.1:\(metricsPort)\ndrain-grace: \(drainGrace)\n",
+                                       dialplans: plan!.directory.path)
+            var hold = SIPpRun.caller("caller-hold.xml", daemon: daemon!, calls: calls, rate: 20, timeout: 40)
+            hold.extraArguments += ["-d", "\(holdMs)"]
+            holding = try hold.start()
+            let deadline = Date().addingTimeInterval(10)
+            while Date() < deadline {
+                if let (_, body) = try? httpGet(port: metricsPort),
+                   sample(body, "switchboard_calls_total{outcome=\"answered\"}") == Double(calls) { break }
+                usleep(50_000)
+            }
+        } catch {
+            daemon?.stop()
+            plan?.remove()
+            _ = callee.stop()
+            throw error
+        }
+        self.callee = callee
+        self.plan = plan!
+        self.daemon = daemon!
+    }
+
+    func stop() {
+        _ = holding.stop()
+        daemon.stop()
+        plan.remove()
+        _ = callee.stop()
     }
 }
