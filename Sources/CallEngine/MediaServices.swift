@@ -34,13 +34,6 @@ public struct MediaServices: Sendable {
         self.address = address
         self.timeout = timeout
     }
-
-    /// Sessions on the engine's own loop (tests, small deployments): no hops at all.
-    public init(eventLoop: any EventLoop, pool: MediaPortPool, prompts: PromptCache, address: String,
-                timeout: TimeAmount = .seconds(60)) {
-        self.init(eventLoop: eventLoop, sessionLoops: eventLoop, pool: pool, prompts: prompts, address: address,
-                  timeout: timeout)
-    }
 }
 
 /// Prompts and hold music of every dialplan, decoded once. `preload` reads files (blocking):
