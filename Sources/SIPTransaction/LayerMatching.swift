@@ -83,3 +83,33 @@ struct MergeKey: Hashable {
         self.method = request.cSeq.method
     }
 }
+
+/// The index of RFC 2543 server transactions (§17.2.3 backward compatibility): a hash of the
+/// fields `LegacyMatch` compares, except the To tag (an ACK carries the tag of our response,
+/// not of its INVITE) and with ACK and CANCEL looked up as INVITE. A bucket holds the few
+/// transactions sharing those fields; `LegacyMatch` decides among them, so matching costs the
+/// same with ten or a hundred thousand legacy transactions alive.
+struct LegacyServerKey: Hashable {
+    var uri: SIPURI
+    var callID: String
+    var fromTag: String?
+    var cSeq: UInt32
+    var method: SIPMethod
+    var viaHost: String
+    var viaPort: Int?
+    var viaBranch: String?
+
+    /// nil without a top Via (such requests are dropped before matching).
+    init?(request: SIPRequest, asMethod: SIPMethod? = nil) {
+        guard let via = request.topVia else { return nil }
+        uri = request.uri
+        callID = request.callID
+        fromTag = request.from.tag
+        cSeq = request.cSeq.sequence
+        let method = asMethod ?? request.method
+        self.method = method == .ack ? .invite : method
+        viaHost = via.host.lowercased()
+        viaPort = via.port
+        viaBranch = via.branch
+    }
+}

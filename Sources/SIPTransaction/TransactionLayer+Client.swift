@@ -140,6 +140,7 @@ extension TransactionLayer {
         guard let key = ClientTransactionKey(response: response), let id = clientIndex[key] else {
             // §18.1.2 / §17.1.3: a response matching no client transaction is dropped (we
             // are not a proxy; the TU retransmits nothing on its own).
+            strayResponses += 1
             logger.debug("stray response dropped", metadata: [
                 "sip.call_id": "\(response.callID)", "sip.status": "\(response.statusCode)", "peer": "\(peer)"])
             return

@@ -82,9 +82,10 @@ extension TransactionLayer {
         if let key = ServerTransactionKey(request: request, methodOverride: asMethod) {
             return serverIndex[key]
         }
-        guard request.topVia != nil else { return nil }
-        // RFC 2543 fallback: few peers still send such branches, so a scan is fine.
-        for id in legacyServers.sorted(by: { $0.rawValue < $1.rawValue }) {
+        // RFC 2543 fallback (§17.2.3): through the legacy index, never a scan.
+        guard let legacyKey = LegacyServerKey(request: request, asMethod: asMethod),
+              let candidates = legacyIndex[legacyKey] else { return nil }
+        for id in candidates {
             guard let record = servers[id] else { continue }
             if request.method == .ack {
                 if record.request.method == .invite,
@@ -178,7 +179,11 @@ extension TransactionLayer {
         servers[id] = ServerRecord(machine: machine, key: key, mergeKey: mergeKey,
                                    responsePeer: Self.responseDestination(for: request, receivedFrom: peer),
                                    isInternal: isInternal)
-        if let key { serverIndex[key] = id } else { legacyServers.insert(id) }
+        if let key {
+            serverIndex[key] = id
+        } else if let legacyKey = LegacyServerKey(request: request) {
+            legacyIndex[legacyKey, default: []].append(id)
+        }
         if let mergeKey, mergeIndex[mergeKey] == nil { mergeIndex[mergeKey] = id }
         if case .invite(var m) = machine {
             let actions = m.start()
@@ -242,7 +247,10 @@ extension TransactionLayer {
         guard let record = servers.removeValue(forKey: id) else { return }
         for scheduled in record.timers.values { scheduled.handle.cancel() }
         if let key = record.key, serverIndex[key] == id { serverIndex[key] = nil }
-        legacyServers.remove(id)
+        if record.key == nil, let legacyKey = LegacyServerKey(request: record.request) {
+            legacyIndex[legacyKey]?.removeAll { $0 == id }
+            if legacyIndex[legacyKey]?.isEmpty == true { legacyIndex[legacyKey] = nil }
+        }
         if let mergeKey = record.mergeKey, mergeIndex[mergeKey] == id { mergeIndex[mergeKey] = nil }
     }
 }

@@ -100,7 +100,8 @@ public final class TransactionLayer {
     var clientIndex: [ClientTransactionKey: ClientTransactionID] = [:]
     var servers: [ServerTransactionID: ServerRecord] = [:]
     var serverIndex: [ServerTransactionKey: ServerTransactionID] = [:]
-    var legacyServers: Set<ServerTransactionID> = []
+    /// RFC 2543 transactions (no magic cookie), by `LegacyServerKey`.
+    var legacyIndex: [LegacyServerKey: [ServerTransactionID]] = [:]
     var mergeIndex: [MergeKey: ServerTransactionID] = [:]
     var nextID: UInt64 = 1
     var nextTimerToken: UInt64 = 1
@@ -118,6 +119,8 @@ public final class TransactionLayer {
     public var activeClientTransactionCount: Int { clients.count }
     /// Live server transactions (including the layer's own CANCEL and 482 transactions).
     public var activeServerTransactionCount: Int { servers.count }
+    /// Responses that matched no client transaction and were dropped (§17.1.3); never state.
+    public internal(set) var strayResponses = 0
     /// Both kinds together.
     public var activeTransactionCount: Int { clients.count + servers.count }
 
