@@ -46,6 +46,9 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // The edge: what strangers and floods get before any transaction exists (issue 13)
+        .target(name: "SIPEdge", dependencies: ["SIPMessage"]),
+
         // MARK: Media (RTP, G.711, prompts, DTMF, SDP, relay) — issue 7
         .target(name: "Media", dependencies: [
             "COSIP",
@@ -90,7 +93,7 @@ let package = Package(
         // MARK: Executables
         .executableTarget(name: "switchboardd", dependencies: [
             "SIPMessage", "SIPTransport", "SIPTransaction", "Dialplan", "SwitchboardConfig", "CallEngine", "LegStore", "Media", "SIPDNS",
-            "Billing",
+            "Billing", "SIPEdge",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -117,6 +120,8 @@ let package = Package(
             "SIPMessage",
             .product(name: "Logging", package: "swift-log"),
         ], path: "bench/ParseBench"),
+        .executableTarget(name: "TransactionBench", dependencies: ["SIPTransaction", "SIPTestKit"],
+                          path: "bench/TransactionBench"),
 
         // MARK: Test kit and tests
         .target(name: "SIPTestKit", dependencies: [
@@ -126,6 +131,7 @@ let package = Package(
         ]),
         .testTarget(name: "SIPMessageTests", dependencies: ["SIPMessage", "SIPTestKit"]),
         .testTarget(name: "SIPTransactionTests", dependencies: ["SIPTransaction", "SIPTestKit"]),
+        .testTarget(name: "SIPEdgeTests", dependencies: ["SIPEdge", "SIPTestKit"]),
         .testTarget(name: "SIPTransportTests", dependencies: [
             "SIPTransport", "SIPTestKit",
             .product(name: "NIOCore", package: "swift-nio"),
