@@ -1,0 +1,187 @@
+import SIPMessage
+
+/// What the edge does with a request before any transaction exists for it.
+public enum EdgeVerdict: Sendable, Equatable {
+    /// Hand it to the transaction layer.
+    case pass
+    /// Answer one stateless 403 (`StatelessResponse.forbidden`) and forget it.
+    case reject
+    /// Nothing: no answer, no state.
+    case drop
+}
+
+/// The daemon's first look at every request, before the transaction layer creates state
+/// (design.md "Strangers cost nothing"). A stranger — an address outside `trusted-networks`
+/// whose request is not part of one of our dialogs — gets one stateless 403 or silence, with
+/// no transaction, timer or retransmission; its ACKs and CANCELs are dropped; an address over
+/// its flood limit is banned (Kamailio's pike). Trusted carriers are never banned but have
+/// their own, higher cap.
+///
+/// Lives on the SIP event loop like the transaction layer: not thread-safe, no locks. Per
+/// request it costs a dictionary lookup and a few arithmetic operations; nothing is logged
+/// per packet (the daemon logs `takeSummary()` periodically and each ban once).
+public final class EdgePolicy {
+    /// Whether a request from `host` belongs to a dialog we created (our To tag, its Call-ID,
+    /// and an address the dialog talks to). Kept narrow so the engine is not a dependency.
+    public typealias DialogMembership = (_ request: SIPRequest, _ host: String) -> Bool
+
+    public struct Counters: Sendable, Equatable {
+        /// Strangers answered with the stateless 403.
+        public var refused = 0
+        /// Strangers' requests dropped (`untrusted: drop`, and their ACKs and CANCELs).
+        public var dropped = 0
+        /// Requests dropped because their source is banned.
+        public var droppedBanned = 0
+        /// Trusted sources' requests dropped over `trusted-flood`.
+        public var droppedTrustedCap = 0
+        /// Bans issued.
+        public var bans = 0
+        /// Untrusted requests let through because they belong to one of our dialogs.
+        public var inDialog = 0
+        public init() {}
+    }
+
+    /// One ban, for `GET /bans` and `switchboard bans`.
+    public struct Ban: Sendable, Equatable {
+        public var address: String
+        public var remaining: Duration
+        public var droppedRequests: Int
+    }
+
+    public let configuration: EdgeConfiguration
+    let isTrusted: (String) -> Bool
+    public var isInDialog: DialogMembership
+    let clock: any EdgeClock
+    var table: SourceTable
+    public private(set) var counters = Counters()
+    /// Counts at the last `takeSummary()`.
+    private var summarised = Counters()
+    /// Called once per new ban (the daemon logs it: one line per ban, never per packet).
+    public var onBan: ((_ address: String) -> Void)?
+
+    public init(configuration: EdgeConfiguration, isTrusted: @escaping (String) -> Bool,
+                isInDialog: @escaping DialogMembership = { _, _ in false }, clock: any EdgeClock) {
+        self.configuration = configuration
+        self.isTrusted = isTrusted
+        self.isInDialog = isInDialog
+        self.clock = clock
+        self.table = SourceTable(capacity: configuration.maxSources)
+    }
+
+    /// Addresses tracked right now (bounded by `maxSources`).
+    public var trackedSources: Int { table.count }
+
+    // MARK: the verdict
+
+    public func admit(_ request: SIPRequest, from peer: SIPPeer) -> EdgeVerdict {
+        let now = clock.now
+        let host = peer.host
+        var entry: SourceTable.Entry
+        var stored = true
+        if let known = table[host] {
+            entry = known
+        } else {
+            entry = SourceTable.Entry(trusted: isTrusted(host),
+                                      requests: TokenBucket(capacity: configuration.flood.requests, now: now),
+                                      newCalls: TokenBucket(capacity: configuration.floodNewCalls, now: now))
+            if entry.trusted {
+                entry.requests = TokenBucket(capacity: configuration.trustedFlood.requests, now: now)
+            }
+            stored = table.insert(host, entry, now: now)
+        }
+        defer { if stored { table[host] = entry } }
+
+        if entry.trusted {
+            let cap = configuration.trustedFlood
+            guard entry.requests.take(capacity: cap.requests, window: cap.window, now: now) else {
+                counters.droppedTrustedCap += 1
+                return .drop
+            }
+            return .pass
+        }
+
+        // Part of one of our dialogs (a callee's BYE, re-INVITE, INFO): the dialog, not the
+        // address, authorises it, and it does not count toward the flood limit.
+        if request.to.tag != nil, isInDialog(request, host) {
+            counters.inDialog += 1
+            return .pass
+        }
+
+        if entry.isBanned(at: now) {
+            entry.droppedWhileBanned += 1
+            counters.droppedBanned += 1
+            return .drop
+        }
+        if entry.bannedUntil != nil {
+            // The ban ran out: a fresh start.
+            entry.bannedUntil = nil
+            entry.bannedAt = nil
+            entry.droppedWhileBanned = 0
+            entry.requests = TokenBucket(capacity: configuration.flood.requests, now: now)
+            entry.newCalls = TokenBucket(capacity: configuration.floodNewCalls, now: now)
+        }
+        let flood = configuration.flood
+        var withinLimits = entry.requests.take(capacity: flood.requests, window: flood.window, now: now)
+        if request.method == .invite, request.to.tag == nil {
+            withinLimits = entry.newCalls.take(capacity: configuration.floodNewCalls, window: flood.window, now: now)
+                && withinLimits
+        }
+        guard withinLimits else {
+            entry.bannedUntil = now + configuration.ban
+            entry.bannedAt = now
+            entry.droppedWhileBanned = 1
+            counters.bans += 1
+            counters.droppedBanned += 1
+            onBan?(host)
+            return .drop
+        }
+
+        // RFC 3261 §17.2.3 would match an ACK or CANCEL to a transaction; a stranger has none.
+        if request.method == .ack || request.method == .cancel {
+            counters.dropped += 1
+            return .drop
+        }
+        switch configuration.untrusted {
+        case .reject:
+            counters.refused += 1
+            return .reject
+        case .drop:
+            counters.dropped += 1
+            return .drop
+        }
+    }
+
+    // MARK: bans (admin endpoint)
+
+    /// Bans in force, longest remaining first.
+    public func bans() -> [Ban] {
+        let now = clock.now
+        return table.entries.compactMap { address, entry in
+            guard entry.isBanned(at: now), let until = entry.bannedUntil else { return nil }
+            return Ban(address: address, remaining: until - now, droppedRequests: entry.droppedWhileBanned)
+        }.sorted { ($0.remaining, $0.address) > ($1.remaining, $1.address) }
+    }
+
+    /// Lifts the ban on `address` (its buckets start afresh). False when it was not banned.
+    @discardableResult
+    public func lift(_ address: String) -> Bool {
+        guard let entry = table[address], entry.isBanned(at: clock.now) else { return false }
+        table.remove(address)
+        return true
+    }
+
+    /// What happened since the last call, for a periodic log line (nil when nothing did).
+    public func takeSummary() -> Counters? {
+        let current = counters
+        defer { summarised = current }
+        guard current != summarised else { return nil }
+        var delta = Counters()
+        delta.refused = current.refused - summarised.refused
+        delta.dropped = current.dropped - summarised.dropped
+        delta.droppedBanned = current.droppedBanned - summarised.droppedBanned
+        delta.droppedTrustedCap = current.droppedTrustedCap - summarised.droppedTrustedCap
+        delta.bans = current.bans - summarised.bans
+        delta.inDialog = current.inDialog - summarised.inDialog
+        return delta
+    }
+}
