@@ -5,7 +5,7 @@ extension SwitchboardConfiguration {
     static let knownKeys: Set<String> = [
         "listen", "trusted-networks", "dialplans", "log-level", "server-header", "pid-file", "limits", "timers",
         "calls", "trunks", "advertised-address", "default-region", "journal", "database", "node-id",
-        "metrics", "drain-grace", "media", "dns-server", "access-refresh",
+        "metrics", "drain-grace", "media", "dns-server", "access-refresh", "security",
     ]
 
     /// Loads and validates `path`. Every problem is collected with its position; the
@@ -111,6 +111,8 @@ extension SwitchboardConfiguration {
                 if let seconds = reader.drainGrace(value) { config.drainGraceSeconds = seconds }
             case "dns-server":
                 config.dnsServer = reader.dnsServer(value)
+            case "security":
+                config.security = reader.security(value)
             default:
                 reader.unknownKey(keyNode, known: knownKeys)
             }

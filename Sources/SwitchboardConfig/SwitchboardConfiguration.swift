@@ -102,6 +102,8 @@ public struct SwitchboardConfiguration: Sendable, Equatable {
     /// `dns-server:` name server for RFC 3263 SRV lookups; nil (the default): the first
     /// `nameserver` of /etc/resolv.conf.
     public var dnsServer: DNSServer?
+    /// `security:` strangers, floods and bans (see `Security`).
+    public var security: Security
 
     public init() {
         listen = [Listen(transport: "udp", host: "127.0.0.1", port: 5060),
@@ -125,6 +127,7 @@ public struct SwitchboardConfiguration: Sendable, Equatable {
         drainGraceSeconds = 30
         media = Media()
         dnsServer = nil
+        security = Security()
     }
 
     /// True when `address` is inside one of the trusted networks.

@@ -149,5 +149,6 @@ import Testing
         #expect(c.journalDirectory == "/var/lib/switchboard/journal" && c.nodeID == "edge-1")
         #expect(c.calls.maxPerNumber == 200 && c.trunks.first?.name == "carrier-a")
         #expect(c.drainGraceSeconds == 30 && c.accessRefreshSeconds == 30)
+        #expect(c.security == SwitchboardConfiguration.Security())
     }
 }
