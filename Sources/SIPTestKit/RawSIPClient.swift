@@ -12,7 +12,10 @@ public final class RawSIPClient {
     let kind: Kind
 
     /// - Parameter host: "127.0.0.1" or "::1".
-    public init(_ kind: Kind, host: String = "127.0.0.1", port: Int, receiveTimeout: TimeInterval = 1) throws {
+    /// - Parameter localHost: the IPv4 address to send from (e.g. 127.0.0.2: another source on
+    ///   loopback, untrusted when the test trusts only 127.0.0.1); default: the kernel's choice.
+    public init(_ kind: Kind, host: String = "127.0.0.1", port: Int, localHost: String? = nil,
+                receiveTimeout: TimeInterval = 1) throws {
         self.kind = kind
         let v6 = host.contains(":")
         let family = v6 ? AF_INET6 : AF_INET
@@ -21,6 +24,15 @@ public final class RawSIPClient {
         guard fd >= 0 else { throw RawSIPClientError.socket(errno) }
         var tv = timeval(tv_sec: Int(receiveTimeout), tv_usec: Int((receiveTimeout - Double(Int(receiveTimeout))) * 1_000_000))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        if let localHost, !v6 {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            inet_pton(AF_INET, localHost, &local.sin_addr)
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0 else { close(fd); throw RawSIPClientError.connect(errno) }
+        }
         let rc: Int32
         if v6 {
             var addr = sockaddr_in6()

@@ -1,11 +1,13 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 
-/// `GET /metrics` in the Prometheus text format, and `GET /queues` (queue state as JSON, for
-/// `switchboard queues`), on the configured address (`metrics:`), on
+/// `GET /metrics` in the Prometheus text format, `GET /queues` (queue state as JSON, for
+/// `switchboard queues`), `GET /bans` and `DELETE /bans/ADDRESS` (the edge's bans, for
+/// `switchboard bans`), on the configured address (`metrics:`), on
 /// its own thread so a scrape never competes with SIP for the protocol loop. Anything else
 /// gets 404 (405 for other methods). Runs as a `Service` listed before the SIP service, so
 /// the group stops it last: it keeps answering while calls drain.
@@ -17,13 +19,16 @@ final class MetricsServer: Service, @unchecked Sendable {
     let refresh: @Sendable () -> EventLoopFuture<Void>
     /// The queue document, built on the SIP loop.
     let queues: @Sendable () -> EventLoopFuture<[UInt8]>
+    let bans: BanControl
     let logger: Logger
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     private(set) var boundPort: Int?
 
     init(host: String, port: Int, metrics: DaemonMetrics, logger: Logger,
          refresh: @escaping @Sendable () -> EventLoopFuture<Void>,
-         queues: @escaping @Sendable () -> EventLoopFuture<[UInt8]>) {
+         queues: @escaping @Sendable () -> EventLoopFuture<[UInt8]>,
+         bans: BanControl) {
+        self.bans = bans
         self.host = host
         self.port = port
         self.metrics = metrics
@@ -33,14 +38,14 @@ final class MetricsServer: Service, @unchecked Sendable {
     }
 
     func run() async throws {
-        let metrics = self.metrics, refresh = self.refresh, queues = self.queues
+        let metrics = self.metrics, refresh = self.refresh, queues = self.queues, bans = self.bans
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 32)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(MetricsHTTPHandler(metrics: metrics, refresh: refresh, queues: queues))
+                    try channel.pipeline.syncOperations.addHandler(MetricsHTTPHandler(metrics: metrics, refresh: refresh, queues: queues, bans: bans))
                 }
             }
             .bind(host: host, port: port).get()
@@ -62,9 +67,11 @@ final class MetricsHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
     private var head: HTTPRequestHead?
 
     let queues: @Sendable () -> EventLoopFuture<[UInt8]>
+    let bans: BanControl
 
     init(metrics: DaemonMetrics, refresh: @escaping @Sendable () -> EventLoopFuture<Void>,
-         queues: @escaping @Sendable () -> EventLoopFuture<[UInt8]>) {
+         queues: @escaping @Sendable () -> EventLoopFuture<[UInt8]>, bans: BanControl) {
+        self.bans = bans
         self.metrics = metrics
         self.refresh = refresh
         self.queues = queues
@@ -90,6 +97,10 @@ final class MetricsHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
                         respond(context: bound.value, head: head, status: .serviceUnavailable, body: Array("unavailable\n".utf8))
                     }
                 }
+                return
+            }
+            if path == "/bans" || path.hasPrefix("/bans/") {
+                serveBans(context: context, head: head, path: path)
                 return
             }
             guard path == "/metrics" else {
@@ -119,6 +130,39 @@ final class MetricsHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
+    /// `GET /bans`: the JSON list; `DELETE /bans/ADDRESS`: lift one (404 when not banned).
+    private func serveBans(context: ChannelHandlerContext, head: HTTPRequestHead, path: String) {
+        let loop = context.eventLoop
+        let bound = NIOLoopBound(context, eventLoop: loop)
+        switch (head.method, path) {
+        case (.GET, "/bans"):
+            bans.list().hop(to: loop).whenComplete { [self] result in
+                switch result {
+                case .success(let body):
+                    respond(context: bound.value, head: head, status: .ok, body: body, extra: [("Content-Type", "application/json")])
+                case .failure:
+                    respond(context: bound.value, head: head, status: .serviceUnavailable, body: Array("unavailable\n".utf8))
+                }
+            }
+        case (.DELETE, _) where path.count > "/bans/".count:
+            let raw = String(path.dropFirst("/bans/".count))
+            let address = raw.removingPercentEncoding ?? raw
+            bans.lift(address).hop(to: loop).whenComplete { [self] result in
+                switch result {
+                case .success(true):
+                    respond(context: bound.value, head: head, status: .ok, body: Array("lifted \(address)\n".utf8))
+                case .success(false):
+                    respond(context: bound.value, head: head, status: .notFound, body: Array("\(address) is not banned\n".utf8))
+                case .failure:
+                    respond(context: bound.value, head: head, status: .serviceUnavailable, body: Array("unavailable\n".utf8))
+                }
+            }
+        default:
+            respond(context: context, head: head, status: .methodNotAllowed, body: Array("GET /bans or DELETE /bans/ADDRESS\n".utf8),
+                    extra: [("Allow", "GET, DELETE")])
+        }
+    }
+
     private func respond(context: ChannelHandlerContext, head: HTTPRequestHead, status: HTTPResponseStatus, body: [UInt8],
                          extra: [(String, String)] = []) {
         var headers = HTTPHeaders(extra)
@@ -136,4 +180,10 @@ final class MetricsHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
             written.whenComplete { _ in channel.close(promise: nil) }
         }
     }
+}
+
+/// The edge's bans as the admin endpoint sees them (both run on the SIP loop).
+struct BanControl: Sendable {
+    let list: @Sendable () -> EventLoopFuture<[UInt8]>
+    let lift: @Sendable (String) -> EventLoopFuture<Bool>
 }

@@ -70,6 +70,7 @@ extension SIPService {
             metrics.callsInProgress.record(handler?.engine.activeCallCount ?? 0)
             metrics.transactionsInProgress.record(layer?.activeTransactionCount ?? 0)
             if let engine = handler?.engine { mirrors?.update(engine.statistics) }
+            if let edge { edgeMirrors?.update(edge, layer: layer, metrics: metrics.edge) }
             metrics.sampleJournal()
             if let engine = handler?.engine { metrics.queueStatus.record(engine.queueSnapshots()) }
         }

@@ -6,6 +6,7 @@ import Billing
 import CallEngine
 import Dialplan
 import Media
+import SIPEdge
 import SIPMessage
 import SIPTransaction
 import SIPTransport
@@ -31,6 +32,9 @@ final class SIPService: Service, @unchecked Sendable {
     /// Created on the event loop in `run()`; touched only there.
     var layer: TransactionLayer?
     var handler: B2BUA?
+    /// What strangers and floods get, before the layer sees them (event loop only).
+    var edge: EdgePolicy?
+    var edgeMirrors: EdgeCounterMirrors?
     /// Watchdog and status tasks, and the mirrors of the engine's counters (event loop only).
     var repeatedTasks: [RepeatedTask] = []
     var mirrors: EngineCounterMirrors?
@@ -100,10 +104,20 @@ final class SIPService: Service, @unchecked Sendable {
             layer.user = handler
             self.layer = layer
             self.handler = handler
-            let metrics = self.operations.metrics
-            self.transport.onMessage = { [unowned layer] message, peer in
-                if case .request(let request) = message { metrics?.requestReceived(request.method) }
-                layer.receive(message, from: peer)
+            let logger = self.logger, ban = self.configuration.security.banSeconds
+            let edge = EdgePolicy(configuration: Self.edgeConfiguration(configuration.security),
+                                  isTrusted: { configuration.isTrusted($0) },
+                                  isInDialog: { [unowned engine] request, host in engine.isOwnDialog(request, from: host) },
+                                  clock: ContinuousEdgeClock())
+            // One line per ban (bounded by the ban time per address), never one per packet.
+            edge.onBan = { address in
+                logger.warning("source banned for flooding", metadata: ["sip.peer.address": "\(address)", "ban.seconds": "\(ban)"])
+            }
+            self.edge = edge
+            if let metrics = self.operations.metrics { self.edgeMirrors = EdgeCounterMirrors(metrics.edge) }
+            self.startEdgeSummary()
+            self.transport.onMessage = { [unowned self, unowned layer] message, peer in
+                self.receiveAtEdge(message, from: peer, edge: edge, layer: layer)
             }
         }.get()
         try await transport.start()
@@ -120,6 +134,7 @@ final class SIPService: Service, @unchecked Sendable {
             self.repeatedTasks = []
             self.layer?.user = nil
             self.handler = nil
+            self.edge = nil
             self.layer = nil
         }.get()
         try await group.shutdownGracefully()

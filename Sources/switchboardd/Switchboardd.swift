@@ -99,7 +99,8 @@ struct Switchboardd: AsyncParsableCommand {
         // The metrics server comes first so the group stops it last: it answers during a drain.
         if let endpoint = settings.metrics, let metrics = operations.metrics {
             services.append(MetricsServer(host: endpoint.host, port: endpoint.port, metrics: metrics, logger: logger,
-                                          refresh: { sip.refreshMetrics() }, queues: { sip.queueDocument() }))
+                                          refresh: { sip.refreshMetrics() }, queues: { sip.queueDocument() },
+                                          bans: BanControl(list: { sip.banDocument() }, lift: { sip.liftBan($0) })))
         }
         services.append(sip)
         let group = ServiceGroup(

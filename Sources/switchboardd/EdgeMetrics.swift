@@ -1,0 +1,57 @@
+import CoreMetrics
+import Prometheus
+import SIPEdge
+import SIPTransaction
+
+/// The edge's Prometheus series: what strangers and floods cost us (nothing, ideally). Fixed
+/// labels only: the per-address view is `GET /bans`, never a label.
+final class EdgeMetrics: Sendable {
+    /// Requests the edge did not pass on, by what it did: refused (stateless 403), dropped
+    /// (untrusted: drop, strangers' ACK/CANCEL), banned (source banned), trusted_cap.
+    let refused, dropped, banned, trustedCap: CoreMetrics.Counter
+    let bansIssued: CoreMetrics.Counter
+    let bansActive: CoreMetrics.Gauge
+    let sourcesTracked: CoreMetrics.Gauge
+    /// Responses that matched no client transaction (dropped, never state).
+    let strayResponses: CoreMetrics.Counter
+
+    init(factory: PrometheusMetricsFactory) {
+        func counter(_ name: String, _ labels: [(String, String)] = []) -> CoreMetrics.Counter {
+            CoreMetrics.Counter(label: name, dimensions: labels, factory: factory)
+        }
+        refused = counter("switchboard_edge_requests_total", [("verdict", "refused")])
+        dropped = counter("switchboard_edge_requests_total", [("verdict", "dropped")])
+        banned = counter("switchboard_edge_requests_total", [("verdict", "banned")])
+        trustedCap = counter("switchboard_edge_requests_total", [("verdict", "trusted_cap")])
+        bansIssued = counter("switchboard_edge_bans_total")
+        bansActive = CoreMetrics.Gauge(label: "switchboard_edge_bans_active", factory: factory)
+        sourcesTracked = CoreMetrics.Gauge(label: "switchboard_edge_sources_tracked", factory: factory)
+        strayResponses = counter("switchboard_sip_stray_responses_total")
+    }
+}
+
+/// The edge's and the layer's counters mirrored into `EdgeMetrics` at each scrape (SIP loop only).
+struct EdgeCounterMirrors {
+    var refused, dropped, banned, trustedCap, bans, stray: CounterMirror
+
+    init(_ metrics: EdgeMetrics) {
+        refused = CounterMirror(metrics.refused)
+        dropped = CounterMirror(metrics.dropped)
+        banned = CounterMirror(metrics.banned)
+        trustedCap = CounterMirror(metrics.trustedCap)
+        bans = CounterMirror(metrics.bansIssued)
+        stray = CounterMirror(metrics.strayResponses)
+    }
+
+    mutating func update(_ edge: EdgePolicy, layer: TransactionLayer?, metrics: EdgeMetrics) {
+        let c = edge.counters
+        refused.update(to: c.refused)
+        dropped.update(to: c.dropped)
+        banned.update(to: c.droppedBanned)
+        trustedCap.update(to: c.droppedTrustedCap)
+        bans.update(to: c.bans)
+        if let layer { stray.update(to: layer.strayResponses) }
+        metrics.bansActive.record(edge.bans().count)
+        metrics.sourcesTracked.record(edge.trackedSources)
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import Logging
+import NIOCore
+import SIPEdge
+import SIPMessage
+import SIPTransaction
+import SwitchboardConfig
+
+extension SIPService {
+    /// The `security:` section as the edge's configuration.
+    static func edgeConfiguration(_ security: SwitchboardConfiguration.Security) -> EdgeConfiguration {
+        var edge = EdgeConfiguration()
+        edge.untrusted = security.untrusted == "drop" ? .drop : .reject
+        edge.flood = .init(requests: security.floodRequests, window: .milliseconds(Int64(security.floodWindowSeconds * 1000)))
+        edge.floodNewCalls = security.floodNewCalls
+        edge.ban = .milliseconds(Int64(security.banSeconds * 1000))
+        edge.trustedFlood = .init(requests: security.trustedFloodRequests,
+                                  window: .milliseconds(Int64(security.trustedFloodWindowSeconds * 1000)))
+        edge.maxSources = security.maxSources
+        return edge
+    }
+
+    /// What every received request meets first (event loop). A stranger's request is answered
+    /// here without any transaction: one 403 sent once (no Timer G, so no reflection), or nothing.
+    func receiveAtEdge(_ message: SIPMessage, from peer: SIPPeer, edge: EdgePolicy, layer: TransactionLayer) {
+        guard case .request(let request) = message else {
+            layer.receive(message, from: peer)  // responses: matched or dropped and counted there
+            return
+        }
+        operations.metrics?.requestReceived(request.method)
+        switch edge.admit(request, from: peer) {
+        case .pass:
+            layer.receive(message, from: peer)
+        case .reject:
+            operations.metrics?.responseSent(status: 403)
+            transport.sendResponse(StatelessResponse.forbidden(to: request),
+                                   requestSource: TransactionLayer.responseDestination(for: request, receivedFrom: peer))
+        case .drop:
+            break
+        }
+    }
+
+    /// One log line a minute about strangers, never one per packet.
+    func startEdgeSummary() {
+        let every = TimeAmount.seconds(60)
+        repeatedTasks.append(eventLoop.scheduleRepeatedTask(initialDelay: every, delay: every) { [self] _ in
+            guard let edge, let s = edge.takeSummary() else { return }
+            logger.notice("edge: strangers and floods in the last minute", metadata: [
+                "edge.refused": "\(s.refused)", "edge.dropped": "\(s.dropped)", "edge.banned_drops": "\(s.droppedBanned)",
+                "edge.new_bans": "\(s.bans)", "edge.trusted_cap_drops": "\(s.droppedTrustedCap)",
+                "edge.bans_active": "\(edge.bans().count)",
+            ])
+        })
+    }
+
+    // MARK: admin endpoint (`GET /bans`, `DELETE /bans/ADDRESS`)
+
+    /// `{"bans": [{"address", "remaining_seconds", "dropped_requests"}]}`, read on the SIP loop.
+    func banDocument() -> EventLoopFuture<[UInt8]> {
+        eventLoop.submit { [self] in
+            let bans = edge?.bans() ?? []
+            let items: [[String: Any]] = bans.map {
+                ["address": $0.address, "remaining_seconds": Int(ceil(TokenSeconds.of($0.remaining))),
+                 "dropped_requests": $0.droppedRequests]
+            }
+            let data = (try? JSONSerialization.data(withJSONObject: ["bans": items], options: [.sortedKeys])) ?? Data()
+            return Array(data)
+        }
+    }
+
+    /// Lifts a ban; true when there was one.
+    func liftBan(_ address: String) -> EventLoopFuture<Bool> {
+        eventLoop.submit { [self] in
+            let lifted = edge?.lift(address) ?? false
+            if lifted { logger.notice("ban lifted by the admin endpoint", metadata: ["sip.peer.address": "\(address)"]) }
+            return lifted
+        }
+    }
+}
+
+enum TokenSeconds {
+    static func of(_ d: Duration) -> Double {
+        let (s, atto) = d.components
+        return Double(s) + Double(atto) / 1e18
+    }
+}
