@@ -76,29 +76,10 @@ public final class EdgePolicy {
     public func admit(_ request: SIPRequest, from peer: SIPPeer) -> EdgeVerdict {
         let now = clock.now
         let host = peer.host
-        var entry: SourceTable.Entry
-        var stored = true
-        if let known = table[host] {
-            entry = known
-        } else {
-            entry = SourceTable.Entry(trusted: isTrusted(host),
-                                      requests: TokenBucket(capacity: configuration.flood.requests, now: now),
-                                      newCalls: TokenBucket(capacity: configuration.floodNewCalls, now: now))
-            if entry.trusted {
-                entry.requests = TokenBucket(capacity: configuration.trustedFlood.requests, now: now)
-            }
-            stored = table.insert(host, entry, now: now)
-        }
+        var (entry, stored) = lookUp(host, now: now)
         defer { if stored { table[host] = entry } }
 
-        if entry.trusted {
-            let cap = configuration.trustedFlood
-            guard entry.requests.take(capacity: cap.requests, window: cap.window, now: now) else {
-                counters.droppedTrustedCap += 1
-                return .drop
-            }
-            return .pass
-        }
+        if entry.trusted { return takeTrusted(&entry, now: now) }
 
         // Part of one of our dialogs (a callee's BYE, re-INVITE, INFO): the dialog, not the
         // address, authorises it, and it does not count toward the flood limit.
@@ -106,41 +87,86 @@ public final class EdgePolicy {
             counters.inDialog += 1
             return .pass
         }
+        guard takeUntrusted(&entry, host: host, newCall: request.method == .invite && request.to.tag == nil, now: now) else {
+            return .drop
+        }
+        // RFC 3261 §17.2.3 would match an ACK or CANCEL to a transaction; a stranger has none.
+        if request.method == .ack || request.method == .cancel {
+            counters.dropped += 1
+            return .drop
+        }
+        return strangerVerdict()
+    }
 
+    /// A message the transport could not parse (it would answer 400 when it found a Via).
+    /// It counts toward the source's flood limit like any request; the verdict says whether
+    /// the stateless 400 may go out (`.reject`) or nothing (`.drop`: banned, capped, or
+    /// `untrusted: drop`). Never `.pass`.
+    public func admitMalformed(from peer: SIPPeer) -> EdgeVerdict {
+        let now = clock.now
+        var (entry, stored) = lookUp(peer.host, now: now)
+        defer { if stored { table[peer.host] = entry } }
+        if entry.trusted { return takeTrusted(&entry, now: now) == .pass ? .reject : .drop }
+        guard takeUntrusted(&entry, host: peer.host, newCall: false, now: now) else { return .drop }
+        return strangerVerdict()
+    }
+
+    // MARK: accounting
+
+    /// The address's entry, created (trust decided once) when new; `stored` is false when
+    /// the table had no room (the address is then judged without state).
+    private func lookUp(_ host: String, now: Duration) -> (SourceTable.Entry, stored: Bool) {
+        if let known = table[host] { return (known, true) }
+        let trusted = isTrusted(host)
+        let entry = SourceTable.Entry(
+            trusted: trusted,
+            requests: TokenBucket(capacity: trusted ? configuration.trustedFlood.requests : configuration.flood.requests, now: now),
+            newCalls: TokenBucket(capacity: configuration.floodNewCalls, now: now))
+        return (entry, table.insert(host, entry, now: now))
+    }
+
+    private func takeTrusted(_ entry: inout SourceTable.Entry, now: Duration) -> EdgeVerdict {
+        let cap = configuration.trustedFlood
+        guard entry.requests.take(capacity: cap.requests, window: cap.window, now: now) else {
+            counters.droppedTrustedCap += 1
+            return .drop
+        }
+        return .pass
+    }
+
+    /// Counts one request from an untrusted address; false (and counted) when it is banned
+    /// or this request gets it banned.
+    private func takeUntrusted(_ entry: inout SourceTable.Entry, host: String, newCall: Bool, now: Duration) -> Bool {
         if entry.isBanned(at: now) {
             entry.droppedWhileBanned += 1
             counters.droppedBanned += 1
-            return .drop
+            return false
         }
         if entry.bannedUntil != nil {
             // The ban ran out: a fresh start.
             entry.bannedUntil = nil
-            entry.bannedAt = nil
             entry.droppedWhileBanned = 0
             entry.requests = TokenBucket(capacity: configuration.flood.requests, now: now)
             entry.newCalls = TokenBucket(capacity: configuration.floodNewCalls, now: now)
         }
         let flood = configuration.flood
         var withinLimits = entry.requests.take(capacity: flood.requests, window: flood.window, now: now)
-        if request.method == .invite, request.to.tag == nil {
+        if newCall {
             withinLimits = entry.newCalls.take(capacity: configuration.floodNewCalls, window: flood.window, now: now)
                 && withinLimits
         }
         guard withinLimits else {
             entry.bannedUntil = now + configuration.ban
-            entry.bannedAt = now
             entry.droppedWhileBanned = 1
             counters.bans += 1
             counters.droppedBanned += 1
             onBan?(host)
-            return .drop
+            return false
         }
+        return true
+    }
 
-        // RFC 3261 §17.2.3 would match an ACK or CANCEL to a transaction; a stranger has none.
-        if request.method == .ack || request.method == .cancel {
-            counters.dropped += 1
-            return .drop
-        }
+    private func strangerVerdict() -> EdgeVerdict {
         switch configuration.untrusted {
         case .reject:
             counters.refused += 1

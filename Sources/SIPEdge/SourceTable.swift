@@ -8,7 +8,6 @@ struct SourceTable {
         var requests: TokenBucket
         var newCalls: TokenBucket
         var bannedUntil: Duration?
-        var bannedAt: Duration?
         /// Requests dropped during the current ban.
         var droppedWhileBanned = 0
 

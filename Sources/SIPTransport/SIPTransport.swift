@@ -19,6 +19,9 @@ public final class SIPTransport: @unchecked Sendable {
     public var onMessage: MessageHandler = { _, _ in }
     /// Called on `eventLoop` for each message refused by the parser (for metrics).
     public var onMalformed: (SIPParseError, SIPPeer) -> Void = { _, _ in }
+    /// Whether a malformed request from `peer` gets its stateless error response (400 …). The
+    /// daemon's edge says no for banned sources and under `untrusted: drop`. Default: always.
+    public var answersMalformed: (SIPPeer) -> Bool = { _ in true }
 
     private var datagramChannels: [(endpoint: SIPTransportConfiguration.Endpoint, channel: any Channel)] = []
     private var servers: [(endpoint: SIPTransportConfiguration.Endpoint, channel: any Channel)] = []
@@ -128,7 +131,7 @@ public final class SIPTransport: @unchecked Sendable {
             ])
             // A malformed response cannot be answered (RFC 4475 §3.1.2.19); a request gets its
             // error status back to where it came from when we found a Via to copy.
-            guard !error.isResponse, let reply = error.responseBytes(toTag: Self.makeTag()) else { return }
+            guard !error.isResponse, answersMalformed(peer), let reply = error.responseBytes(toTag: Self.makeTag()) else { return }
             write(ByteBuffer(bytes: reply), to: peer, on: channel)
         }
     }

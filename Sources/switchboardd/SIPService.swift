@@ -119,6 +119,7 @@ final class SIPService: Service, @unchecked Sendable {
             self.transport.onMessage = { [unowned self, unowned layer] message, peer in
                 self.receiveAtEdge(message, from: peer, edge: edge, layer: layer)
             }
+            self.transport.answersMalformed = { peer in edge.admitMalformed(from: peer) == .reject }
         }.get()
         try await transport.start()
         logger.notice("switchboardd ready", metadata: ["sip.listen": "\(transport.boundEndpoints.map(\.description).joined(separator: ","))"])

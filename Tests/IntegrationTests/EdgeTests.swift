@@ -49,7 +49,13 @@ import Testing
         for method in ["INVITE", "OPTIONS", "REGISTER"] {
             client.send(Self.request(method, from: "127.0.0.2", port: client.localPort))
         }
+        // Nor does a malformed request (it would get 400: SIP/9.9 is refused by the parser).
+        client.send(Self.request("OPTIONS", from: "127.0.0.2", port: client.localPort).replacingOccurrences(of: "SIP/2.0\r\nVia", with: "SIP/9.9\r\nVia"))
         #expect(client.receiveAll().isEmpty)
+        // The trusted source is still answered, malformed or not.
+        let trusted = try RawSIPClient(.udp, port: daemon.port, localHost: "127.0.0.1", receiveTimeout: 1)
+        trusted.send(Self.request("OPTIONS", from: "127.0.0.1", port: trusted.localPort).replacingOccurrences(of: "SIP/2.0\r\nVia", with: "SIP/9.9\r\nVia"))
+        #expect(RawSIPClient.statusCodes(in: trusted.receiveAll()).first.map { $0 >= 400 } == true)
 
         // reject mode: still nothing for a stranger's CANCEL (it would get 481) or ACK.
         let reject = try DaemonProcess(extraConfig: Self.trustOne)

@@ -163,3 +163,26 @@ final class ManualEdgeClock: EdgeClock {
         #expect(response.headers["Server"] == nil)
     }
 }
+
+@Suite struct EdgeMalformedTests {
+    let clock = ManualEdgeClock()
+
+    @Test func malformedPacketsCountTowardTheFloodLimit() {
+        let edge = EdgePolicy(configuration: EdgeConfiguration(), isTrusted: { $0 == "192.0.2.1" }, clock: clock)
+        let source = SIPPeer(transport: .udp, host: "203.0.113.9", port: 5060)
+        for _ in 0..<16 { #expect(edge.admitMalformed(from: source) == .reject) }
+        #expect(edge.admitMalformed(from: source) == .drop)
+        #expect(edge.bans().map(\.address) == ["203.0.113.9"])
+        // Banned: its well-formed requests are dropped too.
+        #expect(edge.admit(SIPTestKit.request(.options), from: source) == .drop)
+        // A trusted source's garbage is still answered.
+        #expect(edge.admitMalformed(from: SIPPeer(transport: .udp, host: "192.0.2.1", port: 5060)) == .reject)
+    }
+
+    @Test func dropModeAnswersNoMalformedPacketFromStrangers() {
+        var configuration = EdgeConfiguration()
+        configuration.untrusted = .drop
+        let edge = EdgePolicy(configuration: configuration, isTrusted: { _ in false }, clock: clock)
+        #expect(edge.admitMalformed(from: SIPPeer(transport: .udp, host: "203.0.113.9", port: 5060)) == .drop)
+    }
+}

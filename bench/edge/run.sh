@@ -79,6 +79,9 @@ LOAD0="$(cut -d' ' -f1-3 /proc/loadavg)"
 RSS0=$(rss VmRSS)
 echo "daemon pid $DPID, RSS before ${RSS0} KiB, load $LOAD0" | tee "$OUT/summary.txt"
 
+# RSS every 5 s while the load runs (reading /proc costs the daemon nothing).
+( while kill -0 "$DPID" 2>/dev/null; do echo "$(date +%s) $(rss VmRSS)"; sleep 5; done ) > "$OUT/rss.tsv" &
+PIDS+=($!)
 python3 "$HERE/junk.py" 127.0.0.1 "$PORT" "$JUNK" "$DUR" "$SOURCES" "$REPO/Tests/Fixtures/rfc4475" > "$OUT/junk.out" 2>&1 &
 JPID=$!; PIDS+=($JPID)
 CALLS=$((CPS * DUR))
@@ -102,6 +105,7 @@ failed=$(echo "$last" | cut -d';' -f"$(col FailedCall\(C\))")
   echo "calls: $ok of $CALLS completed, $failed failed (SIPp rc $UAC_RC) -> $(python3 -c "print(f'{100 * $ok / $CALLS:.2f} %')")"
   echo "junk: $(cat "$OUT/junk.out")"
   echo "RSS after ${RSS1} KiB, peak ${HWM} KiB, load after $LOAD1"
+  echo "RSS samples (KiB, every 5 s): $(awk '{print $2}' "$OUT/rss.tsv" | paste -sd' ')"
   grep -E '^switchboard_(edge|sip_stray|sip_transactions_in_progress|calls_total)' "$OUT/metrics.txt"
   echo "bans:"; cat "$OUT/bans.txt"
 } | tee -a "$OUT/summary.txt"
