@@ -77,6 +77,8 @@ PIDS+=($!)
 sleep 1
 LOAD0="$(cut -d' ' -f1-3 /proc/loadavg)"
 RSS0=$(rss VmRSS)
+ticks() { awk '{print $14+$15}' "/proc/$DPID/stat"; }
+T0=$(ticks)
 echo "daemon pid $DPID, RSS before ${RSS0} KiB, load $LOAD0" | tee "$OUT/summary.txt"
 
 # RSS every 5 s while the load runs (reading /proc costs the daemon nothing).
@@ -94,6 +96,7 @@ UAC_RC=$?
 wait "$JPID"
 LOAD1="$(cut -d' ' -f1-3 /proc/loadavg)"
 RSS1=$(rss VmRSS); HWM=$(rss VmHWM)
+T1=$(ticks)
 curl -s "http://127.0.0.1:$MPORT/metrics" > "$OUT/metrics.txt"
 "$CLI" bans --metrics "127.0.0.1:$MPORT" > "$OUT/bans.txt" 2>&1
 last=$(tail -1 "$OUT/uac_stat.csv")
@@ -104,6 +107,7 @@ failed=$(echo "$last" | cut -d';' -f"$(col FailedCall\(C\))")
 {
   echo "calls: $ok of $CALLS completed, $failed failed (SIPp rc $UAC_RC) -> $(python3 -c "print(f'{100 * $ok / $CALLS:.2f} %')")"
   echo "junk: $(cat "$OUT/junk.out")"
+  echo "daemon CPU: $(python3 -c "print(f'{($T1 - $T0) / $(getconf CLK_TCK):.1f} s')") over the run"
   echo "RSS after ${RSS1} KiB, peak ${HWM} KiB, load after $LOAD1"
   echo "RSS samples (KiB, every 5 s): $(awk '{print $2}' "$OUT/rss.tsv" | paste -sd' ')"
   grep -E '^switchboard_(edge|sip_stray|sip_transactions_in_progress|calls_total)' "$OUT/metrics.txt"

@@ -3,7 +3,9 @@
 #
 #   bench/edge/scan.sh [-p sip_port=5174] [-s scanner_ip=127.0.0.9] [-o DIR]
 #
-# Starts switchboardd (release) trusting only 127.0.0.1, once with `untrusted: reject` and
+# Starts switchboardd (release) trusting only 127.0.0.2 (a carrier that takes no part), so
+# every scanner address is a stranger — svwar 0.3.8 ignores -b and sends from 127.0.0.1 —
+# once with `untrusted: reject` and
 # once with `untrusted: drop`, and runs from the scanner address: svmap (OPTIONS sweep),
 # svwar with REGISTER (default), INVITE and OPTIONS over extensions 100-300 and the
 # dialplans' tracking numbers. Needs `pip install sipvicious`. Bounded: every scan runs
@@ -17,6 +19,7 @@ while getopts "p:s:o:h" o; do
     *) sed -n "2,$(( $(grep -n '^set -u' "$0" | cut -d: -f1) - 1 ))p" "$0"; exit 2;; esac
 done
 [ -n "$OUT" ] || OUT="$(mktemp -d "${BENCH_OUT:-/tmp}/edge-scan.XXXXXX")"
+mkdir -p "$OUT"
 DAEMON="${SWITCHBOARDD:-$REPO/.build/release/switchboardd}"
 command -v sipvicious_svmap >/dev/null || { echo "pip install sipvicious" >&2; exit 1; }
 DPID=
@@ -28,7 +31,7 @@ sed 's/^+//' "$OUT/numbers.txt" >> "$OUT/numbers.txt"
 for mode in reject drop; do
   cat > "$OUT/$mode.yaml" <<YAML
 listen: ["udp:127.0.0.1:$PORT"]
-trusted-networks: ["127.0.0.1/32"]
+trusted-networks: ["127.0.0.2/32"]
 dialplans: $REPO/Dialplans
 log-level: notice
 security: { untrusted: $mode }
