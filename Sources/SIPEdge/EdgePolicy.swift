@@ -111,6 +111,16 @@ public final class EdgePolicy {
         return strangerVerdict()
     }
 
+    /// Asked for every packet before it is parsed: false (and counted) when its source is
+    /// banned, so a banned flood costs a table lookup, not a parse. Creates no state.
+    public func acceptsPacket(from peer: SIPPeer) -> Bool {
+        guard var entry = table[peer.host], !entry.trusted, entry.isBanned(at: clock.now) else { return true }
+        entry.droppedWhileBanned += 1
+        counters.droppedBanned += 1
+        table[peer.host] = entry
+        return false
+    }
+
     // MARK: accounting
 
     /// The address's entry, created (trust decided once) when new; `stored` is false when

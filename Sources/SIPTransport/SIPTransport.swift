@@ -22,6 +22,9 @@ public final class SIPTransport: @unchecked Sendable {
     /// Whether a malformed request from `peer` gets its stateless error response (400 …). The
     /// daemon's edge says no for banned sources and under `untrusted: drop`. Default: always.
     public var answersMalformed: (SIPPeer) -> Bool = { _ in true }
+    /// Whether anything from `peer` is looked at, asked before parsing: the daemon's edge says
+    /// no for banned sources, so their floods cost no parse. Default: always.
+    public var acceptsSource: (SIPPeer) -> Bool = { _ in true }
 
     private var datagramChannels: [(endpoint: SIPTransportConfiguration.Endpoint, channel: any Channel)] = []
     private var servers: [(endpoint: SIPTransportConfiguration.Endpoint, channel: any Channel)] = []
@@ -117,6 +120,7 @@ public final class SIPTransport: @unchecked Sendable {
 
     /// Parses one framed message and hands it up, or answers a malformed request statelessly.
     func receive(_ buffer: ByteBuffer, framing: SIPFraming, from peer: SIPPeer, replyOn channel: any Channel) {
+        guard acceptsSource(peer) else { return }
         let bytes = Array(buffer.readableBytesView)
         switch SIPMessageParser.parse(bytes, limits: configuration.limits, framing: framing) {
         case .success(.request(var request)):

@@ -120,6 +120,7 @@ final class SIPService: Service, @unchecked Sendable {
                 self.receiveAtEdge(message, from: peer, edge: edge, layer: layer)
             }
             self.transport.answersMalformed = { peer in edge.admitMalformed(from: peer) == .reject }
+            self.transport.acceptsSource = { peer in edge.acceptsPacket(from: peer) }
         }.get()
         try await transport.start()
         logger.notice("switchboardd ready", metadata: ["sip.listen": "\(transport.boundEndpoints.map(\.description).joined(separator: ","))"])

@@ -186,3 +186,19 @@ final class ManualEdgeClock: EdgeClock {
         #expect(edge.admitMalformed(from: SIPPeer(transport: .udp, host: "203.0.113.9", port: 5060)) == .drop)
     }
 }
+
+@Suite struct EdgePacketTests {
+    @Test func onlyBannedSourcesArePassedOverBeforeParsing() {
+        let clock = ManualEdgeClock()
+        let edge = EdgePolicy(configuration: EdgeConfiguration(), isTrusted: { $0 == "192.0.2.1" }, clock: clock)
+        let source = SIPPeer(transport: .udp, host: "203.0.113.9", port: 5060)
+        #expect(edge.acceptsPacket(from: source))
+        #expect(edge.trackedSources == 0)  // asking creates nothing
+        for _ in 0..<17 { _ = edge.admit(SIPTestKit.request(.options), from: source) }
+        #expect(!edge.acceptsPacket(from: source))
+        #expect(edge.bans().first?.droppedRequests == 2)
+        #expect(edge.acceptsPacket(from: SIPPeer(transport: .udp, host: "192.0.2.1", port: 5060)))
+        clock.now += .seconds(300)
+        #expect(edge.acceptsPacket(from: source))
+    }
+}
