@@ -30,8 +30,8 @@ public struct EdgeConfiguration: Sendable, Equatable {
     public var ban: Duration = .seconds(300)
     /// `security.trusted-flood`: requests from one trusted address; the excess is dropped (never
     /// banned: a carrier's burst must not cut its calls for minutes). New calls from trusted
-    /// sources are capped by `calls.max-per-second-per-source` (503 + Retry-After). Default 5000 / 1 s.
-    public var trustedFlood = Rate(requests: 5_000, window: .seconds(1))
+    /// sources are capped by `calls.max-per-second-per-source` (503 + Retry-After). Default 10000 / 1 s.
+    public var trustedFlood = Rate(requests: 10_000, window: .seconds(1))
     /// `security.max-sources`: addresses tracked at once (buckets and bans). A full table evicts
     /// its oldest unbanned entry, so strangers never cost unbounded memory. Default 16384.
     public var maxSources = 16_384

@@ -14,8 +14,8 @@ extension SwitchboardConfiguration {
         /// `flood.ban`: how long an address over its limit is dropped. Default 300 s.
         public var banSeconds = 300.0
         /// `trusted-flood.requests` in `trusted-flood.window` from one trusted address; the
-        /// excess is dropped, never banned. Default 5000 in 1 s.
-        public var trustedFloodRequests = 5_000
+        /// excess is dropped, never banned. Default 10000 in 1 s.
+        public var trustedFloodRequests = 10_000
         public var trustedFloodWindowSeconds = 1.0
         /// `max-sources`: addresses tracked at once (buckets and bans). Default 16384.
         public var maxSources = 16_384

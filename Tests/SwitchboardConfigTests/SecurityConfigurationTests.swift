@@ -7,7 +7,7 @@ import Testing
         #expect(c.security.untrusted == "reject")
         #expect(c.security.floodRequests == 16 && c.security.floodWindowSeconds == 2 && c.security.banSeconds == 300)
         #expect(c.security.floodNewCalls == 4)
-        #expect(c.security.trustedFloodRequests == 5000 && c.security.trustedFloodWindowSeconds == 1)
+        #expect(c.security.trustedFloodRequests == 10_000 && c.security.trustedFloodWindowSeconds == 1)
         #expect(c.security.maxSources == 16_384)
     }
 

@@ -38,5 +38,7 @@ calls:
   max-per-number: 100000
   max-per-second-per-source: 100000
   max-duration: 1h
+# One SIPp caller is the whole carrier: its 3,000 calls/s exceed the default trusted cap.
+security: { trusted-flood: { requests: 1000000, window: 1s } }
 YAML
 done

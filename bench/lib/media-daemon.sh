@@ -8,6 +8,7 @@ listen: ["udp:127.0.0.1:$SIP_PORT"]
 dialplans: $WORK/dialplans
 log-level: info
 calls: { max-per-second-per-source: 1000, max-per-number: 100000 }
+security: { trusted-flood: { requests: 1000000, window: 1s } }
 media: { address: 127.0.0.1, ports: $MEDIA_PORTS, timeout: 120s${MEDIA_THREADS:+, threads: $MEDIA_THREADS} }
 YAML
   "$BIN" --config "$WORK/switchboard.yaml" 2> "$WORK/daemon.log" &
