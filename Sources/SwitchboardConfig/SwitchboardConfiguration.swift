@@ -94,6 +94,11 @@ public struct SwitchboardConfiguration: Sendable, Equatable {
     public var accessRefreshSeconds: Double
     /// `metrics:` address of the Prometheus endpoint; nil (the default) serves none.
     public var metrics: MetricsEndpoint?
+    /// `admin-token-file:` the bearer token the admin/metrics endpoint asks for. Required when
+    /// `metrics:` is not a loopback address; without it, caller numbers in `/queues` stay masked.
+    public var adminTokenFile: String?
+    /// The token read from `adminTokenFile` when the configuration was loaded.
+    public var adminToken: AdminToken?
     /// `drain-grace:` on SIGTERM, how long calls in progress may go on before the daemon
     /// hangs them up. Default 30 s.
     public var drainGraceSeconds: Double
@@ -122,6 +127,8 @@ public struct SwitchboardConfiguration: Sendable, Equatable {
         nodeID = nil
         accessRefreshSeconds = 30
         metrics = nil
+        adminTokenFile = nil
+        adminToken = nil
         drainGraceSeconds = 30
         media = Media()
         dnsServer = nil

@@ -75,9 +75,12 @@ extension SIPService {
         }
     }
 
-    /// `GET /queues`: every queue's waiting callers and agents, read on the SIP loop.
-    func queueDocument() -> EventLoopFuture<[UInt8]> {
-        eventLoop.submit { [self] in QueueStatus.json(handler?.engine.queueSnapshots() ?? []) }
+    /// `GET /queues`: every queue's waiting callers and agents, read on the SIP loop; the
+    /// callers' numbers masked unless the request carried the admin token.
+    func queueDocument(revealCallers: Bool) -> EventLoopFuture<[UInt8]> {
+        eventLoop.submit { [self] in
+            QueueStatus.json(handler?.engine.queueSnapshots() ?? [], revealCallers: revealCallers)
+        }
     }
 
     // MARK: Drain (SIGTERM)
