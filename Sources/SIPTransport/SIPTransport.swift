@@ -20,12 +20,27 @@ public final class SIPTransport: @unchecked Sendable {
     /// Called on `eventLoop` for each message refused by the parser (for metrics).
     public var onMalformed: (SIPParseError, SIPPeer) -> Void = { _, _ in }
 
-    private var datagramChannels: [(endpoint: SIPTransportConfiguration.Endpoint, channel: any Channel)] = []
-    private var servers: [(endpoint: SIPTransportConfiguration.Endpoint, channel: any Channel)] = []
+    /// Called on `eventLoop` for a message that could not be sent at all (the TCP connect it
+    /// waited for failed), so the transaction layer ends its transaction at once (RFC 3261
+    /// §17.1.4) instead of waiting for Timer B/F.
+    public var onSendFailure: (SIPMessage, SIPPeer) -> Void = { _, _ in }
+    /// Called on `eventLoop` when a listening socket closed under us or was bound again
+    /// (the daemon updates its sd_notify status at once).
+    public var onListenerChange: () -> Void = {}
+    /// Counters for metrics (event loop only).
+    public internal(set) var statistics = TransportStatistics()
+
+    var listeners: [Listener] = []
+    var stopping = false
+    var sendLog = RateLimitedLog()
+    /// Local interfaces' broadcast addresses, read at start.
+    var broadcasts: Set<String> = []
     /// Open stream connections by remote peer; responses reuse them (§18.2.2).
     private var connections: [SIPPeer: any Channel] = [:]
+    /// Inbound connections per source address, for the per-source cap.
+    private var inboundPerHost: [String: Int] = [:]
     /// Outbound connections being set up, with the messages waiting for them.
-    private var pendingConnects: [SIPPeer: [ByteBuffer]] = [:]
+    private var pendingConnects: [SIPPeer: [(bytes: ByteBuffer, message: SIPMessage?)]] = [:]
 
     public init(configuration: SIPTransportConfiguration, eventLoop: any EventLoop, logger: Logger) {
         self.configuration = configuration
@@ -41,55 +56,24 @@ public final class SIPTransport: @unchecked Sendable {
     // MARK: Start and stop
 
     public func start() async throws {
+        let broadcasts = Self.localBroadcastAddresses()
+        try await eventLoop.submit { self.broadcasts = broadcasts }.get()
         for endpoint in configuration.endpoints {
-            let address = try SocketAddress(ipAddress: endpoint.host, port: endpoint.port)
-            switch endpoint.transport {
-            case .udp:
-                // No SO_REUSEADDR on UDP: on Linux it would let a second daemon share the port
-                // and split the traffic silently.
-                let channel = try await DatagramBootstrap(group: eventLoop)
-                    .channelOption(ChannelOptions.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
-                    // One loop thread shares the cores with everything else: a 4 MiB receive
-                    // buffer (the kernel caps it at net.core.rmem_max) rides out the moments it is
-                    // not scheduled; the 208 KiB default overflowed at 300 calls/s (bench/calls).
-                    .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
-                    .channelInitializer { channel in
-                        channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.addHandler(SIPDatagramHandler(transport: self))
-                        }
-                    }
-                    .bind(to: address).get()
-                let bound = Self.endpoint(.udp, channel.localAddress) ?? endpoint
-                try await eventLoop.submit {
-                    self.datagramChannels.append((bound, channel))
-                    self.boundEndpoints.append(bound)
-                }.get()
-            case .tcp:
-                let channel = try await ServerBootstrap(group: eventLoop)
-                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                    .serverChannelOption(.backlog, value: 256)
-                    .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                    .childChannelInitializer { channel in
-                        channel.eventLoop.makeCompletedFuture {
-                            try self.addStreamHandlers(to: channel)
-                        }
-                    }
-                    .bind(to: address).get()
-                let bound = Self.endpoint(.tcp, channel.localAddress) ?? endpoint
-                try await eventLoop.submit {
-                    self.servers.append((bound, channel))
-                    self.boundEndpoints.append(bound)
-                }.get()
-            default:
-                throw SIPTransportError.unsupportedTransport(endpoint.transport)
-            }
-            logger.info("listening", metadata: ["sip.listen": "\(boundEndpoints.last.map { "\($0)" } ?? "\(endpoint)")"])
+            let channel = try await bind(endpoint).get()
+            let bound = Self.endpoint(endpoint.transport, channel.localAddress) ?? endpoint
+            try await eventLoop.submit {
+                self.listeners.append(Listener(endpoint: bound, channel: channel))
+                self.boundEndpoints.append(bound)
+                self.watch(self.listeners.count - 1, channel)
+            }.get()
+            logger.info("listening", metadata: ["sip.listen": "\(bound)"])
         }
     }
 
     public func stop() async {
         let channels: [any Channel] = (try? await eventLoop.submit {
-            self.servers.map(\.channel) + self.datagramChannels.map(\.channel) + Array(self.connections.values)
+            self.stopping = true
+            return self.listeners.compactMap(\.channel) + Array(self.connections.values)
         }.get()) ?? []
         for channel in channels { try? await channel.close() }
     }
@@ -104,23 +88,28 @@ public final class SIPTransport: @unchecked Sendable {
         return SIPPeer(transport: transport, host: ip, port: port)
     }
 
-    func addStreamHandlers(to channel: any Channel) throws {
+    func addStreamHandlers(to channel: any Channel, outbound: Bool) throws {
         let idle = configuration.idleTimeout
         try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: idle))
-        try channel.pipeline.syncOperations.addHandler(SIPStreamHandler(transport: self))
+        try channel.pipeline.syncOperations.addHandler(SIPStreamHandler(transport: self, outbound: outbound))
     }
 
     // MARK: Inbound (called by the channel handlers, on the event loop)
 
     /// Parses one framed message and hands it up, or answers a malformed request statelessly.
-    func receive(_ buffer: ByteBuffer, framing: SIPFraming, from peer: SIPPeer, replyOn channel: any Channel) {
+    /// Returns whether the message was well-formed (a stream connection's first one ends its
+    /// first-request timeout).
+    @discardableResult
+    func receive(_ buffer: ByteBuffer, framing: SIPFraming, from peer: SIPPeer, replyOn channel: any Channel) -> Bool {
         let bytes = Array(buffer.readableBytesView)
         switch SIPMessageParser.parse(bytes, limits: configuration.limits, framing: framing) {
         case .success(.request(var request)):
             ViaStamping.stamp(&request, source: peer)
             onMessage(.request(request), peer)
+            return true
         case .success(.response(let response)):
             onMessage(.response(response), peer)
+            return true
         case .failure(let error):
             onMalformed(error, peer)
             logger.debug("malformed SIP message", metadata: [
@@ -128,22 +117,55 @@ public final class SIPTransport: @unchecked Sendable {
             ])
             // A malformed response cannot be answered (RFC 4475 §3.1.2.19); a request gets its
             // error status back to where it came from when we found a Via to copy.
-            guard !error.isResponse, let reply = error.responseBytes(toTag: Self.makeTag()) else { return }
-            write(ByteBuffer(bytes: reply), to: peer, on: channel)
+            guard !error.isResponse, let reply = error.responseBytes(toTag: Self.makeTag()) else { return false }
+            if peer.transport.isReliable {
+                write(ByteBuffer(bytes: reply), on: channel, to: peer)
+            } else {
+                sendDatagram(ByteBuffer(bytes: reply), to: peer)
+            }
+            return false
         }
     }
 
-    func registerConnection(_ channel: any Channel, peer: SIPPeer) -> Bool {
-        if connections.count >= configuration.maxConnections {
-            logger.warning("refusing stream connection: limit reached", metadata: ["sip.peer": "\(peer)"])
-            return false
+    /// Admits a stream connection into the table. Inbound ones are held to the global inbound
+    /// cap and the per-source cap; outbound ones were admitted by `connect(to:first:)`.
+    func registerConnection(_ channel: any Channel, peer: SIPPeer, outbound: Bool) -> Bool {
+        if outbound {
+            statistics.outboundConnections += 1
+        } else {
+            if statistics.inboundConnections >= configuration.maxConnections {
+                statistics.refusedInboundLimit += 1
+                logRateLimited("refusing stream connection: inbound limit reached", kind: "inbound limit", peer: peer)
+                return false
+            }
+            if inboundPerHost[peer.host, default: 0] >= configuration.maxConnectionsPerSource {
+                statistics.refusedPerSourceLimit += 1
+                logRateLimited("refusing stream connection: per-source limit reached", kind: "per-source limit", peer: peer)
+                return false
+            }
+            statistics.inboundConnections += 1
+            inboundPerHost[peer.host, default: 0] += 1
         }
         connections[peer] = channel
         return true
     }
 
-    func unregisterConnection(_ channel: any Channel, peer: SIPPeer) {
+    /// Undoes one successful `registerConnection`.
+    func unregisterConnection(_ channel: any Channel, peer: SIPPeer, outbound: Bool) {
         if let existing = connections[peer], existing === channel { connections[peer] = nil }
+        if outbound {
+            statistics.outboundConnections -= 1
+        } else {
+            statistics.inboundConnections -= 1
+            let left = inboundPerHost[peer.host, default: 1] - 1
+            inboundPerHost[peer.host] = left > 0 ? left : nil
+        }
+    }
+
+    func firstRequestTimedOut(_ peer: SIPPeer) {
+        statistics.firstRequestTimeouts += 1
+        logRateLimited("closing connection: no valid SIP message within the first-request timeout",
+                       kind: "first-request timeout", peer: peer)
     }
 
     // MARK: Outbound (call on the event loop)
@@ -152,7 +174,7 @@ public final class SIPTransport: @unchecked Sendable {
     public func send(_ message: SIPMessage, to peer: SIPPeer) {
         eventLoop.preconditionInEventLoop()
         let bytes = ByteBuffer(bytes: message.serialize())
-        send(bytes, to: peer)
+        send(bytes, to: peer, message: message)
     }
 
     /// Sends a response where RFC 3261 §18.2.2 says: over the request's connection for stream
@@ -163,14 +185,14 @@ public final class SIPTransport: @unchecked Sendable {
         switch ResponseRouting.destination(for: response, requestSource: requestSource) {
         case .connection(let peer):
             if let channel = connections[peer] {
-                channel.writeAndFlush(bytes, promise: nil)
+                write(bytes, on: channel, to: peer)
             } else if let fallback = fallbackAddress(for: response) {
-                send(bytes, to: fallback)
+                send(bytes, to: fallback, message: nil)
             }
         case .address(let peer):
-            send(bytes, to: peer)
+            send(bytes, to: peer, message: nil)
         case .none:
-            logger.debug("response has no usable Via; dropped", metadata: ["sip.call_id": "\(response.callID)"])
+            refused(.notAnAddress, peer: nil)
         }
     }
 
@@ -179,64 +201,124 @@ public final class SIPTransport: @unchecked Sendable {
         return nil
     }
 
-    func send(_ bytes: ByteBuffer, to peer: SIPPeer) {
+    func send(_ bytes: ByteBuffer, to peer: SIPPeer, message: SIPMessage?) {
         switch peer.transport {
         case .udp:
-            guard let channel = datagramChannel(for: peer.host) else {
-                logger.warning("no UDP socket for address family", metadata: ["sip.peer": "\(peer)"])
-                return
-            }
-            write(bytes, to: peer, on: channel)
+            sendDatagram(bytes, to: peer, message: message)
         case .tcp:
             if let channel = connections[peer] {
-                channel.writeAndFlush(bytes, promise: nil)
+                write(bytes, on: channel, to: peer, message: message)
             } else {
-                connect(to: peer, first: bytes)
+                connect(to: peer, first: bytes, message: message)
             }
         default:
             logger.warning("transport not supported yet", metadata: ["sip.peer": "\(peer)"])
         }
     }
 
-    private func write(_ bytes: ByteBuffer, to peer: SIPPeer, on channel: any Channel) {
-        if peer.transport == .udp {
-            guard let address = try? SocketAddress(ipAddress: peer.host, port: peer.port) else { return }
-            channel.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: bytes), promise: nil)
-        } else {
-            channel.writeAndFlush(bytes, promise: nil)
+    /// The one place a datagram is handed to a UDP socket: the destination is checked first
+    /// (`DestinationCheck`), and a failed write is counted, never fatal to the socket.
+    private func sendDatagram(_ bytes: ByteBuffer, to peer: SIPPeer, message: SIPMessage? = nil) {
+        let check = DestinationCheck.check(
+            host: peer.host, port: peer.port, broadcasts: broadcasts,
+            haveIPv4: datagramListener(ipv6: false) != nil, haveIPv6: datagramListener(ipv6: true) != nil,
+            loopbackOnly: { ipv6 in self.datagramListener(ipv6: ipv6).map { DestinationCheck.isLoopback($0.endpoint.host) } ?? false })
+        switch check {
+        case .failure(let refusal):
+            refused(refusal, peer: peer)
+            reportSendFailure(message, peer)
+        case .success(let accepted):
+            guard let listener = datagramListener(ipv6: accepted.isIPv6),
+                  let address = try? SocketAddress(ipAddress: accepted.host, port: accepted.port) else {
+                refused(.wrongFamily, peer: peer)
+                reportSendFailure(message, peer)
+                return
+            }
+            let promise = eventLoop.makePromise(of: Void.self)
+            promise.futureResult.whenFailure { self.sendFailed($0, peer: peer, message: message) }
+            listener.channel.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: bytes), promise: promise)
         }
     }
 
-    private func datagramChannel(for host: String) -> (any Channel)? {
-        let wantV6 = host.contains(":")
-        return datagramChannels.first { ($0.endpoint.host.contains(":")) == wantV6 }?.channel ?? datagramChannels.first?.channel
+    private func write(_ bytes: ByteBuffer, on channel: any Channel, to peer: SIPPeer, message: SIPMessage? = nil) {
+        let promise = eventLoop.makePromise(of: Void.self)
+        promise.futureResult.whenFailure { self.sendFailed($0, peer: peer, message: message) }
+        channel.writeAndFlush(bytes, promise: promise)
     }
 
-    private func connect(to peer: SIPPeer, first bytes: ByteBuffer) {
+    private func sendFailed(_ error: any Error, peer: SIPPeer, message: SIPMessage?) {
+        statistics.sendErrors += 1
+        if let suppressed = sendLog.admit("send error") {
+            logger.warning("send failed; message dropped", metadata: [
+                "sip.peer": "\(peer)", "error": "\(error)", "suppressed": "\(suppressed)"])
+        }
+        reportSendFailure(message, peer)
+    }
+
+    /// Tells the layer a request never left. Always from a fresh loop turn: the layer may be
+    /// in the middle of the very send that failed.
+    private func reportSendFailure(_ message: SIPMessage?, _ peer: SIPPeer) {
+        guard let message, case .request = message else { return }
+        eventLoop.execute { self.onSendFailure(message, peer) }
+    }
+
+    private func refused(_ refusal: DestinationCheck.Refusal, peer: SIPPeer?) {
+        statistics.destinationsRefused[refusal, default: 0] += 1
+        if let suppressed = sendLog.admit("refused \(refusal.rawValue)") {
+            logger.notice("message not sent: unusable destination", metadata: [
+                "sip.peer": "\(peer.map { "\($0)" } ?? "none")", "reason": "\(refusal.rawValue)",
+                "suppressed": "\(suppressed)"])
+        }
+    }
+
+    private func logRateLimited(_ message: Logger.Message, kind: String, peer: SIPPeer) {
+        if let suppressed = sendLog.admit(kind) {
+            logger.warning(message, metadata: ["sip.peer": "\(peer)", "suppressed": "\(suppressed)"])
+        }
+    }
+
+    private func connect(to peer: SIPPeer, first bytes: ByteBuffer, message: SIPMessage?) {
         if pendingConnects[peer] != nil {
-            pendingConnects[peer]?.append(bytes)
+            pendingConnects[peer]?.append((bytes, message))
             return
         }
-        guard let address = try? SocketAddress(ipAddress: peer.host, port: peer.port) else {
-            logger.warning("cannot connect: not an IP address", metadata: ["sip.peer": "\(peer)"])
+        // The shape checks of a datagram destination hold for a connect too (port 0,
+        // broadcast, multicast…); the kernel picks the source address, so no loopback rule.
+        let check = DestinationCheck.check(host: peer.host, port: peer.port, broadcasts: broadcasts,
+                                           haveIPv4: true, haveIPv6: true)
+        guard case .success(let accepted) = check, let address = try? SocketAddress(ipAddress: accepted.host, port: accepted.port) else {
+            if case .failure(let refusal) = check { refused(refusal, peer: peer) }
+            reportSendFailure(message, peer)
             return
         }
-        pendingConnects[peer] = [bytes]
+        if statistics.outboundConnections + pendingConnects.count >= configuration.maxOutboundConnections {
+            statistics.refusedOutboundLimit += 1
+            logRateLimited("not connecting: outbound connection limit reached", kind: "outbound limit", peer: peer)
+            reportSendFailure(message, peer)
+            return
+        }
+        pendingConnects[peer] = [(bytes, message)]
         ClientBootstrap(group: eventLoop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(5))
             .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try self.addStreamHandlers(to: channel) }
+                channel.eventLoop.makeCompletedFuture { try self.addStreamHandlers(to: channel, outbound: true) }
             }
             .connect(to: address)
             .whenComplete { result in
                 let queued = self.pendingConnects.removeValue(forKey: peer) ?? []
                 switch result {
                 case .success(let channel):
-                    for b in queued { channel.write(b, promise: nil) }
-                    channel.flush()
+                    for item in queued { self.write(item.bytes, on: channel, to: peer, message: item.message) }
                 case .failure(let error):
-                    self.logger.warning("connect failed", metadata: ["sip.peer": "\(peer)", "error": "\(error)"])
+                    // RFC 3261 §17.1.4 / §8.1.3.1: the requests that waited for this connection
+                    // failed to send; their transactions end now (the TU sees a 503).
+                    self.statistics.connectFailures += 1
+                    if let suppressed = self.sendLog.admit("connect failed") {
+                        self.logger.warning("connect failed", metadata: [
+                            "sip.peer": "\(peer)", "error": "\(error)", "suppressed": "\(suppressed)"])
+                    }
+                    for item in queued { self.reportSendFailure(item.message, peer) }
                 }
             }
     }
