@@ -148,8 +148,8 @@ import Testing
 
     /// A sequential plan whose first target is a TCP address nobody listens on, with a 20 s
     /// ring timeout: the connect fails at once, the leg ends with 503 (RFC 3261 §8.1.3.1),
-    /// and the second target rings right away. The caller's SIPp gives up after 12 s, so a
-    /// first leg that waited for its ring timeout (or Timer B, 32 s) fails the test.
+    /// and the second target rings right away. Before, the leg only ended at its 20 s ring
+    /// timeout (`reason=no-answer`), which the log assertions catch.
     @Test func tcpConnectFailureEndsTheLegAtOnce() throws {
         let answer = try SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "50"]).start()
         defer { answer.stop() }
