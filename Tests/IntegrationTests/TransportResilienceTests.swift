@@ -146,6 +146,37 @@ import Testing
         }
     }
 
+    /// Our own outbound connections do not count against the inbound cap: with room for one
+    /// inbound connection, held by a peer, a call to a TCP target still goes out, while a
+    /// second inbound connection is refused.
+    @Test func outboundConnectionsAreCountedApartFromTheInboundCap() throws {
+        var callee = SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "50"])
+        callee.transport = "t1"
+        let answer = try callee.start()
+        defer { answer.stop() }
+        let plan = try TestDialplan(plans: """
+          main:
+            ring-all: { targets: ["sip:a@127.0.0.1:\(answer.port);transport=tcp"], timeout: 10s }
+
+        """)
+        defer { plan.remove() }
+        let metricsPort = FreePort.next()
+        let daemon = try DaemonProcess(extraConfig: "metrics: 127.0.0.1:\(metricsPort)\nlimits: { max-tcp-connections: 1 }\n",
+                                       dialplans: plan.directory.path)
+        defer { daemon.stop() }
+        let held = try RawSIPClient(.tcp, port: daemon.port, receiveTimeout: 1)
+        held.send(Self.request("OPTIONS", via: "SIP/2.0/TCP 127.0.0.1:\(held.localPort);branch=z9hG4bKheld", callID: "held"))
+        #expect(RawSIPClient.statusCodes(in: held.receiveAll()) == [200])
+        let caller = try SIPpRun.caller(daemon: daemon, calls: 1, timeout: 20).run()
+        #expect(caller.status == 0, "caller:\n\(caller.output.suffix(1500))\n\(daemon.log().suffix(3000))")
+        #expect(try answer.wait().successfulCalls == 1)
+        let second = try RawSIPClient(.tcp, port: daemon.port, receiveTimeout: 0.2)
+        #expect(second.waitForClose(timeout: 3), "the inbound cap of 1 did not hold")
+        let scrape = try metrics(metricsPort)
+        #expect(sample(scrape, "switchboard_tcp_connections_refused_total{limit=\"inbound\"}") == 1)
+        #expect(sample(scrape, "switchboard_tcp_connections_refused_total{limit=\"outbound\"}") == 0)
+    }
+
     /// A sequential plan whose first target is a TCP address nobody listens on, with a 20 s
     /// ring timeout: the connect fails at once, the leg ends with 503 (RFC 3261 §8.1.3.1),
     /// and the second target rings right away. Before, the leg only ended at its 20 s ring
