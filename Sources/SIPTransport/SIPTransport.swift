@@ -262,6 +262,15 @@ public final class SIPTransport: @unchecked Sendable {
         eventLoop.execute { self.onSendFailure(message, peer) }
     }
 
+    /// An error the UDP socket reported on its own (ICMP errors of earlier sends).
+    func socketErrorCaught(_ error: any Error) {
+        statistics.sendErrors += 1
+        if let suppressed = sendLog.admit("socket error") {
+            logger.notice("UDP socket error (an earlier send failed)", metadata: [
+                "error": "\(error)", "suppressed": "\(suppressed)"])
+        }
+    }
+
     private func refused(_ refusal: DestinationCheck.Refusal, peer: SIPPeer?) {
         statistics.destinationsRefused[refusal, default: 0] += 1
         if let suppressed = sendLog.admit("refused \(refusal.rawValue)") {

@@ -3,7 +3,8 @@ import NIOCore
 /// What the transport counts, read by the daemon for `/metrics` and the sd_notify status.
 /// Kept on the transport's event loop (plain integers, no atomics): read it there.
 public struct TransportStatistics: Equatable, Sendable {
-    /// Writes the kernel (or NIO) refused: the write promise failed. The socket stays open.
+    /// Writes the kernel (or NIO) refused (the write promise failed), and errors a UDP socket
+    /// reported later (ICMP port unreachable: ECONNREFUSED). The socket stays open.
     public var sendErrors = 0
     /// Messages never handed to a socket because of where they were going, by reason.
     public var destinationsRefused: [DestinationCheck.Refusal: Int] = [:]
