@@ -32,6 +32,27 @@ import Testing
         #expect(run.successfulCalls == 10, "\(transport): \(String(describing: run.successfulCalls)) answered")
     }
 
+    /// A whole call (caller over `transport` → daemon → SIPp callee over UDP), answered.
+    func assertCallWorks(_ daemon: DaemonProcess, callee: SIPpProcess, transport: String) throws {
+        var caller = SIPpRun.caller(daemon: daemon, calls: 1, timeout: 20)
+        caller.transport = transport
+        let run = try caller.run()
+        #expect(run.status == 0, "call over \(transport) failed:\n\(run.output.suffix(1500))")
+        #expect(run.successfulCalls == 1)
+        #expect(try callee.wait().successfulCalls == 1)
+    }
+
+    /// A dialplan ringing one SIPp callee, and that callee.
+    func callSetUp() throws -> (TestDialplan, SIPpProcess) {
+        let callee = try SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "50"]).start()
+        let plan = try TestDialplan(plans: """
+          main:
+            ring-all: { targets: ["sip:a@127.0.0.1:\(callee.port)"], timeout: 10s }
+
+        """)
+        return (plan, callee)
+    }
+
     func metrics(_ port: Int) throws -> String {
         let (status, body) = try httpGet(port: port)
         #expect(status == 200)
@@ -40,8 +61,11 @@ import Testing
 
     @Test func badViaOverUDPFromTrustedAndUntrustedSourcesNeverClosesTheListener() throws {
         let metricsPort = FreePort.next()
+        let (plan, callee) = try callSetUp()
+        defer { callee.stop(); plan.remove() }
         // Only 127.0.0.1 is trusted: 127.0.0.5 is a stranger (stateless 403 or silence).
-        let daemon = try DaemonProcess(extraConfig: "metrics: 127.0.0.1:\(metricsPort)\ntrusted-networks: [\"127.0.0.1/32\"]\n")
+        let daemon = try DaemonProcess(extraConfig: "metrics: 127.0.0.1:\(metricsPort)\ntrusted-networks: [\"127.0.0.1/32\"]\n",
+                                       dialplans: plan.directory.path)
         defer { daemon.stop() }
         for source in ["127.0.0.1", "127.0.0.5"] {
             let client = try RawSIPClient(.udp, port: daemon.port, receiveTimeout: 0.05, localHost: source)
@@ -54,6 +78,7 @@ import Testing
         }
         #expect(daemon.isRunning)
         try assertSIPpOptions(daemon, transport: "u1")
+        try assertCallWorks(daemon, callee: callee, transport: "u1")
         let scrape = try metrics(metricsPort)
         #expect((sample(scrape, "switchboard_sip_destinations_refused_total{reason=\"invalid_port\"}") ?? 0) >= 6,
                 "\(scrape.split(separator: "\n").filter { $0.contains("refused") })")
@@ -67,7 +92,9 @@ import Testing
     /// to close the UDP listener from a TCP connection.
     @Test func badViaOverTCPAndResetsThenTCPAndUDPStillWork() throws {
         let metricsPort = FreePort.next()
-        let daemon = try DaemonProcess(extraConfig: "metrics: 127.0.0.1:\(metricsPort)\n")
+        let (plan, callee) = try callSetUp()
+        defer { callee.stop(); plan.remove() }
+        let daemon = try DaemonProcess(extraConfig: "metrics: 127.0.0.1:\(metricsPort)\n", dialplans: plan.directory.path)
         defer { daemon.stop() }
         for (i, via) in Self.badVias.enumerated() {
             for method in ["OPTIONS", "INVITE"] {
@@ -83,6 +110,7 @@ import Testing
         usleep(300_000)
         #expect(daemon.isRunning)
         try assertSIPpOptions(daemon, transport: "t1")
+        try assertCallWorks(daemon, callee: callee, transport: "t1")
         try assertSIPpOptions(daemon, transport: "u1")
         let scrape = try metrics(metricsPort)
         #expect(sample(scrape, "switchboard_sip_listener_reopens_total") == 0)
