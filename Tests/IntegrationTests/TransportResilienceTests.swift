@@ -174,6 +174,37 @@ import Testing
         }
     }
 
+    /// The dialplan can name unusable addresses too (port 0, broadcast): such a leg fails at
+    /// once with 503 and the next target rings, and the UDP listener stays open (an INVITE
+    /// to port 0 closed it before, from our own side).
+    @Test func unusableTargetAddressesFailTheirLegAtOnce() throws {
+        let answer = try SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "50"]).start()
+        defer { answer.stop() }
+        let plan = try TestDialplan(plans: """
+          main:
+            sequential:
+              steps:
+                - { target: "sip:zero@127.0.0.1:0", timeout: 20s }
+                - { target: "sip:bcast@255.255.255.255", timeout: 20s }
+                - { target: "sip:last@127.0.0.1:\(answer.port)", timeout: 20s }
+
+        """)
+        defer { plan.remove() }
+        let metricsPort = FreePort.next()
+        let daemon = try DaemonProcess(extraConfig: "metrics: 127.0.0.1:\(metricsPort)\n", dialplans: plan.directory.path)
+        defer { daemon.stop() }
+        let caller = try SIPpRun.caller(daemon: daemon, calls: 1, timeout: 20).run()
+        #expect(caller.status == 0, "caller:\n\(caller.output.suffix(1500))\n\(daemon.log().suffix(3000))")
+        #expect(try answer.wait().successfulCalls == 1)
+        let ended = daemon.log().split(separator: "\n").filter { $0.contains("leg ended") }
+        #expect(ended.filter { $0.contains("status=503") }.count == 2, "\(ended.joined(separator: "\n"))")
+        try assertSIPpOptions(daemon, transport: "u1")
+        let scrape = try metrics(metricsPort)
+        #expect(sample(scrape, "switchboard_sip_destinations_refused_total{reason=\"invalid_port\"}") == 1)
+        #expect(sample(scrape, "switchboard_sip_destinations_refused_total{reason=\"broadcast\"}") == 1)
+        #expect(sample(scrape, "switchboard_sip_listener_reopens_total") == 0)
+    }
+
     /// Our own outbound connections do not count against the inbound cap: with room for one
     /// inbound connection, held by a peer, a call to a TCP target still goes out, while a
     /// second inbound connection is refused.
