@@ -117,6 +117,56 @@ import Testing
         #expect(sample(scrape, "switchboard_tcp_connections{direction=\"inbound\"}") == 0, "connections leaked")
     }
 
+    /// Destroys the daemon's TCP listening socket on `port` from outside (`ss -K`, sock_diag:
+    /// needs CAP_NET_ADMIN and a kernel with INET_DIAG_DESTROY); NIO then closes the channel,
+    /// as it closes a UDP channel after a fatal send errno. (Destroying the UDP socket the same
+    /// way trips an `assert` in NIO's debug build, BaseSocketChannel.readable0, so the UDP
+    /// rebind is covered by `SIPTransportListenerTests` instead.) False when `ss` could not.
+    static func destroyTCPListener(port: Int) -> Bool {
+        let ss = Process()
+        ss.executableURL = URL(fileURLWithPath: "/usr/bin/ss")
+        ss.arguments = ["-K", "-t", "state", "listening", "src", "127.0.0.1", "sport", "=", "\(port)"]
+        let out = Pipe()
+        ss.standardOutput = out
+        ss.standardError = FileHandle.nullDevice
+        guard (try? ss.run()) != nil else { return false }
+        ss.waitUntilExit()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return ss.terminationStatus == 0 && text.contains("127.0.0.1:\(port)")
+    }
+
+    static var canDestroySockets: Bool {
+        getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/ss")
+    }
+
+    /// A listener that closes under the daemon anyway is bound again on the same port, and
+    /// `/metrics` and the sd_notify status say so.
+    @Test(.enabled(if: canDestroySockets, "needs root and ss -K"))
+    func listenerClosedFromOutsideIsReopenedAndReported() throws {
+        let notify = try NotifyListener()
+        defer { notify.stop() }
+        let metricsPort = FreePort.next()
+        let daemon = try DaemonProcess(extraConfig: "metrics: 127.0.0.1:\(metricsPort)\n",
+                                       environment: ["NOTIFY_SOCKET": notify.path])
+        defer { daemon.stop() }
+        #expect(notify.waitFor { $0.contains("READY=1") } != nil)
+        try assertSIPpOptions(daemon, transport: "t1")
+        try #require(Self.destroyTCPListener(port: daemon.port), "ss -K found no socket to destroy")
+        var scrape = ""
+        let deadline = Date().addingTimeInterval(10)
+        repeat {
+            usleep(50_000)
+            scrape = try metrics(metricsPort)
+        } while sample(scrape, "switchboard_sip_listener_reopens_total") != 1 && Date() < deadline
+        #expect(sample(scrape, "switchboard_sip_listener_reopens_total") == 1, "\(daemon.log().suffix(2000))")
+        #expect(sample(scrape, "switchboard_sip_listeners_down") == 0)
+        #expect(notify.waitFor { $0.contains("STATUS=") && $0.contains("listening sockets reopened 1 time") } != nil,
+                "\(notify.messages)")
+        #expect(daemon.log().contains("listening socket reopened"))
+        try assertSIPpOptions(daemon, transport: "t1")
+        try assertSIPpOptions(daemon, transport: "u1")
+    }
+
     @Test func perSourceCapRefusesTheExtraConnectionsOnly() throws {
         let metricsPort = FreePort.next()
         let daemon = try DaemonProcess(extraConfig: "metrics: 127.0.0.1:\(metricsPort)\nlimits: { max-tcp-connections-per-source: 4 }\n")
