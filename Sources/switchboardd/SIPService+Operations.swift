@@ -36,7 +36,9 @@ extension SIPService {
         if let metrics = operations.metrics { mirrors = EngineCounterMirrors(metrics) }
         guard let notifier = operations.notifier else { return }
         notifier.send(["READY=1", SystemdNotifier.status(statusLine())])
-        transport.onListenerChange = { [self] in notifier.send(SystemdNotifier.status(statusLine())) }
+        transport.onListenerChange = { [weak self] in
+            if let self { notifier.send(SystemdNotifier.status(statusLine())) }
+        }
         if let interval = notifier.watchdogInterval {
             notifier.send("WATCHDOG=1")
             repeatedTasks.append(eventLoop.scheduleRepeatedTask(initialDelay: Self.timeAmount(interval),
