@@ -21,8 +21,17 @@ public struct SwitchboardConfiguration: Sendable, Equatable {
         public var tcpStallTimeoutSeconds = 10.0
         /// A TCP connection with no traffic at all this long is closed. Default 600 s.
         public var tcpIdleTimeoutSeconds = 600.0
-        /// Most TCP connections kept at once; further ones are refused. Default 4096.
+        /// Most inbound TCP connections kept at once; further ones are refused. Default 4096.
+        /// Our own outbound connections are not counted here (`maxTCPOutboundConnections`).
         public var maxTCPConnections = 4096
+        /// Most inbound TCP connections from one source address. Default 128 (an office of
+        /// TCP phones behind one NAT address fits; one address holds at most 1/32 of 4096).
+        public var maxTCPConnectionsPerSource = 128
+        /// An inbound TCP connection that has carried no well-formed SIP message this long
+        /// after it opened is closed; after the first one, `tcpIdleTimeoutSeconds`. Default 5 s.
+        public var tcpFirstRequestTimeoutSeconds = 5.0
+        /// Most TCP connections we open ourselves (targets, trunks). Default 1024.
+        public var maxTCPOutboundConnections = 1024
         public init() {}
     }
 

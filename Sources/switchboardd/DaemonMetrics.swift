@@ -15,6 +15,8 @@ final class DaemonMetrics: Sendable {
     let factory: PrometheusMetricsFactory
     /// Per-queue gauges (account and plan labels), recorded at scrape time.
     let queueStatus: QueueStatus
+    /// Send errors, refused destinations, listener reopens, TCP connections (SIP loop only).
+    let transport: TransportMetrics
 
     /// Methods with their own label value; anything else counts as `other`.
     static let methods = ["INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "UPDATE", "INFO", "PRACK",
@@ -43,6 +45,7 @@ final class DaemonMetrics: Sendable {
         let factory = PrometheusMetricsFactory(registry: registry)
         self.factory = factory
         self.queueStatus = QueueStatus(factory: factory)
+        self.transport = TransportMetrics(factory: factory)
         func counter(_ name: String, _ labels: [(String, String)] = []) -> CoreMetrics.Counter {
             CoreMetrics.Counter(label: name, dimensions: labels, factory: factory)
         }

@@ -62,7 +62,10 @@ final class SIPService: Service, @unchecked Sendable {
             endpoints: endpoints, limits: limits,
             stallTimeout: .milliseconds(Int64(configuration.limits.tcpStallTimeoutSeconds * 1000)),
             idleTimeout: .milliseconds(Int64(configuration.limits.tcpIdleTimeoutSeconds * 1000)),
-            maxConnections: configuration.limits.maxTCPConnections)
+            maxConnections: configuration.limits.maxTCPConnections,
+            maxConnectionsPerSource: configuration.limits.maxTCPConnectionsPerSource,
+            firstRequestTimeout: .milliseconds(Int64(configuration.limits.tcpFirstRequestTimeoutSeconds * 1000)),
+            maxOutboundConnections: configuration.limits.maxTCPOutboundConnections)
         self.transport = SIPTransport(configuration: transportConfig, eventLoop: eventLoop, logger: logger)
     }
 
@@ -104,6 +107,11 @@ final class SIPService: Service, @unchecked Sendable {
             self.transport.onMessage = { [unowned layer] message, peer in
                 if case .request(let request) = message { metrics?.requestReceived(request.method) }
                 layer.receive(message, from: peer)
+            }
+            // A request the transport could not send after all (TCP connect failed) ends its
+            // transaction now: the leg fails at once instead of at its ring timeout.
+            self.transport.onSendFailure = { [unowned layer] message, peer in
+                layer.transportFailed(sending: message, to: peer)
             }
         }.get()
         try await transport.start()
