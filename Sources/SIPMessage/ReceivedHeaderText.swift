@@ -8,7 +8,7 @@
 /// still what was parsed from it, plus the two changes a UAS may make: our To tag and the
 /// top Via's `received`/`rport` (§18.2.1, RFC 3581). Anything else changed falls back to the
 /// typed value.
-public struct ReceivedHeaderText: Sendable {
+public struct ReceivedHeaderText: Sendable, Equatable {
     /// Via header values, one per header line (a line may hold several Vias).
     public var viaLines: [String]
     /// The Vias parsed from those lines, before the transport stamped `received`/`rport`.
@@ -112,10 +112,12 @@ public struct ReceivedHeaderText: Sendable {
     }
 }
 
-/// The text is how a value was written, not part of the value: messages that differ only in
-/// it are equal (a parsed message equals the one it was built from).
-extension ReceivedHeaderText: Equatable {
-    public static func == (a: ReceivedHeaderText, b: ReceivedHeaderText) -> Bool { true }
+/// Holds a message's received text without making it part of the message's value: messages
+/// that differ only in how they were written are equal (a parsed message equals the one it
+/// was built from, with or without the text).
+struct ReceivedTextSlot: Sendable, Equatable {
+    var text: ReceivedHeaderText?
+    static func == (a: ReceivedTextSlot, b: ReceivedTextSlot) -> Bool { true }
 }
 
 extension Substring {

@@ -34,7 +34,11 @@ public struct SIPRequest: Sendable, Equatable {
     public var headers: SIPHeaders
     public var body: [UInt8]
     /// Set by the parser: Via, From, To and CSeq as the peer wrote them, for responses.
-    public var receivedText: ReceivedHeaderText?
+    public var receivedText: ReceivedHeaderText? {
+        get { receivedTextSlot.text }
+        set { receivedTextSlot.text = newValue }
+    }
+    var receivedTextSlot = ReceivedTextSlot()
 
     public init(method: SIPMethod, uri: SIPURI, vias: [Via], from: NameAddress, to: NameAddress,
                 callID: String, cSeq: CSeq, maxForwards: Int? = 70, contacts: [NameAddress] = [],
@@ -75,7 +79,11 @@ public struct SIPResponse: Sendable, Equatable {
     public var headers: SIPHeaders
     public var body: [UInt8]
     /// The request's header text, copied back by `serialize()` where the values are unchanged.
-    public var echo: ReceivedHeaderText?
+    public var echo: ReceivedHeaderText? {
+        get { echoSlot.text }
+        set { echoSlot.text = newValue }
+    }
+    var echoSlot = ReceivedTextSlot()
 
     public init(statusCode: Int, reasonPhrase: String? = nil, vias: [Via], from: NameAddress, to: NameAddress,
                 callID: String, cSeq: CSeq, contacts: [NameAddress] = [], recordRoutes: [NameAddress] = [],
