@@ -141,6 +141,31 @@ import Testing
         #expect(Set(acks.map { $0.topVia?.branch ?? "" }).count == 1)
     }
 
+    @Test func ourRelayed2xxToACalleeReinviteIsRetransmittedUntilTheCalleesAck() throws {
+        let h = try DialogHarness()
+        let invite = try h.answeredCall()
+        try h.calleeRequest("INVITE", cseq: 2, branch: "z9hG4bK-callee-reinvite", invite: invite, body: "v=0\r\n")
+        let relayed = try #require(h.requests(.invite).first { $0.callID == "call-1@carrier.example" })
+        try h.receive(.response(SIPTestKit.response(200, to: relayed, toTag: relayed.to.tag)), from: h.carrier)
+        let to200s = { h.responses(200, method: .invite, to: DialogHarness.callee).count }
+        #expect(to200s() == 1)
+        h.clock.advance(by: .milliseconds(500))
+        #expect(to200s() == 2)
+        let ourTag = try #require(invite.from.tag)
+        try h.receive([
+            "ACK sip:switchboard@127.0.0.1:5060 SIP/2.0",
+            "Via: SIP/2.0/UDP 127.0.0.1:5090;branch=z9hG4bK-callee-ack-2",
+            "Max-Forwards: 70",
+            "From: <sip:desk@127.0.0.1:5090>;tag=\(DialogHarness.calleeTag)",
+            "To: <sip:desk@127.0.0.1:5090>;tag=\(ourTag)",
+            "Call-ID: \(invite.callID)",
+            "CSeq: 2 ACK",
+        ], from: DialogHarness.callee)
+        h.clock.advance(by: .seconds(10))
+        #expect(to200s() == 2, "retransmitted after the callee's ACK")
+        #expect(h.requests(.bye).isEmpty)
+    }
+
     // MARK: §12.2 target refresh
 
     @Test func aCallerReinviteWithANewContactMovesItsRemoteTarget() throws {
