@@ -151,7 +151,10 @@ let package = Package(
         .testTarget(name: "BillingTests", dependencies: ["Billing", "LegStore", "SIPTestKit"]),
         .executableTarget(name: "BillingBench", dependencies: ["Billing", "LegStore", "SIPTestKit"], path: "bench/BillingBench"),
         .testTarget(name: "IntegrationTests", dependencies: ["SIPTestKit", "SIPMessage", "Dialplan", "LegStore", "Billing"]),
-        .testTarget(name: "CallEngineTests", dependencies: ["CallEngine", "Dialplan"]),
+        .testTarget(name: "CallEngineTests", dependencies: [
+            "CallEngine", "Dialplan", "SIPMessage", "SIPTransaction", "SIPTransport", "SIPTestKit",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
     ],
     cxxLanguageStandard: .cxx17
 )

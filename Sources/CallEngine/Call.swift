@@ -1,5 +1,6 @@
 import Dialplan
 import Foundation
+import SIPMessage
 import SIPTransaction
 
 /// One call: the caller's inbound leg, the plan being run (as the router computed it), and
@@ -43,9 +44,11 @@ final class Call {
     /// Legs of the current group waiting for their host name to resolve.
     var pendingResolutions = 0
     var maxDurationTimer: (any TransactionTimerHandle)?
-    /// B-side CSeq of a relayed re-INVITE whose 2xx the caller must ACK (and vice versa).
-    var pendingAckToCallee: UInt32?
-    var pendingAckToCaller: UInt32?
+    /// A relayed re-INVITE of the caller's, answered 2xx by the callee: its CSeq in the
+    /// callee's dialog and the client transaction, waiting for the caller's ACK to pass on.
+    var pendingAckToCallee: (cseq: UInt32, transaction: ClientTransactionID)?
+    /// Our 2xx to a re-INVITE, by the local tag of the dialog it went into, until its ACK.
+    var reinvite2xx: [String: Retransmitted2xx] = [:]
 
     init(inbound: InboundLeg, route: RouteDecision, account: String, trackingNumber: String, source: String, caller: String) {
         self.inbound = inbound
@@ -57,4 +60,15 @@ final class Call {
     }
 
     var liveLegs: [OutboundLeg] { currentLegs.filter(\.isLive) }
+
+    enum Side { case caller, callee }
+
+    /// Which of the call's dialogs `request` (received) belongs to, by Call-ID and both tags
+    /// (RFC 3261 §12.2.2); nil when it names our tag but not the rest of the dialog.
+    func side(of request: SIPRequest) -> Side? {
+        let id = DialogID(receivedRequest: request)
+        if inbound.dialog.id == id { return .caller }
+        if let dialog = winner?.dialog, dialog.id == id { return .callee }
+        return nil
+    }
 }

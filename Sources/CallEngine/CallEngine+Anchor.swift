@@ -132,6 +132,7 @@ extension CallEngine {
         let inbound = call.inbound
         var out = SIPResponse(to: inbound.invite, statusCode: 200, toTag: inbound.localTag)
         out.contacts = [contact]
+        out.recordRoutes = inbound.invite.recordRoutes  // RFC 3261 §12.1.1
         out.headers.add("Allow", B2BUA.allow)
         out.contentType = "application/sdp"
         out.body = Array(((try? SDPCodec.serialize(sdp)) ?? "").utf8)
@@ -257,7 +258,7 @@ extension CallEngine {
     /// for a re-INVITE we answered; a callee's ACK for a re-INVITE we answered.
     func anchoredAck(_ call: Call, _ ack: SIPRequest, fromCaller: Bool) {
         guard fromCaller, let anchor = call.anchor else { return }
-        if call.inbound.pending2xx != nil { stop2xxRetransmission(call) }
+        stopInitial2xx(call, ackedBy: ack)
         if anchor.callerOfferedLate, !ack.body.isEmpty, let offer = anchor.callerSDP,
            let text = String(bytes: ack.body, encoding: .utf8), let answer = try? SDPCodec.parse(text) {
             anchor.callerOfferedLate = false
@@ -276,7 +277,8 @@ extension CallEngine {
 
     /// Requests in either dialog of an anchored call. Re-INVITE and UPDATE are answered here
     /// (hold and unhold change our session), INFO carries DTMF to the IVR, BYE ends both sides.
-    func anchoredInDialog(_ request: SIPRequest, call: Call, fromCaller: Bool, transaction: ServerTransactionID) -> Bool {
+    func anchoredInDialog(_ request: SIPRequest, call: Call, fromCaller: Bool, from peer: SIPPeer,
+                          transaction: ServerTransactionID) -> Bool {
         guard let anchor = call.anchor else { return false }
         if fromCaller {
             if let last = call.inbound.dialog.remoteCSeq, request.cSeq.sequence < last, request.method != .ack {
@@ -306,14 +308,14 @@ extension CallEngine {
                 endCall(call, status: 200, reason: .completed)
             }
         case .invite, .update:
-            answerOffer(request, call: call, fromCaller: fromCaller, transaction: transaction)
+            answerOffer(request, call: call, fromCaller: fromCaller, from: peer, transaction: transaction)
         case .info:
             let body = String(bytes: request.body, encoding: .utf8) ?? ""
             if fromCaller, let type = request.contentType, let digit = SIPInfoDTMF.parse(body: body, contentType: type) {
                 try? layer.respond(SIPResponse(to: request, statusCode: 200), on: transaction)
                 if anchor.stage == .bridged, let b = anchor.legSession { b.sendDTMF(digit) } else { receiveDigit(call, digit) }
             } else if anchor.stage == .bridged, call.winner?.dialog != nil {
-                relay(request, call: call, towardsCaller: !fromCaller, serverTransaction: transaction)
+                relay(request, call: call, towardsCaller: !fromCaller, from: peer, serverTransaction: transaction)
             } else {
                 try? layer.respond(SIPResponse(to: request, statusCode: 200), on: transaction)
             }
@@ -327,7 +329,7 @@ extension CallEngine {
 
     /// A re-INVITE or UPDATE to one of our anchored sessions: answer its offer with the same
     /// port (RFC 3264 §8), point the session at the new address and direction (hold/unhold).
-    func answerOffer(_ request: SIPRequest, call: Call, fromCaller: Bool, transaction: ServerTransactionID) {
+    func answerOffer(_ request: SIPRequest, call: Call, fromCaller: Bool, from peer: SIPPeer, transaction: ServerTransactionID) {
         guard let anchor = call.anchor, let media,
               let session = fromCaller ? anchor.callerSession : anchor.legSession else {
             try? layer.respond(SIPResponse(to: request, statusCode: 491), on: transaction)
@@ -366,6 +368,19 @@ extension CallEngine {
             }
         }
         try? layer.respond(out, on: transaction)
+        // Target refresh (RFC 3261 §12.2.2): the requester's new Contact is its target now.
+        if fromCaller { call.inbound.dialog.refreshTarget(from: request.contacts) } else {
+            call.winner?.dialog?.refreshTarget(from: request.contacts)
+        }
+        guard request.method == .invite, let tag = request.to.tag else { return }
+        // §13.3.1.4: a 2xx to a re-INVITE is ours to retransmit until the ACK, like the first.
+        call.reinvite2xx[tag]?.stop()
+        let destination = TransactionLayer.responseDestination(for: request, receivedFrom: peer)
+        call.reinvite2xx[tag] = retransmitUntilAcked(out, to: destination, localTag: tag) { [weak self, weak call] in
+            guard let self, let call else { return }
+            call.reinvite2xx[tag] = nil
+            self.callLogger(call).warning("no ACK for our 2xx to a re-INVITE")
+        }
     }
 
     // MARK: Ending

@@ -44,12 +44,14 @@ extension CallEngine {
 
         var local = invite.to
         local.tag = nil
-        let remoteTarget = invite.contacts.first?.uri ?? invite.from.uri
-        let dialogPeer = TargetResolution.isIPLiteral(remoteTarget.host) && remoteTarget.isSIP
-            ? SIPPeer(transport: peer.transport, host: remoteTarget.host, port: remoteTarget.port ?? 5060) : peer
+        var remote = invite.from
+        remote.tag = nil
+        // RFC 3261 §12.1.1: the route set is the INVITE's Record-Route, in order; our requests
+        // in this dialog go to its first entry (the carrier's proxy), not to the Contact.
         let dialog = Dialog(callID: invite.callID, localTag: toTag, remoteTag: invite.from.tag, localURI: local,
-                            remoteURI: invite.from, localCSeq: 0, remoteCSeq: invite.cSeq.sequence,
-                            remoteTarget: remoteTarget, routeSet: invite.recordRoutes, peer: dialogPeer)
+                            remoteURI: remote, localCSeq: 0, remoteCSeq: invite.cSeq.sequence,
+                            remoteTarget: invite.contacts.first?.uri ?? invite.from.uri,
+                            routeSet: .uas(recordRoutes: invite.recordRoutes), fallbackPeer: peer)
         let inbound = InboundLeg(invite: invite, transaction: transaction, source: peer, localTag: toTag, dialog: dialog)
         let call = Call(inbound: inbound, route: route, account: account, trackingNumber: number,
                         source: route.source ?? "", caller: route.caller.e164 ?? route.caller.input)
@@ -86,7 +88,11 @@ extension CallEngine {
     func respondToCaller(_ call: Call, status: Int, from leg: OutboundLeg? = nil, response: SIPResponse? = nil) {
         let inbound = call.inbound
         var out = SIPResponse(to: inbound.invite, statusCode: status, toTag: inbound.localTag)
-        if status != 100 && status < 300 { out.contacts = [contact] }
+        if status != 100 && status < 300 {
+            out.contacts = [contact]
+            // §12.1.1: a response that makes a dialog (early or confirmed) copies the Record-Route.
+            out.recordRoutes = inbound.invite.recordRoutes
+        }
         if let response, !response.body.isEmpty {
             out.body = response.body
             out.contentType = response.contentType
@@ -100,40 +106,22 @@ extension CallEngine {
         if (200..<300).contains(status) { start2xxRetransmission(call, out) }
     }
 
-    /// RFC 3261 §13.3.1.4: the UAS core retransmits its 2xx (T1 doubling to T2) until the ACK;
-    /// with no ACK after 64·T1 the dialog is confirmed and immediately ended with BYE.
+    /// RFC 3261 §13.3.1.4: the UAS core retransmits its 2xx (T1 doubling to T2) until the ACK,
+    /// over UDP and TCP alike; with no ACK after 64·T1 the call is ended with BYE.
     func start2xxRetransmission(_ call: Call, _ response: SIPResponse) {
-        let inbound = call.inbound
-        inbound.pending2xx = response
-        guard !inbound.source.transport.isReliable else {
-            inbound.ackTimeout = clock.schedule(after: configuration.t1 * 64) { [weak self, weak call] in
-                guard let self, let call else { return }
-                self.ackNeverCame(call)
-            }
-            return
-        }
-        inbound.retransmitInterval = configuration.t1
-        scheduleRetransmit(call)
-        inbound.ackTimeout = clock.schedule(after: configuration.t1 * 64) { [weak self, weak call] in
+        call.inbound.pending2xx?.stop()
+        call.inbound.pending2xx = retransmitUntilAcked(response, to: call.inbound.source, localTag: call.inbound.localTag) {
+            [weak self, weak call] in
             guard let self, let call else { return }
             self.ackNeverCame(call)
         }
     }
 
-    private func scheduleRetransmit(_ call: Call) {
-        let inbound = call.inbound
-        inbound.retransmitTimer = clock.schedule(after: inbound.retransmitInterval) { [weak self, weak call] in
-            guard let self, let call, let response = call.inbound.pending2xx else { return }
-            self.layer.sendStateless(.response(response), to: call.inbound.source)
-            call.inbound.retransmitInterval = min(call.inbound.retransmitInterval * 2, self.configuration.t2)
-            self.scheduleRetransmit(call)
-        }
-    }
-
     func stop2xxRetransmission(_ call: Call) {
+        call.inbound.pending2xx?.stop()
         call.inbound.pending2xx = nil
-        call.inbound.retransmitTimer?.cancel()
-        call.inbound.ackTimeout?.cancel()
+        for pending in call.reinvite2xx.values { pending.stop() }
+        call.reinvite2xx = [:]
     }
 
     private func ackNeverCame(_ call: Call) {

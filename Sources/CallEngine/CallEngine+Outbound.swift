@@ -12,6 +12,7 @@ extension CallEngine {
             relayResponse(response, relay: relay, transaction: transaction)
             return true
         }
+        if reackRelayedReinvite(response, transaction: transaction) { return true }
         guard let (call, leg) = legsByTransaction[transaction] else { return false }
         switch response.statusCode {
         case 100:
@@ -109,24 +110,16 @@ extension CallEngine {
     func makeCalleeDialog(_ leg: OutboundLeg, _ response: SIPResponse) -> Dialog {
         let invite = leg.invite
         let remoteTarget = response.contacts.first?.uri ?? invite.uri
-        // RFC 3261 §12.1.2: the UAC's route set is the Record-Route of the 2xx, reversed.
-        let routeSet = Array(response.recordRoutes.reversed())
-        let original = leg.peer
-        var peer = original
-        if let first = routeSet.first?.uri, TargetResolution.isIPLiteral(first.host) {
-            peer = SIPPeer(transport: original.transport, host: first.host, port: first.port ?? 5060)
-        } else if routeSet.isEmpty, TargetResolution.isIPLiteral(remoteTarget.host) {
-            peer = SIPPeer(transport: original.transport, host: remoteTarget.host, port: remoteTarget.port ?? 5060)
-        }
         var local = invite.from
         let tag = local.tag ?? Self.makeTag()
         local.tag = nil
         var remote = response.to
         let remoteTag = remote.tag
         remote.tag = nil
+        // RFC 3261 §12.1.2: the UAC's route set is the Record-Route of the 2xx, reversed.
         return Dialog(callID: invite.callID, localTag: tag, remoteTag: remoteTag, localURI: local, remoteURI: remote,
                       localCSeq: invite.cSeq.sequence, remoteCSeq: nil, remoteTarget: remoteTarget,
-                      routeSet: routeSet, peer: peer)
+                      routeSet: .uac(recordRoutes: response.recordRoutes), fallbackPeer: leg.peer)
     }
 
     func dismissLateAnswer(_ call: Call, _ leg: OutboundLeg, _ response: SIPResponse, _ dialog: Dialog) {

@@ -156,6 +156,11 @@ extension CallEngine {
             break
         }
         if fromUser == "anonymous" { invite.headers.add("Privacy", "id") }
+        // RFC 8224 (STIR): an intermediate provider passes the carrier's signed caller
+        // identity on unchanged, with the Date it signs (US rules, 47 CFR 64.6302).
+        for name in ["Identity", "Date"] {
+            for value in original.headers.values(name) { invite.headers.add(name, value) }
+        }
         return invite
     }
 

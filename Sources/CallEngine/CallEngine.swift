@@ -34,6 +34,8 @@ public final class CallEngine {
     var callsByLocalTag: [String: Call] = [:]
     /// In-dialog requests relayed to the other leg, by the client transaction carrying them.
     var relays: [ClientTransactionID: Relay] = [:]
+    /// Answered relayed re-INVITEs, by client transaction, for 64·T1 after their 2xx.
+    var reinviteAcks: [ClientTransactionID: ReinviteAck] = [:]
     /// RTP for IVR and queue calls; nil: those plans fail over to `then:`.
     public var media: MediaServices?
     /// Queues by "account/plan", and agents by target (an agent busy in one queue is busy in all).
@@ -50,6 +52,16 @@ public final class CallEngine {
         let serverTransaction: ServerTransactionID
         let towardsCaller: Bool
         let method: SIPMethod
+        /// Where the relayed request came from (our response to it goes back there).
+        let requester: SIPPeer
+    }
+
+    /// The ACK we sent for a relayed re-INVITE's 2xx (nil until sent), resent on each
+    /// retransmission of that 2xx (RFC 3261 §13.2.2.4).
+    struct ReinviteAck {
+        let call: Call
+        let towardsCaller: Bool
+        var ack: SIPRequest?
     }
 
     /// Counters the daemon exports as metrics.
@@ -90,9 +102,12 @@ public final class CallEngine {
                                        port: configuration.advertisedPort, parameters: params))
     }
 
+    /// Our Via for a request to `peer`, with a branch of its own: an ACK for a 2xx is a
+    /// request outside any transaction and needs its own branch (RFC 3261 §8.1.1.7,
+    /// §13.2.2.4); the layer keeps a branch it is given for the others.
     func via(for peer: SIPPeer) -> Via {
         Via(transport: peer.transport.rawValue, host: configuration.advertisedHost, port: configuration.advertisedPort,
-            parameters: [("rport", nil)])
+            branch: TransactionBranch.make(), parameters: [("rport", nil)])
     }
 
     static func makeTag() -> String { String(UInt64.random(in: 1...UInt64.max), radix: 36) }

@@ -14,10 +14,7 @@ final class InboundLeg {
     var sentRinging = false
     var sentFinal = false
     /// Our 2xx, retransmitted until the ACK arrives (RFC 3261 §13.3.1.4).
-    var pending2xx: SIPResponse?
-    var retransmitTimer: (any TransactionTimerHandle)?
-    var retransmitInterval: Duration = .zero
-    var ackTimeout: (any TransactionTimerHandle)?
+    var pending2xx: Retransmitted2xx?
 
     init(invite: SIPRequest, transaction: ServerTransactionID, source: SIPPeer, localTag: String, dialog: Dialog) {
         self.invite = invite

@@ -39,12 +39,21 @@ extension SIPResponse {
         var w = SIPWireWriter(capacity: 1024 + body.count)
         // RFC 3261 §7.2 / RFC 4475 §3.1.1.13: the SP before an empty reason phrase stays.
         w.append("SIP/2.0 "); w.append(String(statusCode)); w.append(byte: 0x20); w.append(reasonPhrase); w.endLine()
-        for v in vias { w.header(via: v) }
+        // RFC 3261 §8.2.6.2: the request's own text where the values are the request's.
+        if let lines = echo?.viaLines(for: vias) {
+            for line in lines { w.header("Via", line) }
+        } else {
+            for v in vias { w.header(via: v) }
+        }
         for r in recordRoutes { w.header("Record-Route", nameAddress: r) }
-        w.header("From", nameAddress: from)
-        w.header("To", nameAddress: to)
+        if let text = echo?.fromText(for: from) { w.header("From", text) } else { w.header("From", nameAddress: from) }
+        if let text = echo?.toText(for: to) { w.header("To", text) } else { w.header("To", nameAddress: to) }
         w.header("Call-ID", callID)
-        w.startHeader("CSeq"); w.append(String(cSeq.sequence)); w.append(byte: 0x20); w.append(cSeq.method.rawValue); w.endLine()
+        if let text = echo?.cSeqText(for: cSeq) {
+            w.header("CSeq", text)
+        } else {
+            w.startHeader("CSeq"); w.append(String(cSeq.sequence)); w.append(byte: 0x20); w.append(cSeq.method.rawValue); w.endLine()
+        }
         for c in contacts { w.header("Contact", nameAddress: c) }
         w.finish(headers: headers, contentType: contentType, body: body)
         return w.bytes

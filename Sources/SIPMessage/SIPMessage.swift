@@ -33,6 +33,12 @@ public struct SIPRequest: Sendable, Equatable {
     /// Every other header, in order, names as received (unknown ones included).
     public var headers: SIPHeaders
     public var body: [UInt8]
+    /// Set by the parser: Via, From, To and CSeq as the peer wrote them, for responses.
+    public var receivedText: ReceivedHeaderText? {
+        get { receivedTextSlot.text }
+        set { receivedTextSlot.text = newValue }
+    }
+    var receivedTextSlot = ReceivedTextSlot()
 
     public init(method: SIPMethod, uri: SIPURI, vias: [Via], from: NameAddress, to: NameAddress,
                 callID: String, cSeq: CSeq, maxForwards: Int? = 70, contacts: [NameAddress] = [],
@@ -72,6 +78,12 @@ public struct SIPResponse: Sendable, Equatable {
     /// Every other header, in order, names as received (unknown ones included).
     public var headers: SIPHeaders
     public var body: [UInt8]
+    /// The request's header text, copied back by `serialize()` where the values are unchanged.
+    public var echo: ReceivedHeaderText? {
+        get { echoSlot.text }
+        set { echoSlot.text = newValue }
+    }
+    var echoSlot = ReceivedTextSlot()
 
     public init(statusCode: Int, reasonPhrase: String? = nil, vias: [Via], from: NameAddress, to: NameAddress,
                 callID: String, cSeq: CSeq, contacts: [NameAddress] = [], recordRoutes: [NameAddress] = [],
@@ -91,12 +103,13 @@ public struct SIPResponse: Sendable, Equatable {
     }
 
     /// RFC 3261 §8.2.6.2: a response copies Via, From, To (adding our tag if it has none),
-    /// Call-ID and CSeq from the request.
+    /// Call-ID and CSeq from the request — as text, when the request was parsed.
     public init(to request: SIPRequest, statusCode: Int, reasonPhrase: String? = nil, toTag: String? = nil) {
         var to = request.to
         if to.tag == nil, let toTag, statusCode != 100 { to.tag = toTag }
         self.init(statusCode: statusCode, reasonPhrase: reasonPhrase, vias: request.vias, from: request.from,
                   to: to, callID: request.callID, cSeq: request.cSeq)
+        echo = request.receivedText
     }
 
     public var topVia: Via? { vias.first }

@@ -170,10 +170,15 @@ public enum SIPMessageParser {
         guard let uri = SIPURI(parsing: Substring(v.requestURI)) else {
             return .failure(raw.error(400, "Malformed Request-URI"))
         }
-        return .success(.request(SIPRequest(
+        var request = SIPRequest(
             method: SIPMethod(v.method), uri: uri, vias: vias, from: from, to: to, callID: callID, cSeq: cSeq,
             maxForwards: v.maxForwards, contacts: contacts, routes: routes, recordRoutes: recordRoutes,
-            contentType: contentType, headers: headers, body: body)))
+            contentType: contentType, headers: headers, body: body)
+        request.receivedText = ReceivedHeaderText(
+            viaLines: raw.headers.filter { $0.kind == .via }.map(\.value), vias: vias,
+            from: raw.first(.from) ?? "", parsedFrom: from, to: raw.first(.to) ?? "", parsedTo: to,
+            cSeq: raw.first(.cSeq) ?? "", parsedCSeq: cSeq)
+        return .success(.request(request))
     }
 
     /// Why a name-addr value failed the (strict) parse; NameAddressSyntax runs on this error

@@ -8,14 +8,14 @@ import Glibc
 public final class RawSIPClient {
     public enum Kind { case udp, tcp }
 
-    let fd: Int32
+    private(set) var fd: Int32
     let kind: Kind
 
     /// - Parameter host: "127.0.0.1" or "::1".
-    /// - Parameter localHost: the IPv4 address to send from (e.g. 127.0.0.2: another source on
-    ///   loopback, untrusted when the test trusts only 127.0.0.1); default: the kernel's choice.
-    public init(_ kind: Kind, host: String = "127.0.0.1", port: Int, localHost: String? = nil,
-                receiveTimeout: TimeInterval = 1) throws {
+    /// - Parameter localHost: the loopback address to send from (e.g. "127.0.0.5", an untrusted
+    ///   source when only 127.0.0.1 is trusted); the kernel's choice when nil.
+    public init(_ kind: Kind, host: String = "127.0.0.1", port: Int, receiveTimeout: TimeInterval = 1,
+                localHost: String? = nil) throws {
         self.kind = kind
         let v6 = host.contains(":")
         let family = v6 ? AF_INET6 : AF_INET
@@ -29,9 +29,9 @@ public final class RawSIPClient {
             local.sin_family = sa_family_t(AF_INET)
             inet_pton(AF_INET, localHost, &local.sin_addr)
             let bound = withUnsafePointer(to: &local) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
             }
-            guard bound == 0 else { close(fd); throw RawSIPClientError.connect(errno) }
+            guard bound == 0 else { let e = errno; close(fd); fd = -1; throw RawSIPClientError.connect(e) }
         }
         let rc: Int32
         if v6 {
@@ -51,10 +51,10 @@ public final class RawSIPClient {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
             }
         }
-        guard rc == 0 else { close(fd); throw RawSIPClientError.connect(errno) }
+        guard rc == 0 else { let e = errno; close(fd); fd = -1; throw RawSIPClientError.connect(e) }
     }
 
-    deinit { close(fd) }
+    deinit { if fd >= 0 { close(fd) } }
 
     /// The local port, to build Via headers that point back at this client.
     public var localPort: Int {
@@ -77,6 +77,26 @@ public final class RawSIPClient {
     }
 
     public func send(_ text: String) { send(Array(text.utf8)) }
+
+    /// Sends `text` in pieces of `step` bytes with `pause` between them (a slow drip).
+    public func drip(_ text: String, step: Int = 1, pause: TimeInterval = 0.002) {
+        let bytes = Array(text.utf8)
+        var i = 0
+        while i < bytes.count {
+            send(Array(bytes[i..<min(i + step, bytes.count)]))
+            i += step
+            usleep(useconds_t(pause * 1_000_000))
+        }
+    }
+
+    /// Aborts a TCP connection with a RST (SO_LINGER 0) instead of a FIN; the client is
+    /// unusable afterwards.
+    public func reset() {
+        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+        close(fd)
+        fd = -1
+    }
 
     /// Everything received until the timeout passes with nothing new (or the peer closes).
     public func receiveAll() -> [UInt8] {

@@ -111,6 +111,22 @@ extension TransactionLayer {
         }
     }
 
+    /// The transport could not send `message` after all (a TCP connect to `peer` failed after
+    /// `TransactionTransport.send` returned): the client transaction that sent it gets the
+    /// transport error now (RFC 3261 §17.1.4; the TU treats it as a 503, §8.1.3.1) instead
+    /// of waiting for Timer B/F. Anything else (ACKs, responses, a transaction already gone
+    /// or already answered) is ignored.
+    public func transportFailed(sending message: SIPMessage, to peer: SIPPeer) {
+        guard case .request(let request) = message, request.method != .ack,
+              let branch = request.topVia?.branch,
+              let id = clientIndex[ClientTransactionKey(branch: branch, method: request.method)],
+              let record = clients[id], record.peer == peer else { return }
+        logger.notice("transport error: request could not be sent", metadata: [
+            "sip.call_id": "\(request.callID)", "sip.peer": "\(peer)"])
+        let actions = clients[id]!.machine.transportFailed()
+        runClient(id, actions)
+    }
+
     /// The request of a live client transaction (with the branch the layer chose).
     public func request(of transaction: ClientTransactionID) -> SIPRequest? {
         clients[transaction]?.machine.request

@@ -6,7 +6,8 @@ public enum ResponseRouting {
         /// Reuse the connection the request came in on, if it is still open.
         case connection(SIPPeer)
         case address(SIPPeer)
-        /// Nowhere we would send to (no Via, or a broadcast/unspecified address: RFC 4475 bcast).
+        /// No Via to route by. Unusable addresses (RFC 4475 bcast, port 0…) are refused where
+        /// the datagram is sent (`DestinationCheck`), so every refusal is counted in one place.
         case none
     }
 
@@ -22,7 +23,6 @@ public enum ResponseRouting {
         }
         let transport = SIPTransportProtocol(rawValue: via.transport) ?? .udp
         let host = via.received ?? via.host
-        if isUnroutable(host) { return .none }
         let port: Int
         if case .some(.some(let p)) = via.rport {
             port = p  // RFC 3581 §4: back to the port the request came from.
@@ -30,9 +30,5 @@ public enum ResponseRouting {
             port = via.port ?? 5060
         }
         return .address(SIPPeer(transport: transport, host: host, port: port))
-    }
-
-    static func isUnroutable(_ host: String) -> Bool {
-        host == "255.255.255.255" || host == "0.0.0.0" || host == "::" || host.isEmpty
     }
 }

@@ -24,7 +24,8 @@ final class SIPDatagramHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // ICMP port unreachable and the like surface here; a UDP socket stays usable.
-        transport.logger.debug("UDP socket error", metadata: ["error": "\(error)"])
+        // ICMP port unreachable (ECONNREFUSED) and the like surface here, late errors of an
+        // earlier send; NIO keeps the socket open for them. Counted like any send error.
+        transport.socketErrorCaught(error)
     }
 }

@@ -25,52 +25,82 @@ public struct SIPStreamFramer: Sendable {
     public let maxMessageSize: Int
     /// Consecutive CRLFs seen between messages.
     private var pendingCRLFs = 0
+    /// Scan state of the message at the reader index, kept between calls so that a message
+    /// dripped in one byte per read costs linear work, not a rescan per read: how far the
+    /// search for the empty line got, and once found, where the header section ends and the
+    /// Content-Length it gave. Offsets are relative to the reader index (which only moves
+    /// when a message is taken, and then the state is reset).
+    private var scanned = 0
+    private var header: (end: Int, contentLength: Int)?
+    /// Bytes the framer has looked at, in total (tests assert it grows linearly).
+    public private(set) var bytesExamined = 0
 
     public init(maxMessageSize: Int) {
         self.maxMessageSize = maxMessageSize
     }
 
     /// Removes and returns the next frame from `buffer`, or nil when more bytes are needed.
+    /// Between calls the caller may append to `buffer` and discard read bytes, but must not
+    /// move its reader index.
     public mutating func next(from buffer: inout ByteBuffer) throws(FramingError) -> Frame? {
-        // RFC 3261 §7.5: CRLFs before a start line are ignored; RFC 5626 §3.5.1 makes a
-        // double CRLF a keep-alive ping.
-        while buffer.readableBytes >= 2,
-              buffer.getInteger(at: buffer.readerIndex, as: UInt16.self) == 0x0D0A {
-            buffer.moveReaderIndex(forwardBy: 2)
-            pendingCRLFs += 1
-            if pendingCRLFs == 2 {
-                pendingCRLFs = 0
-                return .keepAlivePing
+        if scanned == 0, header == nil {
+            // RFC 3261 §7.5: CRLFs before a start line are ignored; RFC 5626 §3.5.1 makes a
+            // double CRLF a keep-alive ping.
+            while buffer.readableBytes >= 2,
+                  buffer.getInteger(at: buffer.readerIndex, as: UInt16.self) == 0x0D0A {
+                buffer.moveReaderIndex(forwardBy: 2)
+                bytesExamined += 2
+                pendingCRLFs += 1
+                if pendingCRLFs == 2 {
+                    pendingCRLFs = 0
+                    return .keepAlivePing
+                }
             }
+            if buffer.readableBytes == 1, buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) == 0x0D {
+                return nil
+            }
+            guard buffer.readableBytes > 0 else { return nil }
+            pendingCRLFs = 0
         }
-        if buffer.readableBytes == 1, buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) == 0x0D {
-            return nil
-        }
-        guard buffer.readableBytes > 0 else { return nil }
-        pendingCRLFs = 0
 
-        guard let headerEnd = Self.headerSectionEnd(in: buffer, limit: maxMessageSize) else {
-            if buffer.readableBytes >= maxMessageSize { throw .messageTooLarge(limit: maxMessageSize) }
-            return nil
+        if header == nil {
+            let (end, reached) = Self.headerSectionEnd(in: buffer, from: scanned, limit: maxMessageSize)
+            bytesExamined += reached - scanned
+            scanned = reached
+            guard let end else {
+                if buffer.readableBytes >= maxMessageSize { throw .messageTooLarge(limit: maxMessageSize) }
+                return nil
+            }
+            bytesExamined += end
+            header = (end, try Self.contentLength(in: buffer, headerEnd: end))
         }
-        let contentLength = try Self.contentLength(in: buffer, headerEnd: headerEnd)
+        let (headerEnd, contentLength) = header!
         let total = headerEnd + contentLength
         guard total <= maxMessageSize else { throw .messageTooLarge(limit: maxMessageSize) }
         guard buffer.readableBytes >= total else { return nil }
         let message = buffer.readSlice(length: total)!
+        scanned = 0
+        header = nil
         return .message(message)
     }
 
     /// Offset (from the reader index) just past the CRLFCRLF that ends the header section.
     static func headerSectionEnd(in buffer: ByteBuffer, limit: Int) -> Int? {
+        headerSectionEnd(in: buffer, from: 0, limit: limit).end
+    }
+
+    /// Resumable form: looks for the CRLFCRLF ending at or after offset `from` (each position
+    /// is the last byte of a candidate), and returns how far it got so the next call starts
+    /// there.
+    static func headerSectionEnd(in buffer: ByteBuffer, from: Int, limit: Int) -> (end: Int?, reached: Int) {
         let count = min(buffer.readableBytes, limit)
-        return buffer.withUnsafeReadableBytes { raw -> Int? in
-            var i = 3
+        return buffer.withUnsafeReadableBytes { raw -> (Int?, Int) in
+            var i = max(3, from)
             while i < count {
-                if raw[i] == 0x0A, raw[i - 1] == 0x0D, raw[i - 2] == 0x0A, raw[i - 3] == 0x0D { return i + 1 }
+                if raw[i] == 0x0A, raw[i - 1] == 0x0D, raw[i - 2] == 0x0A, raw[i - 3] == 0x0D { return (i + 1, i + 1) }
                 i += 1
             }
-            return nil
+            return (nil, max(from, count))
         }
     }
 

@@ -1,8 +1,9 @@
 import NIOCore
 import SIPMessage
 
-/// One TCP connection: frames messages by Content-Length, enforces the size cap and the
-/// stall timeout, answers keep-alive pings, and closes on broken framing (RFC 3261 §18.3).
+/// One TCP connection: frames messages by Content-Length, enforces the size cap, the stall
+/// timeout and (inbound) the first-request timeout, answers keep-alive pings, and closes on
+/// broken framing (RFC 3261 §18.3).
 final class SIPStreamHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -12,25 +13,39 @@ final class SIPStreamHandler: ChannelInboundHandler, @unchecked Sendable {
     private var buffer = ByteBuffer()
     private var peer: SIPPeer?
     private var stallTimer: Scheduled<Void>?
+    /// Until the first well-formed message: a connection that carries none is closed early.
+    private var firstRequestTimer: Scheduled<Void>?
+    /// Opened by us (to a target or trunk): counted apart, no first-request timeout.
+    private let outbound: Bool
 
-    init(transport: SIPTransport) {
+    init(transport: SIPTransport, outbound: Bool) {
         self.transport = transport
+        self.outbound = outbound
         self.framer = SIPStreamFramer(maxMessageSize: transport.configuration.limits.maxMessageSize)
     }
 
     func channelActive(context: ChannelHandlerContext) {
         guard let peer = SIPTransport.peer(.tcp, context.channel.remoteAddress),
-              transport.registerConnection(context.channel, peer: peer) else {
+              transport.registerConnection(context.channel, peer: peer, outbound: outbound) else {
             context.close(promise: nil)
             return
         }
         self.peer = peer
+        if !outbound {
+            let channel = context.channel
+            let transport = self.transport
+            firstRequestTimer = context.eventLoop.scheduleTask(in: transport.configuration.firstRequestTimeout) {
+                transport.firstRequestTimedOut(peer)
+                channel.close(promise: nil)
+            }
+        }
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         stallTimer?.cancel()
-        if let peer { transport.unregisterConnection(context.channel, peer: peer) }
+        firstRequestTimer?.cancel()
+        if let peer { transport.unregisterConnection(context.channel, peer: peer, outbound: outbound) }
         context.fireChannelInactive()
     }
 
@@ -45,7 +60,11 @@ final class SIPStreamHandler: ChannelInboundHandler, @unchecked Sendable {
                     // RFC 5626 §4.4.1: answer a double-CRLF ping with a single CRLF pong.
                     context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "\r\n")), promise: nil)
                 case .message(let message):
-                    transport.receive(message, framing: .stream, from: peer, replyOn: context.channel)
+                    let valid = transport.receive(message, framing: .stream, from: peer, replyOn: context.channel)
+                    if valid, let timer = firstRequestTimer {
+                        timer.cancel()
+                        firstRequestTimer = nil
+                    }
                 }
             }
         } catch {

@@ -6,7 +6,7 @@ import SIPMessage
 /// UDP and TCP listeners, the table of open stream connections, and sending (RFC 3261 §18).
 ///
 /// Threading: every channel the transport opens lives on the one `eventLoop` it is given, and
-/// all mutable state (the connection table, the datagram channels) is touched only there;
+/// all mutable state (listeners, the connection table, the counters) is touched only there;
 /// `onMessage` is called on that loop too. That is why the class is `@unchecked Sendable`:
 /// the event loop, not a lock, serialises access (as NIO advises for protocol state).
 public final class SIPTransport: @unchecked Sendable {
@@ -26,12 +26,27 @@ public final class SIPTransport: @unchecked Sendable {
     /// no for banned sources, so their floods cost no parse. Default: always.
     public var acceptsSource: (SIPPeer) -> Bool = { _ in true }
 
-    private var datagramChannels: [(endpoint: SIPTransportConfiguration.Endpoint, channel: any Channel)] = []
-    private var servers: [(endpoint: SIPTransportConfiguration.Endpoint, channel: any Channel)] = []
+    /// Called on `eventLoop` for a message that could not be sent at all (the TCP connect it
+    /// waited for failed), so the transaction layer ends its transaction at once (RFC 3261
+    /// §17.1.4) instead of waiting for Timer B/F.
+    public var onSendFailure: (SIPMessage, SIPPeer) -> Void = { _, _ in }
+    /// Called on `eventLoop` when a listening socket closed under us or was bound again
+    /// (the daemon updates its sd_notify status at once).
+    public var onListenerChange: () -> Void = {}
+    /// Counters for metrics (event loop only).
+    public internal(set) var statistics = TransportStatistics()
+
+    var listeners: [Listener] = []
+    var stopping = false
+    var sendLog = RateLimitedLog()
+    /// Local interfaces' broadcast addresses, read at start.
+    var broadcasts: Set<String> = []
     /// Open stream connections by remote peer; responses reuse them (§18.2.2).
-    private var connections: [SIPPeer: any Channel] = [:]
+    var connections: [SIPPeer: any Channel] = [:]
+    /// Inbound connections per source address, for the per-source cap.
+    private var inboundPerHost: [String: Int] = [:]
     /// Outbound connections being set up, with the messages waiting for them.
-    private var pendingConnects: [SIPPeer: [ByteBuffer]] = [:]
+    var pendingConnects: [SIPPeer: [(bytes: ByteBuffer, message: SIPMessage?)]] = [:]
 
     public init(configuration: SIPTransportConfiguration, eventLoop: any EventLoop, logger: Logger) {
         self.configuration = configuration
@@ -47,55 +62,24 @@ public final class SIPTransport: @unchecked Sendable {
     // MARK: Start and stop
 
     public func start() async throws {
+        let broadcasts = Self.localBroadcastAddresses()
+        try await eventLoop.submit { self.broadcasts = broadcasts }.get()
         for endpoint in configuration.endpoints {
-            let address = try SocketAddress(ipAddress: endpoint.host, port: endpoint.port)
-            switch endpoint.transport {
-            case .udp:
-                // No SO_REUSEADDR on UDP: on Linux it would let a second daemon share the port
-                // and split the traffic silently.
-                let channel = try await DatagramBootstrap(group: eventLoop)
-                    .channelOption(ChannelOptions.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
-                    // One loop thread shares the cores with everything else: a 4 MiB receive
-                    // buffer (the kernel caps it at net.core.rmem_max) rides out the moments it is
-                    // not scheduled; the 208 KiB default overflowed at 300 calls/s (bench/calls).
-                    .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
-                    .channelInitializer { channel in
-                        channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.addHandler(SIPDatagramHandler(transport: self))
-                        }
-                    }
-                    .bind(to: address).get()
-                let bound = Self.endpoint(.udp, channel.localAddress) ?? endpoint
-                try await eventLoop.submit {
-                    self.datagramChannels.append((bound, channel))
-                    self.boundEndpoints.append(bound)
-                }.get()
-            case .tcp:
-                let channel = try await ServerBootstrap(group: eventLoop)
-                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                    .serverChannelOption(.backlog, value: 256)
-                    .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                    .childChannelInitializer { channel in
-                        channel.eventLoop.makeCompletedFuture {
-                            try self.addStreamHandlers(to: channel)
-                        }
-                    }
-                    .bind(to: address).get()
-                let bound = Self.endpoint(.tcp, channel.localAddress) ?? endpoint
-                try await eventLoop.submit {
-                    self.servers.append((bound, channel))
-                    self.boundEndpoints.append(bound)
-                }.get()
-            default:
-                throw SIPTransportError.unsupportedTransport(endpoint.transport)
-            }
-            logger.info("listening", metadata: ["sip.listen": "\(boundEndpoints.last.map { "\($0)" } ?? "\(endpoint)")"])
+            let channel = try await bind(endpoint).get()
+            let bound = Self.endpoint(endpoint.transport, channel.localAddress) ?? endpoint
+            try await eventLoop.submit {
+                self.listeners.append(Listener(endpoint: bound, channel: channel))
+                self.boundEndpoints.append(bound)
+                self.watch(self.listeners.count - 1, channel)
+            }.get()
+            logger.info("listening", metadata: ["sip.listen": "\(bound)"])
         }
     }
 
     public func stop() async {
         let channels: [any Channel] = (try? await eventLoop.submit {
-            self.servers.map(\.channel) + self.datagramChannels.map(\.channel) + Array(self.connections.values)
+            self.stopping = true
+            return self.listeners.compactMap(\.channel) + Array(self.connections.values)
         }.get()) ?? []
         for channel in channels { try? await channel.close() }
     }
@@ -110,24 +94,29 @@ public final class SIPTransport: @unchecked Sendable {
         return SIPPeer(transport: transport, host: ip, port: port)
     }
 
-    func addStreamHandlers(to channel: any Channel) throws {
+    func addStreamHandlers(to channel: any Channel, outbound: Bool) throws {
         let idle = configuration.idleTimeout
         try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: idle))
-        try channel.pipeline.syncOperations.addHandler(SIPStreamHandler(transport: self))
+        try channel.pipeline.syncOperations.addHandler(SIPStreamHandler(transport: self, outbound: outbound))
     }
 
     // MARK: Inbound (called by the channel handlers, on the event loop)
 
     /// Parses one framed message and hands it up, or answers a malformed request statelessly.
-    func receive(_ buffer: ByteBuffer, framing: SIPFraming, from peer: SIPPeer, replyOn channel: any Channel) {
-        guard acceptsSource(peer) else { return }
+    /// Returns whether the message was well-formed (a stream connection's first one ends its
+    /// first-request timeout; a banned source's never does).
+    @discardableResult
+    func receive(_ buffer: ByteBuffer, framing: SIPFraming, from peer: SIPPeer, replyOn channel: any Channel) -> Bool {
+        guard acceptsSource(peer) else { return false }
         let bytes = Array(buffer.readableBytesView)
         switch SIPMessageParser.parse(bytes, limits: configuration.limits, framing: framing) {
         case .success(.request(var request)):
             ViaStamping.stamp(&request, source: peer)
             onMessage(.request(request), peer)
+            return true
         case .success(.response(let response)):
             onMessage(.response(response), peer)
+            return true
         case .failure(let error):
             onMalformed(error, peer)
             logger.debug("malformed SIP message", metadata: [
@@ -135,117 +124,55 @@ public final class SIPTransport: @unchecked Sendable {
             ])
             // A malformed response cannot be answered (RFC 4475 §3.1.2.19); a request gets its
             // error status back to where it came from when we found a Via to copy.
-            guard !error.isResponse, answersMalformed(peer), let reply = error.responseBytes(toTag: Self.makeTag()) else { return }
-            write(ByteBuffer(bytes: reply), to: peer, on: channel)
+            guard !error.isResponse, answersMalformed(peer), let reply = error.responseBytes(toTag: Self.makeTag()) else { return false }
+            if peer.transport.isReliable {
+                write(ByteBuffer(bytes: reply), on: channel, to: peer)
+            } else {
+                sendDatagram(ByteBuffer(bytes: reply), to: peer)
+            }
+            return false
         }
     }
 
-    func registerConnection(_ channel: any Channel, peer: SIPPeer) -> Bool {
-        if connections.count >= configuration.maxConnections {
-            logger.warning("refusing stream connection: limit reached", metadata: ["sip.peer": "\(peer)"])
-            return false
+    /// Admits a stream connection into the table. Inbound ones are held to the global inbound
+    /// cap and the per-source cap; outbound ones were admitted by `connect(to:first:)`.
+    func registerConnection(_ channel: any Channel, peer: SIPPeer, outbound: Bool) -> Bool {
+        if outbound {
+            statistics.outboundConnections += 1
+        } else {
+            if statistics.inboundConnections >= configuration.maxConnections {
+                statistics.refusedInboundLimit += 1
+                logRateLimited("refusing stream connection: inbound limit reached", kind: "inbound limit", peer: peer)
+                return false
+            }
+            if inboundPerHost[peer.host, default: 0] >= configuration.maxConnectionsPerSource {
+                statistics.refusedPerSourceLimit += 1
+                logRateLimited("refusing stream connection: per-source limit reached", kind: "per-source limit", peer: peer)
+                return false
+            }
+            statistics.inboundConnections += 1
+            inboundPerHost[peer.host, default: 0] += 1
         }
         connections[peer] = channel
         return true
     }
 
-    func unregisterConnection(_ channel: any Channel, peer: SIPPeer) {
+    /// Undoes one successful `registerConnection`.
+    func unregisterConnection(_ channel: any Channel, peer: SIPPeer, outbound: Bool) {
         if let existing = connections[peer], existing === channel { connections[peer] = nil }
-    }
-
-    // MARK: Outbound (call on the event loop)
-
-    /// Sends a request (or an ACK/CANCEL) to `peer`, opening a stream connection if needed.
-    public func send(_ message: SIPMessage, to peer: SIPPeer) {
-        eventLoop.preconditionInEventLoop()
-        let bytes = ByteBuffer(bytes: message.serialize())
-        send(bytes, to: peer)
-    }
-
-    /// Sends a response where RFC 3261 §18.2.2 says: over the request's connection for stream
-    /// transports, else to the top Via's `received`/`rport` or sent-by.
-    public func sendResponse(_ response: SIPResponse, requestSource: SIPPeer?) {
-        eventLoop.preconditionInEventLoop()
-        let bytes = ByteBuffer(bytes: SIPMessage.response(response).serialize())
-        switch ResponseRouting.destination(for: response, requestSource: requestSource) {
-        case .connection(let peer):
-            if let channel = connections[peer] {
-                channel.writeAndFlush(bytes, promise: nil)
-            } else if let fallback = fallbackAddress(for: response) {
-                send(bytes, to: fallback)
-            }
-        case .address(let peer):
-            send(bytes, to: peer)
-        case .none:
-            logger.debug("response has no usable Via; dropped", metadata: ["sip.call_id": "\(response.callID)"])
-        }
-    }
-
-    private func fallbackAddress(for response: SIPResponse) -> SIPPeer? {
-        if case .address(let p) = ResponseRouting.destination(for: response, requestSource: nil) { return p }
-        return nil
-    }
-
-    func send(_ bytes: ByteBuffer, to peer: SIPPeer) {
-        switch peer.transport {
-        case .udp:
-            guard let channel = datagramChannel(for: peer.host) else {
-                logger.warning("no UDP socket for address family", metadata: ["sip.peer": "\(peer)"])
-                return
-            }
-            write(bytes, to: peer, on: channel)
-        case .tcp:
-            if let channel = connections[peer] {
-                channel.writeAndFlush(bytes, promise: nil)
-            } else {
-                connect(to: peer, first: bytes)
-            }
-        default:
-            logger.warning("transport not supported yet", metadata: ["sip.peer": "\(peer)"])
-        }
-    }
-
-    private func write(_ bytes: ByteBuffer, to peer: SIPPeer, on channel: any Channel) {
-        if peer.transport == .udp {
-            guard let address = try? SocketAddress(ipAddress: peer.host, port: peer.port) else { return }
-            channel.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: bytes), promise: nil)
+        if outbound {
+            statistics.outboundConnections -= 1
         } else {
-            channel.writeAndFlush(bytes, promise: nil)
+            statistics.inboundConnections -= 1
+            let left = inboundPerHost[peer.host, default: 1] - 1
+            inboundPerHost[peer.host] = left > 0 ? left : nil
         }
     }
 
-    private func datagramChannel(for host: String) -> (any Channel)? {
-        let wantV6 = host.contains(":")
-        return datagramChannels.first { ($0.endpoint.host.contains(":")) == wantV6 }?.channel ?? datagramChannels.first?.channel
-    }
-
-    private func connect(to peer: SIPPeer, first bytes: ByteBuffer) {
-        if pendingConnects[peer] != nil {
-            pendingConnects[peer]?.append(bytes)
-            return
-        }
-        guard let address = try? SocketAddress(ipAddress: peer.host, port: peer.port) else {
-            logger.warning("cannot connect: not an IP address", metadata: ["sip.peer": "\(peer)"])
-            return
-        }
-        pendingConnects[peer] = [bytes]
-        ClientBootstrap(group: eventLoop)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .connectTimeout(.seconds(5))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try self.addStreamHandlers(to: channel) }
-            }
-            .connect(to: address)
-            .whenComplete { result in
-                let queued = self.pendingConnects.removeValue(forKey: peer) ?? []
-                switch result {
-                case .success(let channel):
-                    for b in queued { channel.write(b, promise: nil) }
-                    channel.flush()
-                case .failure(let error):
-                    self.logger.warning("connect failed", metadata: ["sip.peer": "\(peer)", "error": "\(error)"])
-                }
-            }
+    func firstRequestTimedOut(_ peer: SIPPeer) {
+        statistics.firstRequestTimeouts += 1
+        logRateLimited("closing connection: no valid SIP message within the first-request timeout",
+                       kind: "first-request timeout", peer: peer)
     }
 
     static func makeTag() -> String {

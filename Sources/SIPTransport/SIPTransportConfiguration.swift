@@ -14,15 +14,29 @@ public struct SIPTransportConfiguration: Sendable {
     public var stallTimeout: TimeAmount
     /// A connection without any traffic for this long is closed.
     public var idleTimeout: TimeAmount
-    /// Most inbound plus outbound stream connections at once.
+    /// Most inbound stream connections at once (our own outbound ones are counted apart).
     public var maxConnections: Int
+    /// Most inbound stream connections from one source address (all ports together).
+    /// Default 128: an office of TCP phones behind one NAT address fits, and one address
+    /// can hold at most 1/32 of the default global cap.
+    public var maxConnectionsPerSource: Int
+    /// An inbound connection that has not carried one well-formed SIP message this long after
+    /// it opened is closed (then `idleTimeout` applies). Default 5 s.
+    public var firstRequestTimeout: TimeAmount
+    /// Most stream connections we open ourselves (to targets and trunks). Default 1024.
+    public var maxOutboundConnections: Int
 
     public init(endpoints: [Endpoint], limits: SIPLimits = SIPLimits(), stallTimeout: TimeAmount = .seconds(10),
-                idleTimeout: TimeAmount = .seconds(600), maxConnections: Int = 4096) {
+                idleTimeout: TimeAmount = .seconds(600), maxConnections: Int = 4096,
+                maxConnectionsPerSource: Int = 128, firstRequestTimeout: TimeAmount = .seconds(5),
+                maxOutboundConnections: Int = 1024) {
         self.endpoints = endpoints
         self.limits = limits
         self.stallTimeout = stallTimeout
         self.idleTimeout = idleTimeout
         self.maxConnections = maxConnections
+        self.maxConnectionsPerSource = maxConnectionsPerSource
+        self.firstRequestTimeout = firstRequestTimeout
+        self.maxOutboundConnections = maxOutboundConnections
     }
 }

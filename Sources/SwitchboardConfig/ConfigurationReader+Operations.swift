@@ -52,5 +52,9 @@ extension SwitchboardConfiguration {
         public var port: Int
         public init(host: String, port: Int) { self.host = host; self.port = port }
         public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+        /// 127.0.0.0/8 or ::1 (also written ::ffff:127.x): reachable from this host only.
+        public var isLoopback: Bool {
+            CIDR("127.0.0.0/8")!.contains(host) || CIDR("::1")!.contains(host)
+        }
     }
 }

@@ -124,7 +124,12 @@ struct ConfigurationReader {
             case "tcp-stall-timeout": if let x = seconds(v) { limits.tcpStallTimeoutSeconds = x }
             case "tcp-idle-timeout": if let x = seconds(v) { limits.tcpIdleTimeoutSeconds = x }
             case "max-tcp-connections": if let x = int(v, in: 1...1_000_000) { limits.maxTCPConnections = x }
-            default: unknownKey(k, known: ["max-message-size", "tcp-stall-timeout", "tcp-idle-timeout", "max-tcp-connections"])
+            case "max-tcp-connections-per-source": if let x = int(v, in: 1...1_000_000) { limits.maxTCPConnectionsPerSource = x }
+            case "tcp-first-request-timeout": if let x = seconds(v) { limits.tcpFirstRequestTimeoutSeconds = x }
+            case "max-tcp-outbound-connections": if let x = int(v, in: 1...1_000_000) { limits.maxTCPOutboundConnections = x }
+            default: unknownKey(k, known: ["max-message-size", "tcp-stall-timeout", "tcp-idle-timeout", "max-tcp-connections",
+                                           "max-tcp-connections-per-source", "tcp-first-request-timeout",
+                                           "max-tcp-outbound-connections"])
             }
         }
         return limits

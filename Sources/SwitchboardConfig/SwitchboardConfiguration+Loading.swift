@@ -6,6 +6,7 @@ extension SwitchboardConfiguration {
         "listen", "trusted-networks", "dialplans", "log-level", "server-header", "pid-file", "limits", "timers",
         "calls", "trunks", "advertised-address", "default-region", "journal", "database", "node-id",
         "metrics", "drain-grace", "media", "dns-server", "access-refresh", "security",
+        "admin-token-file",
     ]
 
     /// Loads and validates `path`. Every problem is collected with its position; the
@@ -40,6 +41,7 @@ extension SwitchboardConfiguration {
             throw ConfigurationError([ConfigurationDiagnostic(path: path, line: 1, column: 1, message: "\(error)")])
         }
         var config = SwitchboardConfiguration()
+        var metricsNode: Node?
         guard let root else { return config }
         guard let map = root.mapping else {
             reader.fail(root, "the configuration must be a mapping of keys to values")
@@ -106,7 +108,18 @@ extension SwitchboardConfiguration {
                     }
                 }
             case "metrics":
+                metricsNode = value
                 config.metrics = reader.metrics(value)
+            case "admin-token-file":
+                if let file = reader.scalar(value) {
+                    let base = (path as NSString).deletingLastPathComponent
+                    let resolved = file.hasPrefix("/") || base.isEmpty ? file : base + "/" + file
+                    config.adminTokenFile = resolved
+                    switch AdminToken.read(path: resolved) {
+                    case .success(let token): config.adminToken = token
+                    case .failure(let error): reader.fail(value, error.message)
+                    }
+                }
             case "drain-grace":
                 if let seconds = reader.drainGrace(value) { config.drainGraceSeconds = seconds }
             case "dns-server":
@@ -116,6 +129,12 @@ extension SwitchboardConfiguration {
             default:
                 reader.unknownKey(keyNode, known: knownKeys)
             }
+        }
+        // An admin endpoint other hosts can reach must not answer strangers: refuse the
+        // combination outright rather than warn (issue 13: admin endpoints are private).
+        if let endpoint = config.metrics, let metricsNode, !endpoint.isLoopback, config.adminTokenFile == nil {
+            reader.fail(metricsNode, "metrics on \(endpoint) is reachable from other hosts: set admin-token-file "
+                        + "(a file holding a bearer token), or listen on 127.0.0.1")
         }
         if !reader.diagnostics.isEmpty { throw ConfigurationError(reader.diagnostics) }
         return config

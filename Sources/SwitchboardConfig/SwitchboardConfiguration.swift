@@ -21,8 +21,17 @@ public struct SwitchboardConfiguration: Sendable, Equatable {
         public var tcpStallTimeoutSeconds = 10.0
         /// A TCP connection with no traffic at all this long is closed. Default 600 s.
         public var tcpIdleTimeoutSeconds = 600.0
-        /// Most TCP connections kept at once; further ones are refused. Default 4096.
+        /// Most inbound TCP connections kept at once; further ones are refused. Default 4096.
+        /// Our own outbound connections are not counted here (`maxTCPOutboundConnections`).
         public var maxTCPConnections = 4096
+        /// Most inbound TCP connections from one source address. Default 128 (an office of
+        /// TCP phones behind one NAT address fits; one address holds at most 1/32 of 4096).
+        public var maxTCPConnectionsPerSource = 128
+        /// An inbound TCP connection that has carried no well-formed SIP message this long
+        /// after it opened is closed; after the first one, `tcpIdleTimeoutSeconds`. Default 5 s.
+        public var tcpFirstRequestTimeoutSeconds = 5.0
+        /// Most TCP connections we open ourselves (targets, trunks). Default 1024.
+        public var maxTCPOutboundConnections = 1024
         public init() {}
     }
 
@@ -94,6 +103,11 @@ public struct SwitchboardConfiguration: Sendable, Equatable {
     public var accessRefreshSeconds: Double
     /// `metrics:` address of the Prometheus endpoint; nil (the default) serves none.
     public var metrics: MetricsEndpoint?
+    /// `admin-token-file:` the bearer token the admin/metrics endpoint asks for. Required when
+    /// `metrics:` is not a loopback address; without it, caller numbers in `/queues` stay masked.
+    public var adminTokenFile: String?
+    /// The token read from `adminTokenFile` when the configuration was loaded.
+    public var adminToken: AdminToken?
     /// `drain-grace:` on SIGTERM, how long calls in progress may go on before the daemon
     /// hangs them up. Default 30 s.
     public var drainGraceSeconds: Double
@@ -124,6 +138,8 @@ public struct SwitchboardConfiguration: Sendable, Equatable {
         nodeID = nil
         accessRefreshSeconds = 30
         metrics = nil
+        adminTokenFile = nil
+        adminToken = nil
         drainGraceSeconds = 30
         media = Media()
         dnsServer = nil

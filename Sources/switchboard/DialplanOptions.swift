@@ -12,7 +12,11 @@ struct DialplanOptions: ParsableArguments {
     /// The one place that decides the dialplan directory: `--dialplans` wins, then the
     /// config file's `dialplans` setting (loaded by the daemon's own code, so its errors
     /// are reported here too), then `Dialplans` in the working directory.
-    func directory() throws -> String {
+    func directory() throws -> String { try resolve().directory }
+
+    /// The dialplan directory and, when `--config` was given, the loaded configuration (for
+    /// the settings the daemon applies when routing, such as `default-region`).
+    func resolve() throws -> (directory: String, settings: SwitchboardConfiguration?) {
         if let config {
             let settings: SwitchboardConfiguration
             do {
@@ -22,8 +26,8 @@ struct DialplanOptions: ParsableArguments {
                 printError("\(config): \(error.diagnostics.count) error\(error.diagnostics.count == 1 ? "" : "s")")
                 throw ExitCode.failure
             }
-            return dialplans ?? settings.dialplanDirectory
+            return (dialplans ?? settings.dialplanDirectory, settings)
         }
-        return dialplans ?? "Dialplans"
+        return (dialplans ?? "Dialplans", nil)
     }
 }

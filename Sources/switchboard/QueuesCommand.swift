@@ -6,28 +6,22 @@ import FoundationNetworking
 import SwitchboardConfig
 
 /// `switchboard queues`: the running daemon's queues (waiting callers, agents and their
-/// state), read from its status endpoint (`GET /queues` on the `metrics:` address).
+/// state), read from its status endpoint (`GET /queues` on the `metrics:` address). Callers'
+/// numbers show only with the admin token (`--token-file` or the config's admin-token-file).
 struct QueuesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "queues",
         abstract: "Show the running daemon's call queues: waiting callers and agent states.")
 
-    @Option(name: .long, help: "The daemon's metrics address host:port (default: the config file's, else 127.0.0.1:9090).")
-    var metrics: String?
-
-    @Option(name: .long, help: "Daemon config file, to find its metrics address.")
-    var config: String?
+    @OptionGroup var admin: AdminEndpointOptions
 
     @Flag(name: .long, help: "Print the JSON document as the daemon sent it.")
     var json = false
 
     func run() throws {
-        var address = metrics ?? "127.0.0.1:9090"
-        if metrics == nil, let config, let settings = try? SwitchboardConfiguration.load(path: config), let endpoint = settings.metrics {
-            address = endpoint.host.contains(":") ? "[\(endpoint.host)]:\(endpoint.port)" : "\(endpoint.host):\(endpoint.port)"
-        }
-        guard let url = URL(string: "http://\(address)/queues") else { throw ValidationError("bad address \(address)") }
-        let data = try Self.get(url)
+        let endpoint = try admin.endpoint()
+        let url = try endpoint.url("/queues")
+        let data = try endpoint.request("GET", "/queues")
         if json {
             FileHandle.standardOutput.write(data)
             return
@@ -51,23 +45,5 @@ struct QueuesCommand: ParsableCommand {
                 print("  agent    \(agent["target"] ?? "?")  \(agent["state"] ?? "?")  calls \(agent["calls_taken"] ?? 0)")
             }
         }
-    }
-
-    static func get(_ url: URL) throws -> Data {
-        let semaphore = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) var outcome: Result<Data, any Error> = .failure(ValidationError("no answer from \(url)"))
-        let task = URLSession.shared.dataTask(with: url) { data, response, error in
-            if let error {
-                outcome = .failure(ValidationError("cannot reach the daemon at \(url): \(error.localizedDescription)"))
-            } else if let http = response as? HTTPURLResponse, http.statusCode != 200 {
-                outcome = .failure(ValidationError("\(url) answered \(http.statusCode)"))
-            } else {
-                outcome = .success(data ?? Data())
-            }
-            semaphore.signal()
-        }
-        task.resume()
-        if semaphore.wait(timeout: .now() + 5) == .timedOut { throw ValidationError("no answer from \(url) in 5 s") }
-        return try outcome.get()
     }
 }

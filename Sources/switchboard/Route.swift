@@ -19,7 +19,7 @@ struct Route: ParsableCommand {
     @Option(help: "Digits pressed at each IVR menu attempt, comma-separated (1,2).")
     var digits: String?
 
-    @Option(help: "Region (ISO 3166, e.g. US, GB) for numbers in national format.")
+    @Option(help: "Region (ISO 3166, e.g. US, GB) for numbers in national format (default: the config's default-region).")
     var region: String?
 
     @Flag(help: "Print the decision as JSON (sorted keys).")
@@ -28,7 +28,10 @@ struct Route: ParsableCommand {
     @OptionGroup var options: DialplanOptions
 
     func run() throws {
-        let directory = try options.directory()
+        let (directory, settings) = try options.resolve()
+        // The daemon reads national-format numbers with the config's default-region; so
+        // does the dry run, or the two would disagree on the same call.
+        let region = region ?? settings?.defaultRegion
         let result = DialplanLoader.load(directory: directory)
         guard let table = result.table else {
             for diagnostic in result.diagnostics { printError(diagnostic.description) }

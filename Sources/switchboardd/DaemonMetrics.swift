@@ -17,6 +17,8 @@ final class DaemonMetrics: Sendable {
     let queueStatus: QueueStatus
     /// Strangers, floods and bans (issue 13).
     let edge: EdgeMetrics
+    /// Send errors, refused destinations, listener reopens, TCP connections (SIP loop only).
+    let transport: TransportMetrics
 
     /// Methods with their own label value; anything else counts as `other`.
     static let methods = ["INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "UPDATE", "INFO", "PRACK",
@@ -46,6 +48,7 @@ final class DaemonMetrics: Sendable {
         self.factory = factory
         self.queueStatus = QueueStatus(factory: factory)
         self.edge = EdgeMetrics(factory: factory)
+        self.transport = TransportMetrics(factory: factory)
         func counter(_ name: String, _ labels: [(String, String)] = []) -> CoreMetrics.Counter {
             CoreMetrics.Counter(label: name, dimensions: labels, factory: factory)
         }

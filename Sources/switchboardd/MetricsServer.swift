@@ -5,47 +5,53 @@ import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 
-/// `GET /metrics` in the Prometheus text format, `GET /queues` (queue state as JSON, for
-/// `switchboard queues`), `GET /bans` and `DELETE /bans/ADDRESS` (the edge's bans, for
-/// `switchboard bans`), on the configured address (`metrics:`), on
+/// `GET /metrics` in the Prometheus text format, and `GET /queues` (queue state as JSON, for
+/// `switchboard queues`), on the configured address (`metrics:`), on
 /// its own thread so a scrape never competes with SIP for the protocol loop. Anything else
 /// gets 404 (405 for other methods). Runs as a `Service` listed before the SIP service, so
 /// the group stops it last: it keeps answering while calls drain.
+///
+/// Access (`AdminAccess`): on a loopback address anyone on this host may read; on any other
+/// address every request needs the bearer token of `admin-token-file` (the configuration
+/// refuses a non-loopback address without one). Callers' numbers in `/queues` are shown
+/// only to a request carrying the token.
 final class MetricsServer: Service, @unchecked Sendable {
     let host: String
     let port: Int
     let metrics: DaemonMetrics
     /// Brings the gauges and mirrored counters up to date (on the SIP loop) before a scrape.
     let refresh: @Sendable () -> EventLoopFuture<Void>
-    /// The queue document, built on the SIP loop.
-    let queues: @Sendable () -> EventLoopFuture<[UInt8]>
+    /// The queue document, built on the SIP loop; caller numbers masked unless revealed.
+    let queues: @Sendable (_ revealCallers: Bool) -> EventLoopFuture<[UInt8]>
     let bans: BanControl
     let logger: Logger
+    let access: AdminAccess
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     private(set) var boundPort: Int?
 
-    init(host: String, port: Int, metrics: DaemonMetrics, logger: Logger,
+    init(host: String, port: Int, metrics: DaemonMetrics, access: AdminAccess, logger: Logger,
          refresh: @escaping @Sendable () -> EventLoopFuture<Void>,
-         queues: @escaping @Sendable () -> EventLoopFuture<[UInt8]>,
+         queues: @escaping @Sendable (_ revealCallers: Bool) -> EventLoopFuture<[UInt8]>,
          bans: BanControl) {
         self.bans = bans
         self.host = host
         self.port = port
         self.metrics = metrics
+        self.access = access
         self.logger = logger
         self.refresh = refresh
         self.queues = queues
     }
 
     func run() async throws {
-        let metrics = self.metrics, refresh = self.refresh, queues = self.queues, bans = self.bans
+        let metrics = self.metrics, refresh = self.refresh, queues = self.queues, access = self.access, bans = self.bans
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 32)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(MetricsHTTPHandler(metrics: metrics, refresh: refresh, queues: queues, bans: bans))
+                    try channel.pipeline.syncOperations.addHandler(MetricsHTTPHandler(metrics: metrics, access: access, refresh: refresh, queues: queues, bans: bans))
                 }
             }
             .bind(host: host, port: port).get()
@@ -63,16 +69,18 @@ final class MetricsHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias OutboundOut = HTTPServerResponsePart
 
     let metrics: DaemonMetrics
+    let access: AdminAccess
     let refresh: @Sendable () -> EventLoopFuture<Void>
     private var head: HTTPRequestHead?
 
-    let queues: @Sendable () -> EventLoopFuture<[UInt8]>
+    let queues: @Sendable (_ revealCallers: Bool) -> EventLoopFuture<[UInt8]>
     let bans: BanControl
 
-    init(metrics: DaemonMetrics, refresh: @escaping @Sendable () -> EventLoopFuture<Void>,
-         queues: @escaping @Sendable () -> EventLoopFuture<[UInt8]>, bans: BanControl) {
+    init(metrics: DaemonMetrics, access: AdminAccess, refresh: @escaping @Sendable () -> EventLoopFuture<Void>,
+         queues: @escaping @Sendable (_ revealCallers: Bool) -> EventLoopFuture<[UInt8]>, bans: BanControl) {
         self.bans = bans
         self.metrics = metrics
+        self.access = access
         self.refresh = refresh
         self.queues = queues
     }
@@ -85,10 +93,21 @@ final class MetricsHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
             guard let head else { return }
             self.head = nil
             let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+            let authorization = head.headers.first(name: "Authorization")
+            let authorized: Bool
+            switch access.decide(authorization: authorization) {
+            case .refuse(let reason):
+                // RFC 6750 §3: say which scheme we want; never echo what was offered.
+                respond(context: context, head: head, status: .unauthorized, body: Array("\(reason)\n".utf8),
+                        extra: [("WWW-Authenticate", #"Bearer realm="switchboard""#)])
+                return
+            case .allow(let withToken):
+                authorized = withToken
+            }
             if path == "/queues", head.method == .GET {
                 let loop = context.eventLoop
                 let bound = NIOLoopBound(context, eventLoop: loop)
-                queues().hop(to: loop).whenComplete { [self] result in
+                queues(authorized).hop(to: loop).whenComplete { [self] result in
                     switch result {
                     case .success(let body):
                         respond(context: bound.value, head: head, status: .ok, body: body,
@@ -100,11 +119,19 @@ final class MetricsHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
                 return
             }
             if path == "/bans" || path.hasPrefix("/bans/") {
+                // Lifting a ban changes what the SIP edge lets in: with a token configured,
+                // only a request that carries it may (reading the list stays as open as /metrics).
+                if head.method != .GET, access.token != nil, !authorized {
+                    respond(context: context, head: head, status: .unauthorized,
+                            body: Array("lifting a ban needs Authorization: Bearer <the token in admin-token-file>\n".utf8),
+                            extra: [("WWW-Authenticate", #"Bearer realm="switchboard""#)])
+                    return
+                }
                 serveBans(context: context, head: head, path: path)
                 return
             }
             guard path == "/metrics" else {
-                respond(context: context, head: head, status: .notFound, body: Array("not found: try /metrics or /queues\n".utf8))
+                respond(context: context, head: head, status: .notFound, body: Array("not found: try /metrics, /queues or /bans\n".utf8))
                 return
             }
             guard head.method == .GET || head.method == .HEAD else {

@@ -37,12 +37,14 @@ final class QueueStatus: Sendable {
         }
     }
 
-    /// The JSON document of `GET /queues`.
-    static func json(_ snapshots: [QueueSnapshot]) -> [UInt8] {
+    /// The JSON document of `GET /queues`. Callers' numbers are personal data: without the
+    /// admin token they are masked (`CallerMask`), which still lets an operator tell callers
+    /// apart and see where they call from.
+    static func json(_ snapshots: [QueueSnapshot], revealCallers: Bool) -> [UInt8] {
         let queues: [[String: Any]] = snapshots.map { queue in
             [
                 "account": queue.account, "plan": queue.plan, "strategy": queue.strategy,
-                "waiting": queue.waiting.map { ["call": $0.callID.uuidString, "position": $0.position, "caller": $0.caller,
+                "waiting": queue.waiting.map { ["call": $0.callID.uuidString, "position": $0.position, "caller": revealCallers ? $0.caller : CallerMask.mask($0.caller),
                                                 "waited_seconds": $0.waitedSeconds, "ringing": $0.ringing] as [String: Any] },
                 "agents": queue.agents.map { ["target": $0.target, "state": $0.state.rawValue, "calls_taken": $0.callsTaken] as [String: Any] },
                 "offered": queue.offered, "answered": queue.answered, "timed_out": queue.timedOut, "abandoned": queue.abandoned,

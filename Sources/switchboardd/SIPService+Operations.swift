@@ -36,6 +36,9 @@ extension SIPService {
         if let metrics = operations.metrics { mirrors = EngineCounterMirrors(metrics) }
         guard let notifier = operations.notifier else { return }
         notifier.send(["READY=1", SystemdNotifier.status(statusLine())])
+        transport.onListenerChange = { [weak self] in
+            if let self { notifier.send(SystemdNotifier.status(statusLine())) }
+        }
         if let interval = notifier.watchdogInterval {
             notifier.send("WATCHDOG=1")
             repeatedTasks.append(eventLoop.scheduleRepeatedTask(initialDelay: Self.timeAmount(interval),
@@ -49,11 +52,21 @@ extension SIPService {
         })
     }
 
-    /// "Ready: 3 calls in progress" (+ the last reload's failure while it stands).
+    /// "Ready: 3 calls in progress" (+ the last reload's failure while it stands, and any
+    /// listening socket that is down or had to be reopened: systemd shows it in `status`).
     func statusLine(draining: String? = nil) -> String {
         let calls = handler?.engine.activeCallCount ?? 0
         let head = draining ?? "Ready"
-        return "\(head): \(calls) call\(calls == 1 ? "" : "s") in progress\(operations.reloads.suffix)"
+        return "\(head): \(calls) call\(calls == 1 ? "" : "s") in progress\(operations.reloads.suffix)\(listenerSuffix)"
+    }
+
+    /// "; 1 listening socket down" / "; listening sockets reopened 2 times" (event loop).
+    var listenerSuffix: String {
+        let s = transport.statistics
+        var text = ""
+        if s.listenersDown > 0 { text += "; \(s.listenersDown) listening socket\(s.listenersDown == 1 ? "" : "s") down" }
+        if s.listenerReopens > 0 { text += "; listening sockets reopened \(s.listenerReopens) time\(s.listenerReopens == 1 ? "" : "s")" }
+        return text
     }
 
     static func timeAmount(_ d: Duration) -> TimeAmount {
@@ -72,13 +85,17 @@ extension SIPService {
             if let engine = handler?.engine { mirrors?.update(engine.statistics) }
             if let edge { edgeMirrors?.update(edge, layer: layer, metrics: metrics.edge) }
             metrics.sampleJournal()
+            metrics.transport.record(transport.statistics)
             if let engine = handler?.engine { metrics.queueStatus.record(engine.queueSnapshots()) }
         }
     }
 
-    /// `GET /queues`: every queue's waiting callers and agents, read on the SIP loop.
-    func queueDocument() -> EventLoopFuture<[UInt8]> {
-        eventLoop.submit { [self] in QueueStatus.json(handler?.engine.queueSnapshots() ?? []) }
+    /// `GET /queues`: every queue's waiting callers and agents, read on the SIP loop; the
+    /// callers' numbers masked unless the request carried the admin token.
+    func queueDocument(revealCallers: Bool) -> EventLoopFuture<[UInt8]> {
+        eventLoop.submit { [self] in
+            QueueStatus.json(handler?.engine.queueSnapshots() ?? [], revealCallers: revealCallers)
+        }
     }
 
     // MARK: Drain (SIGTERM)

@@ -66,7 +66,10 @@ final class SIPService: Service, @unchecked Sendable {
             endpoints: endpoints, limits: limits,
             stallTimeout: .milliseconds(Int64(configuration.limits.tcpStallTimeoutSeconds * 1000)),
             idleTimeout: .milliseconds(Int64(configuration.limits.tcpIdleTimeoutSeconds * 1000)),
-            maxConnections: configuration.limits.maxTCPConnections)
+            maxConnections: configuration.limits.maxTCPConnections,
+            maxConnectionsPerSource: configuration.limits.maxTCPConnectionsPerSource,
+            firstRequestTimeout: .milliseconds(Int64(configuration.limits.tcpFirstRequestTimeoutSeconds * 1000)),
+            maxOutboundConnections: configuration.limits.maxTCPOutboundConnections)
         self.transport = SIPTransport(configuration: transportConfig, eventLoop: eventLoop, logger: logger)
     }
 
@@ -121,6 +124,11 @@ final class SIPService: Service, @unchecked Sendable {
             }
             self.transport.answersMalformed = { peer in edge.admitMalformed(from: peer) == .reject }
             self.transport.acceptsSource = { peer in edge.acceptsPacket(from: peer) }
+            // A request the transport could not send after all (TCP connect failed) ends its
+            // transaction now: the leg fails at once instead of at its ring timeout.
+            self.transport.onSendFailure = { [unowned layer] message, peer in
+                layer.transportFailed(sending: message, to: peer)
+            }
         }.get()
         try await transport.start()
         logger.notice("switchboardd ready", metadata: ["sip.listen": "\(transport.boundEndpoints.map(\.description).joined(separator: ","))"])

@@ -98,8 +98,10 @@ struct Switchboardd: AsyncParsableCommand {
         var services: [any Service] = []
         // The metrics server comes first so the group stops it last: it answers during a drain.
         if let endpoint = settings.metrics, let metrics = operations.metrics {
-            services.append(MetricsServer(host: endpoint.host, port: endpoint.port, metrics: metrics, logger: logger,
-                                          refresh: { sip.refreshMetrics() }, queues: { sip.queueDocument() },
+            let access = AdminAccess(token: settings.adminToken, listensOnLoopback: endpoint.isLoopback)
+            services.append(MetricsServer(host: endpoint.host, port: endpoint.port, metrics: metrics, access: access,
+                                          logger: logger, refresh: { sip.refreshMetrics() },
+                                          queues: { sip.queueDocument(revealCallers: $0) },
                                           bans: BanControl(list: { sip.banDocument() }, lift: { sip.liftBan($0) })))
         }
         services.append(sip)

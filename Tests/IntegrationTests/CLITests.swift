@@ -46,3 +46,25 @@ import Testing
         #expect(good.output.contains("3 accounts, 13 numbers, 31 plans OK"))
     }
 }
+
+/// Issue 12 item 6: `switchboard route --config` reads national-format numbers with the
+/// config's `default-region`, as the daemon does; `--region` still wins.
+@Suite struct RouteRegionTests {
+    @Test func routeUsesTheConfigsDefaultRegion() throws {
+        let plan = try TestDialplan(plans: "  main:\n    ring-all: { targets: [\"sip:a@127.0.0.1:5099\"], timeout: 5s }\n",
+                                    numbers: ["+442079460000": "main"])
+        defer { plan.remove() }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("cfg-\(UUID().uuidString).yaml")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try "dialplans: \(plan.directory.path)\ndefault-region: GB\n".write(to: file, atomically: true, encoding: .utf8)
+        let cli = CLITests()
+        // "020 7946 0000" is a London number only when read as British.
+        let withConfig = try cli.run(["route", "--config", file.path, "--to", "020 7946 0000", "--json"])
+        #expect(withConfig.status == 0, "\(withConfig.output)")
+        #expect(withConfig.output.contains("+442079460000"), "\(withConfig.output)")
+        let withoutRegion = try cli.run(["route", "--dialplans", plan.directory.path, "--to", "020 7946 0000"])
+        #expect(withoutRegion.status == 2, "\(withoutRegion.output)")
+        let overridden = try cli.run(["route", "--config", file.path, "--region", "US", "--to", "020 7946 0000"])
+        #expect(overridden.status == 2, "\(overridden.output)")
+    }
+}

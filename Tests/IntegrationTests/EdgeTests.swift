@@ -26,7 +26,7 @@ import Testing
         let daemon = try DaemonProcess(extraConfig: Self.trustOne + Self.shortTimers
                                        + "server-header: Switchboard/test\nmetrics: 127.0.0.1:\(metricsPort)\n")
         defer { daemon.stop() }
-        let client = try RawSIPClient(.udp, port: daemon.port, localHost: "127.0.0.2", receiveTimeout: 1.5)
+        let client = try RawSIPClient(.udp, port: daemon.port, receiveTimeout: 1.5, localHost: "127.0.0.2")
         client.send(Self.request("INVITE", from: "127.0.0.2", port: client.localPort))
         // 1.5 s of quiet is 30 T1: Timer G would have resent the 403 five times by then.
         let bytes = client.receiveAll()
@@ -45,7 +45,7 @@ import Testing
     @Test func untrustedDropModeAnswersNothingAndStrangersAckAndCancelAreDropped() throws {
         let daemon = try DaemonProcess(extraConfig: Self.trustOne + "security: { untrusted: drop }\n")
         defer { daemon.stop() }
-        let client = try RawSIPClient(.udp, port: daemon.port, localHost: "127.0.0.2", receiveTimeout: 1)
+        let client = try RawSIPClient(.udp, port: daemon.port, receiveTimeout: 1, localHost: "127.0.0.2")
         for method in ["INVITE", "OPTIONS", "REGISTER"] {
             client.send(Self.request(method, from: "127.0.0.2", port: client.localPort))
         }
@@ -53,14 +53,14 @@ import Testing
         client.send(Self.request("OPTIONS", from: "127.0.0.2", port: client.localPort).replacingOccurrences(of: "SIP/2.0\r\nVia", with: "SIP/9.9\r\nVia"))
         #expect(client.receiveAll().isEmpty)
         // The trusted source is still answered, malformed or not.
-        let trusted = try RawSIPClient(.udp, port: daemon.port, localHost: "127.0.0.1", receiveTimeout: 1)
+        let trusted = try RawSIPClient(.udp, port: daemon.port, receiveTimeout: 1, localHost: "127.0.0.1")
         trusted.send(Self.request("OPTIONS", from: "127.0.0.1", port: trusted.localPort).replacingOccurrences(of: "SIP/2.0\r\nVia", with: "SIP/9.9\r\nVia"))
         #expect(RawSIPClient.statusCodes(in: trusted.receiveAll()).first.map { $0 >= 400 } == true)
 
         // reject mode: still nothing for a stranger's CANCEL (it would get 481) or ACK.
         let reject = try DaemonProcess(extraConfig: Self.trustOne)
         defer { reject.stop() }
-        let other = try RawSIPClient(.udp, port: reject.port, localHost: "127.0.0.2", receiveTimeout: 1)
+        let other = try RawSIPClient(.udp, port: reject.port, receiveTimeout: 1, localHost: "127.0.0.2")
         other.send(Self.request("CANCEL", from: "127.0.0.2", port: other.localPort))
         other.send(Self.request("ACK", from: "127.0.0.2", port: other.localPort, toTag: "guess"))
         #expect(other.receiveAll().isEmpty)
@@ -73,7 +73,7 @@ import Testing
         let metricsPort = FreePort.next()
         let daemon = try DaemonProcess(extraConfig: Self.trustOne + "metrics: 127.0.0.1:\(metricsPort)\n")
         defer { daemon.stop() }
-        let flooder = try RawSIPClient(.udp, port: daemon.port, localHost: "127.0.0.3", receiveTimeout: 0.5)
+        let flooder = try RawSIPClient(.udp, port: daemon.port, receiveTimeout: 0.5, localHost: "127.0.0.3")
         for _ in 0..<100 { flooder.send(Self.request("OPTIONS", from: "127.0.0.3", port: flooder.localPort)) }
         let answered = RawSIPClient.statusCodes(in: flooder.receiveAll())
         // 16 in 2 s: the first 16 got their 403, the rest nothing.
@@ -82,7 +82,7 @@ import Testing
         // Banned: silence, while the trusted source is answered as before.
         flooder.send(Self.request("OPTIONS", from: "127.0.0.3", port: flooder.localPort))
         #expect(flooder.receiveAll().isEmpty)
-        let trusted = try RawSIPClient(.udp, port: daemon.port, localHost: "127.0.0.1", receiveTimeout: 0.5)
+        let trusted = try RawSIPClient(.udp, port: daemon.port, receiveTimeout: 0.5, localHost: "127.0.0.1")
         trusted.send(Self.request("OPTIONS", from: "127.0.0.1", port: trusted.localPort, user: "x"))
         #expect(RawSIPClient.statusCodes(in: trusted.receiveAll()) == [200])
 
@@ -123,7 +123,7 @@ import Testing
             // Bounded: 4 sources × 1,000 junk requests, paced (about 2,000/s) so that the
             // kernel's socket buffer, not the daemon, is never what drops the trusted calls.
             for source in 2...5 {
-                guard let c = try? RawSIPClient(.udp, port: daemon.port, localHost: "127.0.0.\(source)", receiveTimeout: 0.01) else { continue }
+                guard let c = try? RawSIPClient(.udp, port: daemon.port, receiveTimeout: 0.01, localHost: "127.0.0.\(source)") else { continue }
                 for n in 0..<1_000 {
                     c.send(Self.request(n % 2 == 0 ? "INVITE" : "OPTIONS", from: "127.0.0.\(source)", port: c.localPort,
                                         user: "\(100 + n)"))

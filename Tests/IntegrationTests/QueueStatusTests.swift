@@ -19,7 +19,10 @@ import Testing
         """)
         defer { plan.remove() }
         let metricsPort = FreePort.next()
-        let daemon = try DaemonProcess(extraConfig: mediaConfig() + "metrics: 127.0.0.1:\(metricsPort)\n",
+        let token = try AdminTokenFile()
+        defer { token.remove() }
+        let daemon = try DaemonProcess(extraConfig: mediaConfig() + "metrics: 127.0.0.1:\(metricsPort)\n"
+                                       + "admin-token-file: \(token.path)\n",
                                        dialplans: plan.directory.path)
         defer { daemon.stop() }
         let caller = try AnchoredCaller.run(daemon, steps: [.pause(4000)]).start()
@@ -34,10 +37,16 @@ import Testing
         } while !shown.contains("1 waiting") && Date() < deadline
         #expect(shown.contains("test-account/main (linear): 1 waiting"), "\(shown)")
         #expect(shown.contains("agent    sip:agent0@127.0.0.1:\(agent.port)  ringing"), "\(shown)")
-        #expect(shown.contains("waiting  #1  +14155550123  for "), "\(shown)")
-        let json = try Self.cli(["queues", "--metrics", "127.0.0.1:\(metricsPort)", "--json"])
+        // Issue 13 item 6: callers' numbers only with the admin token; masked without.
+        #expect(shown.contains("waiting  #1  +1415•••••23  for "), "\(shown)")
+        #expect(!shown.contains("+14155550123"), "\(shown)")
+        let revealed = try Self.cli(["queues", "--metrics", "127.0.0.1:\(metricsPort)", "--token-file", token.path])
+        #expect(revealed.contains("waiting  #1  +14155550123  for "), "\(revealed)")
+        let json = try Self.cli(["queues", "--config", daemon.configURL.path, "--json"])
         #expect(json.contains("\"caller\":\"+14155550123\""), "\(json)")
         #expect(json.contains("\"position\":1"), "\(json)")
+        let masked = try Self.cli(["queues", "--metrics", "127.0.0.1:\(metricsPort)", "--json"])
+        #expect(masked.contains("\"caller\":\"+1415•••••23\""), "\(masked)")
 
         let scrape = try RawHTTP.get(port: metricsPort, path: "/metrics")
         let waiting = scrape.split(separator: "\n").first { $0.hasPrefix("switchboard_queue_waiting_callers{") }
@@ -48,11 +57,27 @@ import Testing
     static func cli(_ arguments: [String]) throws -> String { try CLITests().run(arguments).output }
 }
 
-/// A minimal HTTP/1.0 GET over loopback for scraping the daemon.
+/// A minimal HTTP/1.0 request over loopback for scraping the daemon.
 enum RawHTTP {
-    static func get(port: Int, path: String) throws -> String {
+    static func get(port: Int, path: String, headers: [String] = [], method: String = "GET") throws -> String {
         let client = try RawSIPClient(.tcp, port: port, receiveTimeout: 2)
-        client.send("GET \(path) HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        let extra = headers.map { $0 + "\r\n" }.joined()
+        client.send("\(method) \(path) HTTP/1.0\r\nHost: 127.0.0.1\r\n\(extra)\r\n")
         return String(decoding: client.receiveAll(), as: UTF8.self)
     }
+}
+
+/// A bearer token in a file of mode 600, as an operator would make one for `admin-token-file`.
+struct AdminTokenFile {
+    let path: String
+    let token: String
+
+    init(token: String = "t-" + UUID().uuidString.replacingOccurrences(of: "-", with: ""), mode: Int = 0o600) throws {
+        self.token = token
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("admin-\(UUID().uuidString).token").path
+        FileManager.default.createFile(atPath: path, contents: Data((token + "\n").utf8),
+                                       attributes: [.posixPermissions: mode])
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: path) }
 }

@@ -1,0 +1,173 @@
+import Logging
+import NIOCore
+import NIOPosix
+import SIPMessage
+
+/// Sending (RFC 3261 §18.1.1, §18.2.2): every datagram passes `DestinationCheck` first, every
+/// write carries a promise whose failure is counted (never fatal to a listening socket), and
+/// a TCP connect that fails reports the requests waiting for it to the transaction layer.
+extension SIPTransport {
+    // MARK: Outbound (call on the event loop)
+
+    /// Sends a request (or an ACK/CANCEL) to `peer`, opening a stream connection if needed.
+    public func send(_ message: SIPMessage, to peer: SIPPeer) {
+        eventLoop.preconditionInEventLoop()
+        let bytes = ByteBuffer(bytes: message.serialize())
+        send(bytes, to: peer, message: message)
+    }
+
+    /// Sends a response where RFC 3261 §18.2.2 says: over the request's connection for stream
+    /// transports, else to the top Via's `received`/`rport` or sent-by.
+    public func sendResponse(_ response: SIPResponse, requestSource: SIPPeer?) {
+        eventLoop.preconditionInEventLoop()
+        let bytes = ByteBuffer(bytes: SIPMessage.response(response).serialize())
+        switch ResponseRouting.destination(for: response, requestSource: requestSource) {
+        case .connection(let peer):
+            if let channel = connections[peer] {
+                write(bytes, on: channel, to: peer)
+            } else if let fallback = fallbackAddress(for: response) {
+                send(bytes, to: fallback, message: nil)
+            }
+        case .address(let peer):
+            send(bytes, to: peer, message: nil)
+        case .none:
+            refused(.notAnAddress, peer: nil)
+        }
+    }
+
+    private func fallbackAddress(for response: SIPResponse) -> SIPPeer? {
+        if case .address(let p) = ResponseRouting.destination(for: response, requestSource: nil) { return p }
+        return nil
+    }
+
+    func send(_ bytes: ByteBuffer, to peer: SIPPeer, message: SIPMessage?) {
+        switch peer.transport {
+        case .udp:
+            sendDatagram(bytes, to: peer, message: message)
+        case .tcp:
+            if let channel = connections[peer] {
+                write(bytes, on: channel, to: peer, message: message)
+            } else {
+                connect(to: peer, first: bytes, message: message)
+            }
+        default:
+            logger.warning("transport not supported yet", metadata: ["sip.peer": "\(peer)"])
+        }
+    }
+
+    /// The one place a datagram is handed to a UDP socket: the destination is checked first
+    /// (`DestinationCheck`), and a failed write is counted, never fatal to the socket.
+    func sendDatagram(_ bytes: ByteBuffer, to peer: SIPPeer, message: SIPMessage? = nil) {
+        let check = DestinationCheck.check(
+            host: peer.host, port: peer.port, broadcasts: broadcasts,
+            haveIPv4: datagramListener(ipv6: false) != nil, haveIPv6: datagramListener(ipv6: true) != nil,
+            loopbackOnly: { ipv6 in self.datagramListener(ipv6: ipv6).map { DestinationCheck.isLoopback($0.endpoint.host) } ?? false })
+        switch check {
+        case .failure(let refusal):
+            refused(refusal, peer: peer)
+            reportSendFailure(message, peer)
+        case .success(let accepted):
+            guard let listener = datagramListener(ipv6: accepted.isIPv6),
+                  let address = try? SocketAddress(ipAddress: accepted.host, port: accepted.port) else {
+                refused(.wrongFamily, peer: peer)
+                reportSendFailure(message, peer)
+                return
+            }
+            let promise = eventLoop.makePromise(of: Void.self)
+            promise.futureResult.whenFailure { self.sendFailed($0, peer: peer, message: message) }
+            listener.channel.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: bytes), promise: promise)
+        }
+    }
+
+    func write(_ bytes: ByteBuffer, on channel: any Channel, to peer: SIPPeer, message: SIPMessage? = nil) {
+        let promise = eventLoop.makePromise(of: Void.self)
+        promise.futureResult.whenFailure { self.sendFailed($0, peer: peer, message: message) }
+        channel.writeAndFlush(bytes, promise: promise)
+    }
+
+    private func sendFailed(_ error: any Error, peer: SIPPeer, message: SIPMessage?) {
+        statistics.sendErrors += 1
+        if let suppressed = sendLog.admit("send error") {
+            logger.warning("send failed; message dropped", metadata: [
+                "sip.peer": "\(peer)", "error": "\(error)", "suppressed": "\(suppressed)"])
+        }
+        reportSendFailure(message, peer)
+    }
+
+    /// Tells the layer a request never left. Always from a fresh loop turn: the layer may be
+    /// in the middle of the very send that failed.
+    private func reportSendFailure(_ message: SIPMessage?, _ peer: SIPPeer) {
+        guard let message, case .request = message else { return }
+        eventLoop.execute { self.onSendFailure(message, peer) }
+    }
+
+    /// An error the UDP socket reported on its own (ICMP errors of earlier sends).
+    func socketErrorCaught(_ error: any Error) {
+        statistics.sendErrors += 1
+        if let suppressed = sendLog.admit("socket error") {
+            logger.notice("UDP socket error (an earlier send failed)", metadata: [
+                "error": "\(error)", "suppressed": "\(suppressed)"])
+        }
+    }
+
+    func refused(_ refusal: DestinationCheck.Refusal, peer: SIPPeer?) {
+        statistics.destinationsRefused[refusal, default: 0] += 1
+        if let suppressed = sendLog.admit("refused \(refusal.rawValue)") {
+            logger.notice("message not sent: unusable destination", metadata: [
+                "sip.peer": "\(peer.map { "\($0)" } ?? "none")", "reason": "\(refusal.rawValue)",
+                "suppressed": "\(suppressed)"])
+        }
+    }
+
+    func logRateLimited(_ message: Logger.Message, kind: String, peer: SIPPeer) {
+        if let suppressed = sendLog.admit(kind) {
+            logger.warning(message, metadata: ["sip.peer": "\(peer)", "suppressed": "\(suppressed)"])
+        }
+    }
+
+    private func connect(to peer: SIPPeer, first bytes: ByteBuffer, message: SIPMessage?) {
+        if pendingConnects[peer] != nil {
+            pendingConnects[peer]?.append((bytes, message))
+            return
+        }
+        // The shape checks of a datagram destination hold for a connect too (port 0,
+        // broadcast, multicast…); the kernel picks the source address, so no loopback rule.
+        let check = DestinationCheck.check(host: peer.host, port: peer.port, broadcasts: broadcasts,
+                                           haveIPv4: true, haveIPv6: true)
+        guard case .success(let accepted) = check, let address = try? SocketAddress(ipAddress: accepted.host, port: accepted.port) else {
+            if case .failure(let refusal) = check { refused(refusal, peer: peer) }
+            reportSendFailure(message, peer)
+            return
+        }
+        if statistics.outboundConnections + pendingConnects.count >= configuration.maxOutboundConnections {
+            statistics.refusedOutboundLimit += 1
+            logRateLimited("not connecting: outbound connection limit reached", kind: "outbound limit", peer: peer)
+            reportSendFailure(message, peer)
+            return
+        }
+        pendingConnects[peer] = [(bytes, message)]
+        ClientBootstrap(group: eventLoop)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(.seconds(5))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try self.addStreamHandlers(to: channel, outbound: true) }
+            }
+            .connect(to: address)
+            .whenComplete { result in
+                let queued = self.pendingConnects.removeValue(forKey: peer) ?? []
+                switch result {
+                case .success(let channel):
+                    for item in queued { self.write(item.bytes, on: channel, to: peer, message: item.message) }
+                case .failure(let error):
+                    // RFC 3261 §17.1.4 / §8.1.3.1: the requests that waited for this connection
+                    // failed to send; their transactions end now (the TU sees a 503).
+                    self.statistics.connectFailures += 1
+                    if let suppressed = self.sendLog.admit("connect failed") {
+                        self.logger.warning("connect failed", metadata: [
+                            "sip.peer": "\(peer)", "error": "\(error)", "suppressed": "\(suppressed)"])
+                    }
+                    for item in queued { self.reportSendFailure(item.message, peer) }
+                }
+            }
+    }
+}
