@@ -10,11 +10,13 @@ extension CallEngine {
         guard let tag = request.to.tag, let call = callsByLocalTag[tag] else { return false }
         if call.inbound.localTag == tag {
             let dialog = call.inbound.dialog
-            return request.callID == dialog.callID && (host == call.inbound.source.host || host == dialog.peer.host)
+            return request.callID == dialog.callID
+                && (host == call.inbound.source.host || host == dialog.peer.host
+                    || dialog.routeSet.routes.contains { $0.uri.host == host })
         }
         guard let winner = call.winner, let dialog = winner.dialog, dialog.localTag == tag,
               request.callID == dialog.callID else { return false }
         return host == winner.peer.host || host == dialog.peer.host
-            || dialog.routeSet.contains { $0.uri.host == host }
+            || dialog.routeSet.routes.contains { $0.uri.host == host }
     }
 }
