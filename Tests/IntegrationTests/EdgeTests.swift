@@ -164,16 +164,5 @@ import Testing
         #expect(!byeAnswers.isEmpty)
     }
 
-    func cli(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = CLITests.cli
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
+    func cli(_ arguments: [String]) throws -> (status: Int32, output: String) { try CLITests().run(arguments) }
 }
