@@ -155,7 +155,7 @@ import Testing
         var s = Scenario()
         let zones = ["America/New_York", "America/Los_Angeles", "Europe/London", "UTC", "Asia/Kolkata"]
         let cutoffs = ["00:00", "06:00", "01:30", "02:30", "23:00"]  // 01:30 repeats on Nov 1 in the US; 02:30 …
-        let plans = ["small-teams", "large-teams", "pay-as-you-go"]
+        let plans = ["small-teams", "large-teams", "pay-as-you-go", "odd"]
         let targets = ["tel:+14155550123", "sip:+442071234567@trunk.example;user=phone", "SIP:+14155550123@trunk.example",
                        "sip:bob@pbx.example", "TEL:+442071234567", "sips:+18005550100@trunk.example"]
         for i in 0..<6 {
@@ -171,7 +171,7 @@ import Testing
             // access of a cancelled account ends at its first term's end (a month after the start)
             let accessEnd = a.cancelAt.map { _ in Calendar(identifier: .gregorian).date(byAdding: .month, value: 1, to: a.start)! }
             let last = min(windowEnd, accessEnd ?? windowEnd).timeIntervalSince(windowStart)
-            for _ in 0..<120 {
+            for _ in 0..<350 {
                 let ended = windowStart.addingTimeInterval(Double.random(in: 3600..<last, using: &rng).rounded(.down) + Double(Int.random(in: 0..<1000, using: &rng)) / 1000)
                 let length = Double(Int.random(in: 0...2400_000, using: &rng)) / 1000
                 let answered: Date? = Int.random(in: 0..<8, using: &rng) == 0 ? nil : ended.addingTimeInterval(-length)
@@ -187,6 +187,12 @@ import Testing
         let url = try DB.database()
         let b = try billing(url)
         let c = try PostgresConnection(url)
+        // Odd prices and increments: sub-cent prices that round, 7/13 s steps, a minimum.
+        try c.execute("INSERT INTO plans VALUES ('odd', 'Odd', 'USD', true, 1234, 12340, 37, 77)")
+        try c.execute("""
+        INSERT INTO rates VALUES ('odd', 'outbound', '', 1333333, 7, 13, 45, true), ('odd', 'outbound', '+44', 999999, 1, 1, 0, false),
+                                 ('odd', 'outbound', '+1', 2500001, 30, 7, 0, true), ('odd', 'inbound', '', 777777, 13, 13, 0, true)
+        """)
         for a in s.accounts {
             // the start is local midnight-ish wherever: anchor in the account's own timezone
             try makeAccount(b, a.name, plan: a.plan, tz: a.tz, cutoff: a.cutoff, start: a.start)
@@ -213,7 +219,7 @@ import Testing
         return (b, c)
     }
 
-    @Test(arguments: [UInt64(0x5C4E_D01E), 0xC105_E001])
+    @Test(arguments: [UInt64(0x5C4E_D01E), 0xC105_E001, 0x0DD_CA5E])
     func everyScheduleGivesTheSameBill(seed: UInt64) throws {
         let s = Self.scenario(seed: seed)
         var results: [String: [String]] = [:]

@@ -17,6 +17,8 @@ struct IndependentCloseModel {
 
     var lines: [String: Line] = [:]        // "account day"
     var legs: [String: LegRating] = [:]    // leg_id (lower case)
+    /// "account amount" of every term's access fee (monthly terms only in these tests).
+    var accessFees: [String] = []
 
     private struct Rate { var prefix: String, price: Int64, first: Int64, next: Int64, minimum: Int64, included: Bool }
     private struct Term { var start: Int64, end: Int64, plan: String }
@@ -27,7 +29,11 @@ struct IndependentCloseModel {
         func us(_ col: String) -> String { "(extract(epoch FROM \(col)) * 1000000)::bigint" }
         let atUS = Int64((at.timeIntervalSince1970 * 1_000_000).rounded())
         var included: [String: Int64] = [:]
-        for r in try q("SELECT plan_id, included_minutes FROM plans") { included[r[0]!] = Int64(r[1]!)! * 60 }
+        var accessFee: [String: Int64] = [:]
+        for r in try q("SELECT plan_id, included_minutes, has_access_fee, monthly_price FROM plans") {
+            included[r[0]!] = Int64(r[1]!)! * 60
+            accessFee[r[0]!] = r[2] == "t" ? Int64(r[3]!)! : 0
+        }
         var rates: [String: [Rate]] = [:]  // "plan direction"
         for r in try q("SELECT plan_id, direction, prefix, price_per_minute_micros, first_increment, next_increment, minimum_seconds, included FROM rates") {
             rates[r[0]! + " " + r[1]!, default: []].append(Rate(prefix: r[2]!, price: Int64(r[3]!)!, first: Int64(r[4]!)!, next: Int64(r[5]!)!,
@@ -67,6 +73,8 @@ struct IndependentCloseModel {
             }
             func label(_ d: DateComponents) -> String { String(format: "%04d-%02d-%02d", d.year!, d.month!, d.day!) }
             let accountTerms = terms[name] ?? []
+            // "At each renewal the access fee for the new term is charged once (nothing on pay-as-you-go)."
+            accessFees += accountTerms.compactMap { accessFee[$0.plan].flatMap { $0 > 0 ? "\(name) \($0)" : nil } }
             func planAt(_ instant: Int64) -> String {
                 accountTerms.last { $0.start <= instant && instant < $0.end }?.plan ?? a[4]!
             }
@@ -171,6 +179,8 @@ struct IndependentCloseModel {
         if charges != wanted { out.append("usage charges: close \(charges.count), model \(wanted.count): \(Set(charges).symmetricDifference(wanted).sorted().prefix(4))") }
         let debits = try c.execute("SELECT l.amount FROM ledger l JOIN charges c USING (charge_id) WHERE l.kind = 'usage' AND c.kind = 'usage'").rows
             .map { Int64($0[0]!)! }.sorted()
+        let access = try c.execute("SELECT account, amount FROM charges WHERE kind = 'access'").rows.map { "\($0[0]!) \($0[1]!)" }.sorted()
+        if access != accessFees.sorted() { out.append("access charges: close \(access), model \(accessFees.sorted())") }
         if debits != wanted.map({ Int64($0.split(separator: " ")[2])! }).sorted() { out.append("usage ledger entries differ from the model") }
         return Array(out.prefix(limit))
     }
