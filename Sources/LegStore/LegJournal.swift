@@ -115,6 +115,12 @@ public final class LegJournal: @unchecked Sendable {
         return appendedSeq
     }
 
+    /// The legs left open before this run are closed (their `interrupted` events are
+    /// durable here): later runs close their own leftovers at this run's heartbeat.
+    public func openLegsClosed() {
+        unlink(configuration.directory + "/alive-before")
+    }
+
     /// Blocks until event `seq` is fsync'd (tests, shutdown). False on timeout.
     @discardableResult
     public func waitUntilDurable(_ seq: UInt64, timeout: Double = 10) -> Bool {
