@@ -10,9 +10,11 @@ import Darwin
 ///
 /// `append` only encodes the event and queues it in memory (no I/O, no waiting), so the call
 /// engine's event loop never blocks on the disk. A dedicated flusher thread writes queued
-/// records to the current segment and fsyncs them in groups (every `flushInterval`, or as soon
-/// as `flushEveryEvents` are queued), then publishes the durable position the writer may read
-/// up to. Disk errors never reach the caller: they are logged, counted (`metrics.ioErrors`) and
+/// records to the current segment and fsyncs them in groups, then publishes the durable
+/// position the writer may read up to. Group commit as in PostgreSQL: no fixed wait — the
+/// flusher writes and fsyncs as soon as something is queued and the previous fsync is done,
+/// so one event alone is durable after one fsync, and under load everything queued during
+/// an fsync goes in the next one. Disk errors never reach the caller: they are logged, counted (`metrics.ioErrors`) and
 /// retried; only if the queue passes `maxPendingBytes` are new events dropped (counted too).
 public final class LegJournal: @unchecked Sendable {
     public struct Configuration: Sendable {
@@ -20,10 +22,6 @@ public final class LegJournal: @unchecked Sendable {
         public var directory: String
         /// A segment is closed and a new one begun once it reaches this size. Default 64 MiB.
         public var segmentBytes: Int = 64 << 20
-        /// Longest time an event waits before its fsync. Default 0.1 s.
-        public var flushInterval: Double = 0.1
-        /// Queue length that triggers an fsync before `flushInterval`. Default 1000.
-        public var flushEveryEvents: Int = 1000
         /// Memory the queue may use while the disk fails; events beyond are dropped. Default 256 MiB.
         public var maxPendingBytes: Int = 256 << 20
         /// How often the heartbeat file is rewritten. Default 1 s.
@@ -111,7 +109,8 @@ public final class LegJournal: @unchecked Sendable {
         pendingEvents += 1
         appendedSeq += 1
         counters.appended += 1
-        if pendingEvents >= configuration.flushEveryEvents { state.broadcast() }
+        // The flusher may be idle: wake it (broadcast: durability waiters share the condition).
+        if pendingEvents == 1 { state.broadcast() }
         return appendedSeq
     }
 
@@ -223,10 +222,13 @@ public final class LegJournal: @unchecked Sendable {
         var retryDelay = 0.0
         while true {
             state.lock()
-            let deadline = Date().addingTimeInterval(max(configuration.flushInterval, retryDelay))
-            while !stopping, pendingEvents < configuration.flushEveryEvents || retryDelay > 0, Date() < deadline {
-                _ = state.wait(until: min(deadline, lastHeartbeat.addingTimeInterval(configuration.heartbeatInterval)))
-                if Date() >= lastHeartbeat.addingTimeInterval(configuration.heartbeatInterval) { break }
+            // Idle until something is queued (or the heartbeat is due); after a failed write,
+            // wait out the retry delay first.
+            let retryAt = Date().addingTimeInterval(retryDelay)
+            while !stopping, pendingEvents == 0 || Date() < retryAt {
+                let heartbeatDue = lastHeartbeat.addingTimeInterval(configuration.heartbeatInterval)
+                _ = state.wait(until: pendingEvents == 0 ? heartbeatDue : min(retryAt, heartbeatDue))
+                if Date() >= heartbeatDue { break }
             }
             let batch = pending, count = pendingEvents, lastSeq = appendedSeq
             let exiting = stopping
