@@ -24,6 +24,10 @@ public final class LegJournal: @unchecked Sendable {
         public var segmentBytes: Int = 64 << 20
         /// Memory the queue may use while the disk fails; events beyond are dropped. Default 256 MiB.
         public var maxPendingBytes: Int = 256 << 20
+        /// Extra room only `ended` events may use once the queue is full (≈ 50 B each, so
+        /// 16 MiB ≈ 300,000 ends): a dropped end would leave its leg open, billed up to the
+        /// next restart, while a dropped `ringing` costs nothing. Default 16 MiB.
+        public var endReserveBytes: Int = 16 << 20
         /// How often the heartbeat file is rewritten. Default 1 s.
         public var heartbeatInterval: Double = 1.0
 
@@ -97,13 +101,28 @@ public final class LegJournal: @unchecked Sendable {
         state.lock()
         defer { state.unlock() }
         guard !stopped else { counters.dropped += 1; return nil }
-        guard pending.count + record.count <= configuration.maxPendingBytes else {
+        let isEnd = event.kind == .ended
+        let limit = configuration.maxPendingBytes + (isEnd ? configuration.endReserveBytes : 0)
+        guard pending.count + record.count <= limit else {
             counters.dropped += 1
+            if isEnd { counters.droppedEnds += 1 }
             if Date().timeIntervalSince(lastDropLog) >= 1 {
                 lastDropLog = Date()
-                logger.critical("leg journal queue full: dropping leg events", metadata: ["dropped": "\(counters.dropped)"])
+                logger.critical("leg journal queue full: dropping leg events", metadata: [
+                    "dropped": "\(counters.dropped)", "droppedEnds": "\(counters.droppedEnds)",
+                ])
             }
             return nil
+        }
+        if pending.count + record.count > configuration.maxPendingBytes {
+            // Kept in the reserve: counted and said loudly, the queue is over its limit.
+            counters.endsInReserve += 1
+            if Date().timeIntervalSince(lastDropLog) >= 1 {
+                lastDropLog = Date()
+                logger.critical("leg journal queue full: dropping leg events but keeping ends in the reserve", metadata: [
+                    "dropped": "\(counters.dropped)", "endsInReserve": "\(counters.endsInReserve)",
+                ])
+            }
         }
         pending.append(contentsOf: record)
         pendingEvents += 1
@@ -340,6 +359,10 @@ public struct LegJournalMetrics: Sendable, Equatable {
     public var appended: UInt64 = 0
     public var durable: UInt64 = 0
     public var dropped: UInt64 = 0
+    /// `ended` events among `dropped` (their legs stay open until a restart closes them).
+    public var droppedEnds: UInt64 = 0
+    /// `ended` events queued in the reserve past `maxPendingBytes` instead of dropped.
+    public var endsInReserve: UInt64 = 0
     public var ioErrors: UInt64 = 0
     public var fsyncs: UInt64 = 0
     public var fsyncedEvents: UInt64 = 0

@@ -157,4 +157,29 @@ import Testing
         #expect(accepted < events.count)
         #expect(j.metrics.dropped == UInt64(events.count - accepted))
     }
+
+    /// A full queue drops `ringing` (harmless) but keeps `ended` in its reserve, so a leg
+    /// is not left open — billed to the next restart — because the disk was slow; each is
+    /// counted, and once the disk is back every end is written.
+    @Test func fullQueueKeepsEndsInTheReserve() throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        var config = journalConfig(dir)
+        config.maxPendingBytes = 1_000
+        config.endReserveBytes = 10_000
+        let j = try LegJournal(configuration: config, logger: quietLogger)
+        defer { j.close() }
+        j.failWritesForTesting = true
+        let legs = (0..<40).map { SampleLeg($0) }
+        let events = interleaved(legs)
+        let accepted = events.filter { j.append($0) != nil }
+        #expect(accepted.count < events.count)
+        let ends = events.filter { $0.kind == .ended }
+        #expect(accepted.filter { $0.kind == .ended } == ends)  // none dropped
+        #expect(j.metrics.droppedEnds == 0)
+        #expect(j.metrics.endsInReserve > 0)
+        j.failWritesForTesting = false
+        #expect(j.flush(timeout: 10))
+        #expect(readAll(j) == accepted)
+    }
 }
