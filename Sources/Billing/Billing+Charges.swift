@@ -9,6 +9,8 @@ public struct SendReport: Sendable, Equatable {
     public var deferred = 0
     /// Accounts newly marked past_due.
     public var pastDue = 0
+    /// Payments still in flight after this run (sent or polled, not settled).
+    public var inFlight = 0
     /// Another node was sending: this run sent nothing.
     public var skippedLocked = false
     public init() {}
@@ -28,7 +30,8 @@ extension Billing {
         }
         defer { _ = try? connection.execute("SELECT pg_advisory_unlock($1)", [String(Self.sendLockKey)]) }
         let due = try connection.execute("""
-        SELECT c.charge_id, c.account, c.amount, c.currency, c.description, a.processor_customer, p.processor_token, c.declines
+        SELECT c.charge_id, c.account, c.amount, c.currency, c.description, a.processor_customer, p.processor_token, c.declines,
+               c.processor_reference
         FROM charges c JOIN accounts a ON a.name = c.account
         LEFT JOIN payment_methods p ON p.account = c.account
         WHERE c.status IN ('pending', 'retrying') AND c.next_attempt_at <= $1
@@ -42,7 +45,16 @@ extension Billing {
         for row in due {
             guard let id = UUID(uuidString: row[0]!), let amount = Int64(row[2]!) else { continue }
             let outcome: ChargeOutcome
-            if let token = row[6] {
+            if let reference = row[8] {
+                // In flight: only ever polled by its id, never sent again.
+                outcome = gateway.status(of: reference)
+                if case .failed(let why) = outcome {
+                    logger.notice("payment in flight: no answer to the poll, asking again at the next run",
+                                  metadata: ["charge_id": "\(id)", "reference": "\(reference)", "error": "\(why)"])
+                    report.inFlight += 1
+                    continue
+                }
+            } else if let token = row[6] {
                 let req = ChargeRequest(chargeID: id, customer: row[5], paymentMethod: token, amount: amount,
                                         currency: row[3]!, description: row[4]!, declines: Int(row[7] ?? "0") ?? 0)
                 outcome = gateway.charge(req)
@@ -53,6 +65,7 @@ extension Billing {
             report.attempted += 1
             switch outcome {
             case .succeeded: report.succeeded += 1
+            case .inFlight: report.inFlight += 1
             default: report.failed += 1
             }
             if try record(outcome, charge: id, account: row[1]!, at: at) { report.pastDue += 1 }
@@ -88,6 +101,14 @@ extension Billing {
                 return try recordFailure(id, account: account, error: "declined: \(code): \(message)", declined: true, at: at)
             case .failed(let message):
                 return try recordFailure(id, account: account, error: message, declined: false, at: at)
+            case .inFlight(let reference):
+                // Pending with the processor's reference: the next runs poll it. Not an
+                // attempt that failed, so neither `attempts` nor the backoff move.
+                try connection.execute("""
+                UPDATE charges SET status = 'pending', processor_reference = $2, last_error = NULL, updated_at = now()
+                WHERE charge_id = $1 AND status IN ('pending', 'retrying')
+                """, [id.uuidString, reference])
+                return false
             case .deferred:
                 return false
             }
@@ -96,7 +117,7 @@ extension Billing {
 
     private func recordFailure(_ id: UUID, account: String, error: String, declined: Bool, at: Date) throws -> Bool {
         let r = try connection.execute("""
-        UPDATE charges SET attempts = attempts + 1, last_error = $2, updated_at = now(),
+        UPDATE charges SET attempts = attempts + 1, last_error = $2, updated_at = now(), processor_reference = NULL,
                declines = declines + CASE WHEN $6 THEN 1 ELSE 0 END,
                status = CASE WHEN attempts + 1 >= $3 THEN 'failed' ELSE 'retrying' END,
                next_attempt_at = $4::timestamptz + make_interval(secs => $5::double precision * power(2, attempts))

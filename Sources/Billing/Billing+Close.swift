@@ -135,8 +135,9 @@ extension Billing {
                    SELECT 1 FROM call_legs l
                    WHERE l.account = a.name AND l.end_seq > coalesce(m.floor_seq, 0) AND l.end_seq <= $3
                      AND l.ended_at < $1
-                     AND NOT EXISTS (SELECT 1 FROM leg_ratings r WHERE r.end_seq = l.end_seq))
-        FROM accounts a LEFT JOIN rating_marks m ON m.account = a.name
+                     AND NOT EXISTS (SELECT 1 FROM leg_ratings r WHERE r.end_seq = l.end_seq)),
+               \(PG.micros("s.access_until"))
+        FROM accounts a LEFT JOIN rating_marks m ON m.account = a.name LEFT JOIN subscriptions s ON s.account = a.name
         WHERE $2::text IS NULL OR a.name = $2
         ORDER BY a.name
         """, [PG.time(at), account, String(high)]).rows
@@ -147,14 +148,22 @@ extension Billing {
                 logger.error("account has an invalid timezone or cut-off; not closed", metadata: ["account": "\(name)"])
                 continue
             }
-            let lastEnded = cal.lastEndedDay(at: at)
+            var lastEnded = cal.lastEndedDay(at: at)
             let unrated = row[6] == "t"
             if row[5] == "ended" {
-                // Access over: only late legs still to rate, on one line.
-                guard unrated else { continue }
-                if let closed = row[4].flatMap(LocalDate.init), closed >= lastEnded { continue }
-                days.append(DayToClose(account: name, day: lastEnded, start: cal.start(of: lastEnded), end: cal.end(of: lastEnded), first: true))
-                continue
+                // Access over: its business days up to the one in which access ended are
+                // closed like any others (a close that runs late writes the same lines as
+                // daily ones); after that only late legs are left, on one line.
+                let lastAccessDay = PG.date(micros: row[7]).map { cal.businessDay(containing: $0.addingTimeInterval(-0.000_001)) }
+                let closed = row[4].flatMap(LocalDate.init)
+                if let lastAccessDay, closed.map({ $0 < lastAccessDay }) ?? true {
+                    lastEnded = min(lastEnded, lastAccessDay)
+                } else {
+                    guard unrated else { continue }
+                    if let closed, closed >= lastEnded { continue }
+                    days.append(DayToClose(account: name, day: lastEnded, start: cal.start(of: lastEnded), end: cal.end(of: lastEnded), first: true))
+                    continue
+                }
             }
             var day: LocalDate
             if let closed = row[4].flatMap(LocalDate.init) {
@@ -215,9 +224,11 @@ extension Billing {
     /// - rates are looked up once per distinct (plan, direction, target) — the E.164
     ///   extraction (a regex) and the longest-prefix lookup run on those few rows, which
     ///   are then hash-joined back (a lookup per leg would be 10 M regexes and lookups).
-    /// - included minutes: a monthly allowance (calendar month of the business day) from the
-    ///   current plan, consumed in leg end order by legs whose rate is `included`; the
-    ///   straddling leg is charged for its excess only.
+    /// - included minutes: a monthly allowance (calendar month of the business day) whose
+    ///   size on each day is the plan in force when that day starts (not the
+    ///   subscription's plan when the close runs); used, in leg end order, by the billed
+    ///   seconds of legs whose rate is `included`; the straddling leg is charged for its
+    ///   excess only. Each line keeps what its legs used (`included_used_seconds`).
     /// - legs whose plan has no matching rate stay unrated (rated after the rates are fixed).
     /// - rated: one leg_ratings row per leg (its primary key, end_seq, refuses a second);
     ///   marks: per account, the new floor (just below its lowest candidate left unrated,
@@ -282,7 +293,7 @@ extension Billing {
     dests AS MATERIALIZED (
         SELECT plan_id, direction, dest_key,
                CASE WHEN direction = 'inbound' THEN coalesce(substring(dest_key FROM '^\\+[0-9]+'), '')
-                    ELSE coalesce(substring(dest_key FROM '^(?:tel:|sips?:)?(\\+[0-9]+)'), '') END AS dest
+                    ELSE coalesce(substring(dest_key FROM '(?i)^(?:tel:|sips?:)?(\\+[0-9]+)'), '') END AS dest
         FROM (SELECT DISTINCT plan_id, direction, dest_key FROM legs
               WHERE plan_id IS NOT NULL AND business_day IS NOT NULL) k
     ),
@@ -303,27 +314,48 @@ extension Billing {
                          + r.next_increment - 1) / r.next_increment) * r.next_increment END AS billed
         FROM legs l LEFT JOIN dest_rates r USING (plan_id, direction, dest_key)
     ),
+    day_allowances AS MATERIALIZED (
+        -- each day's allowance: the included minutes of the plan in force when the day
+        -- starts (the term then; a day in which the account started, its first term),
+        -- whenever the close runs (terms are history, the subscription's plan is not)
+        SELECT d.account, d.business_day, date_trunc('month', d.business_day) AS month,
+               coalesce(p.included_minutes, 0)::bigint * 60 AS seconds
+        FROM days d
+        LEFT JOIN LATERAL (SELECT t.plan_id FROM subscription_terms t
+                           WHERE t.account = d.account AND t.term_start < d.day_end
+                           ORDER BY (t.term_start <= d.day_start AND d.day_start < t.term_end) DESC, t.term_start DESC
+                           LIMIT 1) t ON true
+        LEFT JOIN subscriptions s ON s.account = d.account
+        LEFT JOIN plans p ON p.plan_id = coalesce(t.plan_id, s.plan_id)
+    ),
     allowance AS (
-        SELECT m.account, m.month, p.included_minutes::bigint * 60 AS seconds,
-               coalesce((SELECT sum(u.included_seconds) FROM usage_days u WHERE u.account = m.account
+        -- months with an allowance on any day of this close, and how much of the month's
+        -- included minutes the lines already written used
+        SELECT m.account, m.month,
+               coalesce((SELECT sum(u.included_used_seconds) FROM usage_days u WHERE u.account = m.account
                          AND date_trunc('month', u.business_day) = m.month), 0) AS used_before
-        FROM (SELECT DISTINCT account, date_trunc('month', business_day) AS month FROM days) m
-        JOIN subscriptions s ON s.account = m.account JOIN plans p ON p.plan_id = s.plan_id
-        WHERE p.included_minutes > 0
+        FROM (SELECT DISTINCT account, month FROM day_allowances WHERE seconds > 0) m
     ),
     freed AS (
-        -- only legs that can use an allowance go through the window (its sort)
+        -- only legs that can use an allowance go through the window (its sort): a leg is
+        -- free for what its day's allowance leaves after the billed seconds of the month's
+        -- earlier included legs
         SELECT p.*,
-               greatest(0::bigint, least(p.billed::bigint, a.seconds - a.used_before
+               greatest(0::bigint, least(p.billed::bigint, da.seconds - a.used_before
                    - (sum(p.billed) OVER (PARTITION BY p.account, a.month
                                           ORDER BY p.business_day, p.ended_at, p.leg_id) - p.billed)))::bigint AS free_s
         FROM priced p JOIN allowance a ON a.account = p.account AND a.month = date_trunc('month', p.business_day)
+        JOIN day_allowances da ON da.account = p.account AND da.business_day = p.business_day
         WHERE p.ratable AND p.included AND p.billed > 0
         UNION ALL
         SELECT p.*, 0::bigint
         FROM priced p
         WHERE p.ratable AND (NOT (p.included AND p.billed > 0)
            OR NOT EXISTS (SELECT 1 FROM allowance a WHERE a.account = p.account AND a.month = date_trunc('month', p.business_day)))
+    ),
+    included_used AS (
+        SELECT account, business_day, sum(billed) AS seconds
+        FROM freed WHERE included AND billed > 0 GROUP BY account, business_day
     ),
     rated AS (
         INSERT INTO leg_ratings (end_seq, close_id, micros, account, business_day, rated_seconds, free_seconds)
@@ -352,13 +384,14 @@ extension Billing {
     ),
     lines AS (
         INSERT INTO usage_days (account, business_day, day_start, day_end, close_id, legs, billed_seconds,
-                                included_seconds, amount_micros, amount, currency, charge_id)
+                                included_seconds, included_used_seconds, amount_micros, amount, currency, charge_id)
         SELECT d.account, d.business_day, d.day_start, d.day_end, $1, coalesce(s.legs, 0), coalesce(s.billed, 0),
-               coalesce(s.free_s, 0), coalesce(s.micros, 0), v.amount, a.currency,
+               coalesce(s.free_s, 0), coalesce(iu.seconds, 0), coalesce(s.micros, 0), v.amount, a.currency,
                CASE WHEN v.amount > 0 THEN md5('usage:' || d.account || ':' || d.business_day)::uuid END
         FROM days d
         JOIN accounts a ON a.name = d.account
         LEFT JOIN sums s ON s.account = d.account AND s.business_day = d.business_day
+        LEFT JOIN included_used iu ON iu.account = d.account AND iu.business_day = d.business_day
         CROSS JOIN LATERAL (SELECT div(coalesce(s.micros, 0) + 500000, 1000000)::bigint AS amount) v
         ON CONFLICT (account, business_day) DO NOTHING
         RETURNING *

@@ -296,5 +296,15 @@ public enum BillingMigrations {
             SELECT l.leg_id, l.rated_by_close, l.account, l.rated_seconds, l.rated_free_seconds, l.rated_micros
             FROM call_legs l WHERE l.rated_by_close IS NOT NULL;
         """),
+        Migration(version: 103, name: "billing: included minutes used per usage line", sql: """
+        -- Billed seconds of the line's legs whose rate is `included`: the month's included
+        -- minutes used so far, counted whether or not they were free. A leg's free seconds
+        -- are what its business day's allowance leaves after the month's earlier ones, so
+        -- the allowance can differ between days of a month (a plan change at a renewal).
+        -- Older lines had one allowance per month, for which the free seconds given say
+        -- the same (min(used, allowance)).
+        ALTER TABLE usage_days ADD COLUMN included_used_seconds bigint NOT NULL DEFAULT 0;
+        UPDATE usage_days SET included_used_seconds = included_seconds;
+        """),
     ]
 }

@@ -63,15 +63,33 @@ public final class HTTPPaymentGateway: PaymentGateway, @unchecked Sendable {
     deinit { session.invalidateAndCancel() }
 
     public func charge(_ r: ChargeRequest) -> ChargeOutcome {
+        withRetries(charge: r.chargeID.uuidString) { send(r) }
+    }
+
+    /// `GET /v1/payment_intents/{id}`: reads a payment in flight, never creates one.
+    /// Transport errors, 429 and 5xx are retried here like a send; still no answer is
+    /// `.failed` (the caller asks again later, the payment stays in flight).
+    public func status(of reference: String) -> ChargeOutcome {
+        withRetries(charge: reference) {
+            var allowed = CharacterSet.alphanumerics
+            allowed.insert(charactersIn: "-._~")
+            let id = reference.addingPercentEncoding(withAllowedCharacters: allowed) ?? reference
+            var req = URLRequest(url: configuration.baseURL.appendingPathComponent("v1/payment_intents/\(id)"))
+            req.httpMethod = "GET"
+            return perform(req)
+        }
+    }
+
+    private func withRetries(charge: String, _ attemptOnce: () -> Step) -> ChargeOutcome {
         var backoff = configuration.initialBackoff
         var lastError = "not sent"
         for attempt in 1...max(1, configuration.maxAttempts) {
-            switch send(r) {
+            switch attemptOnce() {
             case .final(let outcome): return outcome
             case .retry(let why):
                 lastError = why
-                logger.notice("charge attempt failed; retrying with the same idempotency key",
-                              metadata: ["charge_id": "\(r.chargeID)", "attempt": "\(attempt)", "error": "\(why)"])
+                logger.notice("payment request failed; retrying (same idempotency key)",
+                              metadata: ["charge": "\(charge)", "attempt": "\(attempt)", "error": "\(why)"])
             }
             if attempt < configuration.maxAttempts {
                 Thread.sleep(forTimeInterval: backoff)
@@ -99,12 +117,16 @@ public final class HTTPPaymentGateway: PaymentGateway, @unchecked Sendable {
     private func send(_ r: ChargeRequest) -> Step {
         var req = URLRequest(url: configuration.baseURL.appendingPathComponent("v1/payment_intents"))
         req.httpMethod = "POST"
-        req.timeoutInterval = configuration.timeout
-        req.setValue("Bearer \(configuration.secretKey)", forHTTPHeaderField: "Authorization")
         req.setValue(r.idempotencyKey, forHTTPHeaderField: "Idempotency-Key")
         req.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
         req.httpBody = Data(Self.formBody(r).utf8)
+        return perform(req)
+    }
 
+    private func perform(_ request: URLRequest) -> Step {
+        var req = request
+        req.timeoutInterval = configuration.timeout
+        req.setValue("Bearer \(configuration.secretKey)", forHTTPHeaderField: "Authorization")
         let box = ResponseBox()
         let done = DispatchSemaphore(value: 0)
         let task = session.dataTask(with: req) { data, response, error in
@@ -125,10 +147,7 @@ public final class HTTPPaymentGateway: PaymentGateway, @unchecked Sendable {
         switch status {
         case 200..<300:
             guard let id = json?["id"] as? String else { return .retry("2xx without a payment intent id") }
-            let state = json?["status"] as? String ?? "succeeded"
-            if state == "succeeded" { return .final(.succeeded(reference: id)) }
-            if state == "processing" { return .retry("payment \(id) still processing") }
-            return .final(.declined(code: state, message: "payment \(id) is \(state)"))
+            return .final(Self.outcome(ofIntent: id, json ?? [:]))
         case 402:
             let err = json?["error"] as? [String: Any]
             let code = (err?["decline_code"] as? String) ?? (err?["code"] as? String) ?? "card_declined"
@@ -138,6 +157,28 @@ public final class HTTPPaymentGateway: PaymentGateway, @unchecked Sendable {
         default:
             let err = json?["error"] as? [String: Any]
             return .final(.failed("HTTP \(status): \(err?["message"] as? String ?? "rejected")"))
+        }
+    }
+}
+
+extension HTTPPaymentGateway {
+    /// A payment intent's `status` as an outcome. `processing` (the bank has not answered
+    /// yet, e.g. a debit) and `requires_action` / `requires_confirmation` /
+    /// `requires_capture` (waiting on something else) are neither paid nor declined: in
+    /// flight, polled by id. Re-sending them would only replay the same answer and, counted
+    /// as failures, make an account past_due for money that arrives.
+    /// `requires_payment_method` (the attempt failed) and `canceled` are declines.
+    static func outcome(ofIntent id: String, _ json: [String: Any]) -> ChargeOutcome {
+        let state = json["status"] as? String ?? "succeeded"
+        switch state {
+        case "succeeded":
+            return .succeeded(reference: id)
+        case "processing", "requires_action", "requires_confirmation", "requires_capture":
+            return .inFlight(reference: id)
+        default:
+            let err = json["last_payment_error"] as? [String: Any]
+            let code = (err?["decline_code"] as? String) ?? (err?["code"] as? String) ?? state
+            return .declined(code: code, message: err?["message"] as? String ?? "payment \(id) is \(state)")
         }
     }
 }

@@ -44,6 +44,11 @@ public enum ChargeOutcome: Sendable, Equatable {
     case failed(String)
     /// Not sent: recorded for export (`LedgerOnlyGateway`), stays pending.
     case deferred
+    /// Accepted but not settled yet (`processing`, `requires_action`): neither paid nor
+    /// declined. The charge stays pending with this reference and is polled by it
+    /// (`status(of:)`) until it settles; it is never sent again, so it can never be charged
+    /// twice nor counted as a failure for money that is on its way.
+    case inFlight(reference: String)
 }
 
 /// Sends charges to a payment processor. Implementations block their caller (the close
@@ -51,12 +56,17 @@ public enum ChargeOutcome: Sendable, Equatable {
 /// never charges twice.
 public protocol PaymentGateway: Sendable {
     func charge(_ request: ChargeRequest) -> ChargeOutcome
+    /// Where a payment that was in flight stands now, by the processor's reference: never
+    /// creates a payment. `.failed` means no answer (ask again later), `.declined` that
+    /// the payment did not go through.
+    func status(of reference: String) -> ChargeOutcome
     /// False for gateways that only record (charges stay pending for export).
     var sendsCharges: Bool { get }
 }
 
 extension PaymentGateway {
     public var sendsCharges: Bool { true }
+    public func status(of reference: String) -> ChargeOutcome { .inFlight(reference: reference) }
 }
 
 /// Sends nothing: charges stay `pending` in the ledger for export to another system.

@@ -11,6 +11,8 @@ import Darwin
 ///     legs-00000000000000000007.journal   segments, numbered consecutively
 ///     committed                           "segment offset": replay starts here
 ///     heartbeat                           µs since 1970 the process was last alive
+///     alive-before                        the last-alive time of the run whose open legs
+///                                         are not closed yet (kept across restarts)
 enum JournalFiles {
     /// `u32 length | u32 crc32c | payload`, little-endian.
     static let headerSize = 8

@@ -65,6 +65,17 @@ extension LegJournal {
         if let text = JournalFiles.readSmallFile(directory + "/heartbeat"), let us = Int64(text) {
             heartbeat = Date(timeIntervalSince1970: Double(us) / 1_000_000)
         }
+        // A run that never got to close the legs left open before it (PostgreSQL down, a
+        // crash during start-up) must not move their end to its own heartbeat: the first
+        // unfinished run's last-alive time is kept (`alive-before`, fsync'd) until
+        // `openLegsClosed()` says those legs are closed. Several restarts in a row keep it.
+        if let text = JournalFiles.readSmallFile(directory + "/alive-before"), let us = Int64(text) {
+            let kept = Date(timeIntervalSince1970: Double(us) / 1_000_000)
+            heartbeat = heartbeat.map { min($0, kept) } ?? kept
+        } else if let heartbeat {
+            try JournalFiles.writeAtomically("\(Int64(heartbeat.timeIntervalSince1970 * 1_000_000))\n", dir: directory,
+                                             name: "alive-before", sync: true)
+        }
         return Recovered(committed: committed, backlog: backlog, heartbeat: heartbeat,
                          nextSegment: next)
     }

@@ -10,9 +10,11 @@ import Darwin
 ///
 /// `append` only encodes the event and queues it in memory (no I/O, no waiting), so the call
 /// engine's event loop never blocks on the disk. A dedicated flusher thread writes queued
-/// records to the current segment and fsyncs them in groups (every `flushInterval`, or as soon
-/// as `flushEveryEvents` are queued), then publishes the durable position the writer may read
-/// up to. Disk errors never reach the caller: they are logged, counted (`metrics.ioErrors`) and
+/// records to the current segment and fsyncs them in groups, then publishes the durable
+/// position the writer may read up to. Group commit as in PostgreSQL: no fixed wait — the
+/// flusher writes and fsyncs as soon as something is queued and the previous fsync is done,
+/// so one event alone is durable after one fsync, and under load everything queued during
+/// an fsync goes in the next one. Disk errors never reach the caller: they are logged, counted (`metrics.ioErrors`) and
 /// retried; only if the queue passes `maxPendingBytes` are new events dropped (counted too).
 public final class LegJournal: @unchecked Sendable {
     public struct Configuration: Sendable {
@@ -20,12 +22,12 @@ public final class LegJournal: @unchecked Sendable {
         public var directory: String
         /// A segment is closed and a new one begun once it reaches this size. Default 64 MiB.
         public var segmentBytes: Int = 64 << 20
-        /// Longest time an event waits before its fsync. Default 0.1 s.
-        public var flushInterval: Double = 0.1
-        /// Queue length that triggers an fsync before `flushInterval`. Default 1000.
-        public var flushEveryEvents: Int = 1000
         /// Memory the queue may use while the disk fails; events beyond are dropped. Default 256 MiB.
         public var maxPendingBytes: Int = 256 << 20
+        /// Extra room only `ended` events may use once the queue is full (≈ 50 B each, so
+        /// 16 MiB ≈ 300,000 ends): a dropped end would leave its leg open, billed up to the
+        /// next restart, while a dropped `ringing` costs nothing. Default 16 MiB.
+        public var endReserveBytes: Int = 16 << 20
         /// How often the heartbeat file is rewritten. Default 1 s.
         public var heartbeatInterval: Double = 1.0
 
@@ -99,20 +101,42 @@ public final class LegJournal: @unchecked Sendable {
         state.lock()
         defer { state.unlock() }
         guard !stopped else { counters.dropped += 1; return nil }
-        guard pending.count + record.count <= configuration.maxPendingBytes else {
+        let isEnd = event.kind == .ended
+        let limit = configuration.maxPendingBytes + (isEnd ? configuration.endReserveBytes : 0)
+        guard pending.count + record.count <= limit else {
             counters.dropped += 1
+            if isEnd { counters.droppedEnds += 1 }
             if Date().timeIntervalSince(lastDropLog) >= 1 {
                 lastDropLog = Date()
-                logger.critical("leg journal queue full: dropping leg events", metadata: ["dropped": "\(counters.dropped)"])
+                logger.critical("leg journal queue full: dropping leg events", metadata: [
+                    "dropped": "\(counters.dropped)", "droppedEnds": "\(counters.droppedEnds)",
+                ])
             }
             return nil
+        }
+        if pending.count + record.count > configuration.maxPendingBytes {
+            // Kept in the reserve: counted and said loudly, the queue is over its limit.
+            counters.endsInReserve += 1
+            if Date().timeIntervalSince(lastDropLog) >= 1 {
+                lastDropLog = Date()
+                logger.critical("leg journal queue full: dropping leg events but keeping ends in the reserve", metadata: [
+                    "dropped": "\(counters.dropped)", "endsInReserve": "\(counters.endsInReserve)",
+                ])
+            }
         }
         pending.append(contentsOf: record)
         pendingEvents += 1
         appendedSeq += 1
         counters.appended += 1
-        if pendingEvents >= configuration.flushEveryEvents { state.broadcast() }
+        // The flusher may be idle: wake it (broadcast: durability waiters share the condition).
+        if pendingEvents == 1 { state.broadcast() }
         return appendedSeq
+    }
+
+    /// The legs left open before this run are closed (their `interrupted` events are
+    /// durable here): later runs close their own leftovers at this run's heartbeat.
+    public func openLegsClosed() {
+        unlink(configuration.directory + "/alive-before")
     }
 
     /// Blocks until event `seq` is fsync'd (tests, shutdown). False on timeout.
@@ -217,10 +241,13 @@ public final class LegJournal: @unchecked Sendable {
         var retryDelay = 0.0
         while true {
             state.lock()
-            let deadline = Date().addingTimeInterval(max(configuration.flushInterval, retryDelay))
-            while !stopping, pendingEvents < configuration.flushEveryEvents || retryDelay > 0, Date() < deadline {
-                _ = state.wait(until: min(deadline, lastHeartbeat.addingTimeInterval(configuration.heartbeatInterval)))
-                if Date() >= lastHeartbeat.addingTimeInterval(configuration.heartbeatInterval) { break }
+            // Idle until something is queued (or the heartbeat is due); after a failed write,
+            // wait out the retry delay first.
+            let retryAt = Date().addingTimeInterval(retryDelay)
+            while !stopping, pendingEvents == 0 || Date() < retryAt {
+                let heartbeatDue = lastHeartbeat.addingTimeInterval(configuration.heartbeatInterval)
+                _ = state.wait(until: pendingEvents == 0 ? heartbeatDue : min(retryAt, heartbeatDue))
+                if Date() >= heartbeatDue { break }
             }
             let batch = pending, count = pendingEvents, lastSeq = appendedSeq
             let exiting = stopping
@@ -332,6 +359,10 @@ public struct LegJournalMetrics: Sendable, Equatable {
     public var appended: UInt64 = 0
     public var durable: UInt64 = 0
     public var dropped: UInt64 = 0
+    /// `ended` events among `dropped` (their legs stay open until a restart closes them).
+    public var droppedEnds: UInt64 = 0
+    /// `ended` events queued in the reserve past `maxPendingBytes` instead of dropped.
+    public var endsInReserve: UInt64 = 0
     public var ioErrors: UInt64 = 0
     public var fsyncs: UInt64 = 0
     public var fsyncedEvents: UInt64 = 0

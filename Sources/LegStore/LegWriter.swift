@@ -200,11 +200,18 @@ public final class LegWriter: @unchecked Sendable {
     private func closeInterruptedLegs(_ conn: PostgresConnection) throws {
         let heartbeat = journal.previousHeartbeat.map { String(Int64($0.timeIntervalSince1970 * 1_000_000)) }
         let rows = try conn.execute(LegBatchSQL.openLegs, [configuration.nodeID, heartbeat]).rows
+        var last: UInt64?, dropped = false
         for row in rows {
             guard let leg = row[0].flatMap(UUID.init(uuidString:)), let call = row[1].flatMap(UUID.init(uuidString:)),
                   let us = row[2].flatMap({ Int64($0) }) else { continue }
-            journal.append(LegEvent(legID: leg, callID: call, microseconds: us, .ended(status: nil, reason: .interrupted)))
+            if let seq = journal.append(LegEvent(legID: leg, callID: call, microseconds: us, .ended(status: nil, reason: .interrupted))) {
+                last = seq
+            } else {
+                dropped = true
+            }
         }
+        // Once those ends are durable the previous run's last-alive time is no longer needed.
+        if !dropped, last.map({ journal.waitUntilDurable($0) }) ?? true { journal.openLegsClosed() }
         if !rows.isEmpty {
             logger.warning("closed legs left open by the previous run", metadata: [
                 "legs": "\(rows.count)", "lastAlive": "\(journal.previousHeartbeat.map { "\($0)" } ?? "unknown")",

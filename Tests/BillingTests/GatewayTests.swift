@@ -76,6 +76,31 @@ func request(_ amount: Int64 = 1234) -> ChargeRequest {
         #expect(down.charges.isEmpty)
     }
 
+    /// `processing` / `requires_action` are not declines and not worth a re-send: the send
+    /// returns the payment in flight after ONE POST, and only GETs of its id follow.
+    @Test func paymentInFlightIsPolledByIdNeverPostedAgain() throws {
+        for status in ["processing", "requires_action"] {
+            let server = try TestPaymentServer { _, _ in .inFlight(status: status, polls: 2, succeeds: true) }
+            defer { server.stop() }
+            let g = HTTPPaymentGateway(configuration: gatewayConfig(server), logger: quietLogger)
+            let r = request()
+            let key = r.chargeID.uuidString.lowercased()
+            let id = "pi_" + key.prefix(8)
+            #expect(g.charge(r) == .inFlight(reference: id))
+            #expect(server.posts == [key: 1])
+            #expect(g.status(of: id) == .inFlight(reference: id))
+            #expect(g.status(of: id) == .succeeded(reference: id))
+            #expect(server.requests.map(\.method) == ["POST", "GET", "GET"])
+            #expect(server.requests.last?.path == "/v1/payment_intents/" + id)
+            #expect(server.charges == [key: 1])
+        }
+        let refused = try TestPaymentServer { _, _ in .inFlight(status: "processing", polls: 1, succeeds: false) }
+        defer { refused.stop() }
+        let g = HTTPPaymentGateway(configuration: gatewayConfig(refused), logger: quietLogger)
+        guard case .inFlight(let id) = g.charge(request()) else { Issue.record("not in flight"); return }
+        #expect(g.status(of: id) == .declined(code: "insufficient_funds", message: "The bank refused."))
+    }
+
     @Test func secretComesFromAFileOrTheEnvironment() throws {
         let path = NSTemporaryDirectory() + "secret-\(UUID().uuidString)"
         try "sk_live_from_file\n".write(toFile: path, atomically: true, encoding: .utf8)
@@ -139,6 +164,66 @@ func request(_ amount: Int64 = 1234) -> ChargeRequest {
         let id = charge.chargeID.uuidString.lowercased()
         #expect(keys == [id, id + "-r1", id + "-r2"])
         #expect(server.charges.isEmpty)
+    }
+
+    /// A payment the processor is still processing stays pending with its reference, is
+    /// polled by id at the next runs (never POSTed again, never a failure), and is recorded
+    /// paid when it settles: the account never becomes past_due for money that arrives,
+    /// even with a single allowed failure.
+    @Test func processingPaymentStaysPendingAndIsPolledUntilPaid() throws {
+        let server = try TestPaymentServer { _, _ in .inFlight(status: "processing", polls: 3, succeeds: true) }
+        defer { server.stop() }
+        let url = try DB.database()
+        let b = try billing(url, gateway: HTTPPaymentGateway(configuration: gatewayConfig(server, attempts: 2), logger: quietLogger)) { cfg in
+            cfg.maxChargeFailures = 1
+        }
+        let c = try PostgresConnection(url)
+        try makeAccount(b, "slowbank", start: t("2026-11-01T04:00:00Z"))  // one access charge, $45
+        let first = try b.sendDueCharges(at: t("2026-11-01T05:00:00Z"))
+        #expect(first.attempted == 1 && first.inFlight == 1 && first.failed == 0)
+        var charge = try #require(try b.charges(account: "slowbank").first)
+        let key = charge.chargeID.uuidString.lowercased()
+        #expect(charge.status == "pending" && charge.processorReference == "pi_" + key.prefix(8) && charge.lastError == nil)
+        #expect(try b.account("slowbank").status == "active")
+        for hour in 6...7 {
+            let r = try b.sendDueCharges(at: t("2026-11-01T0\(hour):00:00Z"))
+            #expect(r.inFlight == 1 && r.failed == 0 && r.pastDue == 0)
+            #expect(try b.charges(account: "slowbank").first?.status == "pending")
+        }
+        let settled = try b.sendDueCharges(at: t("2026-11-01T08:00:00Z"))
+        #expect(settled.succeeded == 1 && settled.inFlight == 0)
+        charge = try #require(try b.charges(account: "slowbank").first)
+        #expect(charge.status == "succeeded")
+        #expect(try b.account("slowbank").status == "active")
+        #expect(try scalar(c, "SELECT sum(amount) FROM ledger WHERE account = 'slowbank'") == "0")  // paid
+        #expect(server.posts == [key: 1])
+        #expect(server.requests.filter { $0.method == "GET" }.count == 3)
+        #expect(server.charges == [key: 1])
+        #expect(try b.sendDueCharges(at: t("2026-11-01T09:00:00Z")).attempted == 0)
+    }
+
+    /// A payment in flight that the bank finally refuses is a decline like a 402: counted,
+    /// retried later as a new payment (`-r1`), never polled again.
+    @Test func paymentInFlightThatIsRefusedIsADecline() throws {
+        let server = try TestPaymentServer { key, _ in
+            key.hasSuffix("-r1") ? .succeed : .inFlight(status: "requires_action", polls: 1, succeeds: false)
+        }
+        defer { server.stop() }
+        let url = try DB.database()
+        let b = try billing(url, gateway: HTTPPaymentGateway(configuration: gatewayConfig(server), logger: quietLogger)) { cfg in
+            cfg.chargeRetryBackoff = 3600
+        }
+        try makeAccount(b, "sca", start: t("2026-11-01T04:00:00Z"))
+        #expect(try b.sendDueCharges(at: t("2026-11-01T05:00:00Z")).inFlight == 1)
+        #expect(try b.sendDueCharges(at: t("2026-11-01T05:15:00Z")).failed == 1)
+        var charge = try #require(try b.charges(account: "sca").first)
+        #expect(charge.status == "retrying" && charge.attempts == 1 && charge.processorReference == nil)
+        #expect(charge.lastError?.contains("insufficient_funds") == true)
+        #expect(try b.sendDueCharges(at: t("2026-11-01T06:15:01Z")).succeeded == 1)
+        charge = try #require(try b.charges(account: "sca").first)
+        #expect(charge.status == "succeeded")
+        let key = charge.chargeID.uuidString.lowercased()
+        #expect(server.posts == [key: 1, key + "-r1": 1])
     }
 
     @Test func chargeWithoutCardFailsAndLedgerOnlyLeavesPending() throws {

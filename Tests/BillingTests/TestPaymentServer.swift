@@ -28,12 +28,26 @@ final class TestPaymentServer: @unchecked Sendable {
         case decline(code: String)
         /// 500 without charging or storing anything.
         case serverError
+        /// Create the payment intent but answer 200 `status` (`processing`,
+        /// `requires_action`); it settles after `polls` GETs of it: charged (`succeeds`) or
+        /// `requires_payment_method` (the bank refused). The answer is stored for the key,
+        /// like every other one.
+        case inFlight(status: String, polls: Int, succeeds: Bool)
+    }
+
+    /// A payment intent created in flight (`inFlight`).
+    private struct Intent {
+        var key: String
+        var status: String
+        var pollsLeft: Int
+        var succeeds: Bool
     }
 
     let port: Int
     private let fd: Int32
     private let lock = NSLock()
     private var stored: [String: (Int, String)] = [:]
+    private var intents: [String: Intent] = [:]
     private var _requests: [Request] = []
     private var _charges: [String: Int] = [:]
     private var script: @Sendable (_ key: String, _ n: Int) -> Action
@@ -71,6 +85,11 @@ final class TestPaymentServer: @unchecked Sendable {
 
     var url: URL { URL(string: "http://127.0.0.1:\(port)")! }
     var requests: [Request] { lock.lock(); defer { lock.unlock() }; return _requests }
+    /// POSTs (payment creations asked for) per idempotency key, replays included.
+    var posts: [String: Int] {
+        lock.lock(); defer { lock.unlock() }
+        return _requests.filter { $0.method == "POST" }.reduce(into: [:]) { $0[$1.headers["idempotency-key"] ?? "", default: 0] += 1 }
+    }
     /// Times each idempotency key was actually charged.
     var charges: [String: Int] { lock.lock(); defer { lock.unlock() }; return _charges }
 
@@ -147,6 +166,10 @@ final class TestPaymentServer: @unchecked Sendable {
         guard req.headers["authorization"] == "Bearer sk_test_secret" else {
             return (401, #"{"error":{"type":"invalid_request_error","message":"bad key"}}"#, 0)
         }
+        if req.method == "GET", req.path.hasPrefix("/v1/payment_intents/") {
+            let (status, json) = poll(String(req.path.dropFirst("/v1/payment_intents/".count)))
+            return (status, json, 0)
+        }
         guard req.method == "POST", req.path == "/v1/payment_intents", let key = req.headers["idempotency-key"] else {
             return (400, #"{"error":{"message":"bad request"}}"#, 0)
         }
@@ -165,6 +188,31 @@ final class TestPaymentServer: @unchecked Sendable {
             return (402, json, 0)
         case .serverError:
             return (500, #"{"error":{"type":"api_error","message":"try again"}}"#, 0)
+        case .inFlight(let status, let polls, let succeeds):
+            let id = "pi_" + key.prefix(8)
+            intents[id] = Intent(key: key, status: status, pollsLeft: polls, succeeds: succeeds)
+            let json = #"{"id":"\#(id)","object":"payment_intent","status":"\#(status)","amount":\#(req.form["amount"] ?? "0")}"#
+            stored[key] = (200, json)
+            return (200, json, 0)
         }
+    }
+
+    /// GET of a payment intent (lock held): its status now; an intent in flight settles
+    /// after its polls.
+    private func poll(_ id: String) -> (Int, String) {
+        guard var intent = intents[id] else {
+            return (404, #"{"error":{"type":"invalid_request_error","message":"No such payment_intent"}}"#)
+        }
+        if intent.pollsLeft > 0 {
+            intent.pollsLeft -= 1
+            if intent.pollsLeft == 0 {
+                intent.status = intent.succeeds ? "succeeded" : "requires_payment_method"
+                if intent.succeeds { _charges[intent.key, default: 0] += 1 }
+            }
+            intents[id] = intent
+        }
+        let error = intent.status == "requires_payment_method"
+            ? #","last_payment_error":{"code":"card_declined","decline_code":"insufficient_funds","message":"The bank refused."}"# : ""
+        return (200, #"{"id":"\#(id)","object":"payment_intent","status":"\#(intent.status)"\#(error)}"#)
     }
 }

@@ -220,6 +220,55 @@ import SIPTestKit
         #expect(rows[otherLeg]?["ended_at"]! == nil, "another node's leg stays open")
     }
 
+    /// Restarts that cannot reach PostgreSQL (so never close the leftovers) write their own
+    /// heartbeats; the legs a crash left open are still closed at the crashed run's last
+    /// heartbeat, not at a later run's, however many restarts come in between.
+    @Test func restartsWithoutPostgresDoNotExtendInterruptedLegs() throws {
+        let url = try PG.database()
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let answeredUS = Int64(Date().timeIntervalSince1970 * 1_000_000) - 60_000_000
+        let leg = UUID(), call = UUID()
+        var heartbeat: Int64 = 0
+        do {
+            let journal = try LegJournal(configuration: journalConfig(dir), logger: quietLogger)
+            let writer = LegWriter(journal: journal, configuration: writerConfig(url), logger: quietLogger)
+            writer.start()
+            journal.append(LegEvent(legID: leg, callID: call, microseconds: answeredUS - 5_000_000, .created(SampleLeg(1).origin)))
+            journal.append(LegEvent(legID: leg, callID: call, microseconds: answeredUS, .answered))
+            #expect(writer.waitUntilCaughtUp())
+            writer.stop()
+            journal.crashForTesting()
+            heartbeat = try #require(Int64(JournalFiles.readSmallFile(dir.path + "/heartbeat") ?? ""))
+        }
+        // Two runs in a row with PostgreSQL unreachable, each crashing after its heartbeat.
+        for _ in 0..<2 {
+            Thread.sleep(forTimeInterval: 0.05)  // so a later heartbeat differs
+            let journal = try LegJournal(configuration: journalConfig(dir), logger: quietLogger)
+            let writer = LegWriter(journal: journal, configuration: writerConfig("postgresql://127.0.0.1:1/nowhere?connect_timeout=1"),
+                                   logger: quietLogger)
+            writer.start()
+            writer.stop()
+            journal.crashForTesting()
+            #expect(try #require(Int64(JournalFiles.readSmallFile(dir.path + "/heartbeat") ?? "")) > heartbeat)
+        }
+        let journal = try LegJournal(configuration: journalConfig(dir), logger: quietLogger)
+        defer { journal.close() }
+        #expect(journal.previousHeartbeat.map { Int64(($0.timeIntervalSince1970 * 1_000_000).rounded()) } == heartbeat)
+        let writer = LegWriter(journal: journal, configuration: writerConfig(url), logger: quietLogger)
+        writer.start()
+        defer { writer.stop() }
+        #expect(writer.waitUntilCaughtUp())
+        #expect(writer.metrics.interruptedLegsClosed == 1)
+        let row = try #require(try fetchLegs(url)[leg])
+        #expect(row["end_reason"]! == "interrupted")
+        let ended = try #require(Int64(row["ended_at"]!!))
+        #expect(abs(ended - heartbeat) <= 1)
+        #expect(row["billable_seconds"]! == String((ended - answeredUS) / 1_000_000))
+        // Closed: the next run closes its own leftovers at its own heartbeat again.
+        #expect(JournalFiles.readSmallFile(dir.path + "/alive-before") == nil)
+    }
+
     @Test func exportStreamsCSVAndJSONWithFilters() throws {
         let url = try PG.database()
         let dir = TempDirectory()

@@ -163,9 +163,7 @@ func expectRow(_ row: [String: String?]?, _ l: SampleLeg, sourceLocation: Source
 }
 
 func journalConfig(_ dir: TempDirectory) -> LegJournal.Configuration {
-    var c = LegJournal.Configuration(directory: dir.path)
-    c.flushInterval = 0.02
-    return c
+    LegJournal.Configuration(directory: dir.path)
 }
 
 func writerConfig(_ url: String, node: String = "node-a", batch: Int = 1000) -> LegWriter.Configuration {
