@@ -121,8 +121,9 @@ let package = Package(
         // Coverage-guided fuzzing (issue 13): one executable, the target picked by FUZZ_TARGET.
         // A plain replay tool in the normal build; bench/fuzz/run.sh builds it with
         // -DFUZZING -sanitize=fuzzer,address into .build-fuzz, where libFuzzer provides main.
+        .target(name: "CFuzzDriver", path: "bench/fuzz/CFuzzDriver"),
         .executableTarget(name: "Fuzz", dependencies: [
-            "SIPMessage", "SIPTransport", "Media", "Dialplan", "LegStore", "SIPDNS",
+            "CFuzzDriver", "SIPMessage", "SIPTransport", "Media", "Dialplan", "LegStore", "SIPDNS",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ], path: "bench/fuzz/Fuzz"),

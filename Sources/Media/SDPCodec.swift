@@ -27,6 +27,12 @@ public enum SDPCodec {
 
     public static func parse(_ text: String) throws(Error) -> SessionDescription {
         guard text.utf8.count <= maximumSize else { throw .tooLarge(text.utf8.count) }
+        // RFC 4566 §5.14: `m=<media> <port> <proto> <fmt> ...`, at least one format. libosip2
+        // 5.3 reads past the end of its buffer on an m= line without one that ends in a bare LF
+        // (found by fuzzing, bench/fuzz), so such a line never reaches it.
+        for line in text.utf8.split(separator: UInt8(ascii: "\n")) where line.starts(with: "m=".utf8) {
+            if line.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: true).count < 4 { throw .invalid("m= line") }
+        }
         var sdp: UnsafeMutablePointer<sdp_message_t>? = nil
         guard sdp_message_init(&sdp) == 0, let sdp else { throw .unparsable }
         defer { sdp_message_free(sdp) }

@@ -108,3 +108,16 @@ put("dns", "a-answer", struct.pack(">HHHHHH", 9, 0x8180, 1, 1, 0, 0) + name("hos
     + b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + bytes([127, 0, 0, 2]))
 
 print("corpus:", {t: len(os.listdir(os.path.join(corpus, t))) for t in sorted(os.listdir(corpus))})
+
+# Journal: writer-segment comes from the real writer (`swift run Fuzz journal-seed
+# bench/fuzz/corpus/journal/writer-segment`); the other two modes are derived from it.
+seg = os.path.join(corpus, "journal", "writer-segment")
+if os.path.exists(seg):
+    d = open(seg, "rb").read()[1:]
+    framed_records, i = bytearray([1]), 0
+    while i + 8 <= len(d):
+        n, _ = struct.unpack("<II", d[i:i + 8])
+        framed_records += bytes([n]) + d[i + 8:i + 8 + n]
+        i += 8 + n
+    put("journal", "writer-records-framed", bytes(framed_records))
+    put("journal", "writer-segment-two-committed", bytes([2 | 4 | 8]) + d)

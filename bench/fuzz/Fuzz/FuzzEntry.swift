@@ -2,31 +2,38 @@ import Foundation
 
 // Two ways in, one body (`FuzzTarget.run`):
 // - the fuzz build (`-DFUZZING -sanitize=fuzzer,address -parse-as-library`, see ../run.sh):
-//   libFuzzer owns `main` and argv, calls `LLVMFuzzerTestOneInput` for every input, and the
+//   libFuzzer's driver owns argv and calls `FuzzTarget.run` for every input, and the
 //   target comes from the environment (`FUZZ_TARGET=sip`);
 // - the normal build: a plain executable, `Fuzz TARGET FILE...`, that runs each file through
 //   the same code once. It keeps the harness compiling in `swift build --build-tests` without
 //   the sanitizer flags, and replays a crash input under the debugger.
 
 #if FUZZING
+import CFuzzDriver
+
 nonisolated(unsafe) private var selected: FuzzTarget?
 
-@_cdecl("LLVMFuzzerInitialize")
-public func fuzzInitialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>) -> CInt {
+/// SwiftPM aliases `main` to this module's entry point, so the entry point hands control to
+/// libFuzzer's driver (which parses the libFuzzer flags in argv).
+@_cdecl("Fuzz_main")
+public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
     let name = ProcessInfo.processInfo.environment["FUZZ_TARGET"] ?? ""
     guard let target = FuzzTarget(rawValue: name) else {
         FileHandle.standardError.write(Data("FUZZ_TARGET must be one of: \(FuzzTarget.allCases.map(\.rawValue).joined(separator: " "))\n".utf8))
-        exit(2)
+        return 2
     }
     target.setUp()
     selected = target
-    return 0
+    var argc = argc
+    var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = argv
+    return LLVMFuzzerRunDriver(&argc, &argv, fuzzOneInput)
 }
 
+/// The callback, under its libFuzzer name too: compiler-rt's (unused) `main` object refers
+/// to it, and the link fails without it.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    let bytes = UnsafeRawBufferPointer(start: data, count: size)
-    selected!.run(bytes)
+    selected!.run(UnsafeRawBufferPointer(start: data, count: size))
     return 0
 }
 #else

@@ -45,7 +45,7 @@ enum FuzzTarget: String, CaseIterable {
 }
 
 /// A broken invariant: print why and abort (libFuzzer then writes the crash input).
-func finding(_ message: @autoclosure () -> String, file: StaticString = #fileID, line: UInt = #line) -> Never {
-    FileHandle.standardError.write(Data("FUZZ FINDING (\(file):\(line)): \(message())\n".utf8))
+func finding(_ message: String, file: StaticString = #fileID, line: UInt = #line) -> Never {
+    FileHandle.standardError.write(Data("FUZZ FINDING (\(file):\(line)): \(message)\n".utf8))
     abort()
 }

@@ -18,10 +18,8 @@ enum SDPFuzz {
             finding("answer has \(answer.description.media.count) m= lines for \(description.media.count) offered")
         }
         if !(0...65535).contains(answer.media.remotePort) { finding("negotiated remote port \(answer.media.remotePort)") }
-        let wire: String
-        do { wire = try SDPCodec.serialize(answer.description) } catch { finding("our answer does not serialise: \(error)\n\(answer.description)") }
-        let back: SessionDescription
-        do { back = try SDPCodec.parse(wire) } catch { finding("our answer does not parse back: \(error)\n\(wire)") }
+        guard let wire = try? SDPCodec.serialize(answer.description) else { finding("our answer does not serialise:\n\(answer.description)") }
+        guard let back = try? SDPCodec.parse(wire) else { finding("our answer does not parse back:\n\(wire)") }
         if back.media.count != description.media.count { finding("our answer parses back with \(back.media.count) m= lines\n\(wire)") }
     }
 }
