@@ -10,7 +10,8 @@
 # to .build-fuzz/corpus/TARGET (kept between runs, never committed), a crashing input to
 # .build-fuzz/artifacts/TARGET/, the log to .build-fuzz/logs/TARGET.log. LeakSanitizer runs
 # at exit. Prints one summary line per target; exits non-zero if any target found anything.
-# Extra libFuzzer flags: FUZZ_FLAGS="-dict=... -max_len=...".
+# Extra libFuzzer flags: FUZZ_FLAGS="-dict=... -max_len=...". FUZZ_WORK moves the grown
+# corpus, artifacts and logs elsewhere (scripts/test's smoke run keeps its own).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 targets=(sip framer sdp rtp dialplan journal dns)
@@ -37,32 +38,35 @@ max_len() {
     esac
 }
 
+work=${FUZZ_WORK:-$scratch}
 failed=0
 for t in "${run[@]}"; do
-    mkdir -p "$scratch/corpus/$t" "$scratch/artifacts/$t" "$scratch/logs"
-    log=$scratch/logs/$t.log
+    mkdir -p "$work/corpus/$t" "$work/artifacts/$t" "$work/logs"
+    log=$work/logs/$t.log
     dict=()
     [ -f "bench/fuzz/dict/$t.dict" ] && dict=("-dict=bench/fuzz/dict/$t.dict")
     set +e
     # shellcheck disable=SC2086
-    FUZZ_TARGET=$t FUZZ_PROMPTS=$PWD/Dialplans/prompts \
+    # SWIFT_BACKTRACE=enable=no: Swift's own crash handler would run after libFuzzer's and
+    # trip ASan with noise; libFuzzer already prints the stack and saves the input.
+    FUZZ_TARGET=$t FUZZ_PROMPTS=$PWD/Dialplans/prompts SWIFT_BACKTRACE=enable=no \
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=0${ASAN_OPTIONS:+:$ASAN_OPTIONS} \
-        "$bin" "$scratch/corpus/$t" "bench/fuzz/corpus/$t" \
+        "$bin" "$work/corpus/$t" "bench/fuzz/corpus/$t" \
         -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len="$(max_len "$t")" \
-        -detect_leaks=1 -print_final_stats=1 -artifact_prefix="$scratch/artifacts/$t/" \
+        -detect_leaks=1 -print_final_stats=1 -artifact_prefix="$work/artifacts/$t/" \
         "${dict[@]}" ${FUZZ_FLAGS:-} >"$log" 2>&1
     rc=$?
     set -e
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
     rss=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log")
-    last=$(grep -E '^#[0-9]+' "$log" | tail -1 | grep -oE 'cov: [0-9]+ ft: [0-9]+' || true)
+    last=$(grep -aE '^#[0-9]+' "$log" | tail -1 | grep -oE 'cov: [0-9]+ ft: [0-9]+' || true)
     if [ "$rc" -eq 0 ]; then
         echo "fuzz $t: ok, ${runs:-?} executions in ${seconds}s (${rate:-?}/s), ${last:-no coverage line}, peak RSS ${rss:-?} MB"
     else
         failed=1
-        echo "fuzz $t: FAILED (exit $rc) after ${runs:-?} executions; log $log, input in $scratch/artifacts/$t/"
-        grep -E 'FUZZ FINDING|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|Fatal error|SUMMARY' "$log" | head -5 || true
+        echo "fuzz $t: FAILED (exit $rc) after ${runs:-?} executions; log $log, input in $work/artifacts/$t/"
+        grep -aE 'FUZZ FINDING|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|Fatal error|SUMMARY' "$log" | head -5 || true
     fi
 done
 exit $failed

@@ -16,14 +16,27 @@ enum SIPRoundTripFuzz {
         switch SIPMessageParser.parse(wire, limits: roomier) {
         case .success(let m): second = m
         case .failure(let e):
-            finding("serialised message refused (\(e.status) \(e.reason)):\n\(String(decoding: wire, as: UTF8.self))")
+            // Known and open (bench/README.md, Fuzzing): libosip2 5.3 refuses a one-character
+            // host inside angle brackets (`To: <sip:u>`) but takes it bare (`To: sip:u`), and
+            // we always write the bracketed form. Skipped so the run can find other things.
+            if oneCharacterHost(first) { return }
+            finding("serialised message refused (\(e.status) \(e.reason)):\n\(printable(wire))")
         }
         agree(first, second, wire)
     }
 
+    static func oneCharacterHost(_ m: SIPMessage) -> Bool {
+        var addresses = [m.from, m.to]
+        switch m {
+        case .request(let r): addresses += r.contacts + r.routes + r.recordRoutes
+        case .response(let r): addresses += r.contacts + r.recordRoutes
+        }
+        return addresses.contains { $0.uri.opaque == nil && $0.uri.host.count == 1 }
+    }
+
     static func agree(_ a: SIPMessage, _ b: SIPMessage, _ wire: [UInt8]) {
         func check<T: Equatable>(_ what: String, _ x: T, _ y: T) {
-            if x != y { finding("round trip changed \(what): \(x) → \(y)\n\(String(decoding: wire, as: UTF8.self))") }
+            if x != y { finding("round trip changed \(what): \(x) → \(y)\n\(printable(wire))") }
         }
         switch (a, b) {
         case (.request(let x), .request(let y)):
@@ -34,7 +47,7 @@ enum SIPRoundTripFuzz {
         case (.response(let x), .response(let y)):
             check("status", x.statusCode, y.statusCode)
         default:
-            finding("round trip turned a request into a response or back\n\(String(decoding: wire, as: UTF8.self))")
+            finding("round trip turned a request into a response or back\n\(printable(wire))")
         }
         check("Call-ID", a.callID, b.callID)
         check("CSeq", a.cSeq.description, b.cSeq.description)
@@ -47,6 +60,24 @@ enum SIPRoundTripFuzz {
         check("To URI", a.to.uri.description, b.to.uri.description)
         check("body", a.body, b.body)
     }
+}
+
+/// The wire bytes with CR kept visible and every byte outside printable ASCII as \xHH.
+func printable(_ bytes: [UInt8]) -> String {
+    var out = ""
+    for b in bytes {
+        switch b {
+        case 0x0A: out += "\n"
+        case 0x0D: out += "\\r"
+        case 0x20..<0x7F: out.unicodeScalars.append(Unicode.Scalar(b))
+        default: out += "\\x" + String(b, radix: 16, uppercase: true).leftPadded
+        }
+    }
+    return out
+}
+
+private extension String {
+    var leftPadded: String { count < 2 ? "0" + self : self }
 }
 
 extension SIPMessage {
