@@ -123,6 +123,16 @@ let package = Package(
         .executableTarget(name: "TransactionBench", dependencies: ["SIPTransaction", "SIPTestKit"],
                           path: "bench/TransactionBench"),
 
+        // Coverage-guided fuzzing (issue 13): one executable, the target picked by FUZZ_TARGET.
+        // A plain replay tool in the normal build; bench/fuzz/run.sh builds it with
+        // -DFUZZING -sanitize=fuzzer,address into .build-fuzz, where libFuzzer provides main.
+        .target(name: "CFuzzDriver", path: "bench/fuzz/CFuzzDriver"),
+        .executableTarget(name: "Fuzz", dependencies: [
+            "CFuzzDriver", "SIPMessage", "SIPTransport", "Media", "Dialplan", "LegStore", "SIPDNS",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "bench/fuzz/Fuzz"),
+
         // MARK: Test kit and tests
         .target(name: "SIPTestKit", dependencies: [
             "SIPMessage", "SIPTransaction",

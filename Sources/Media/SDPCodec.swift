@@ -30,7 +30,7 @@ public enum SDPCodec {
         var sdp: UnsafeMutablePointer<sdp_message_t>? = nil
         guard sdp_message_init(&sdp) == 0, let sdp else { throw .unparsable }
         defer { sdp_message_free(sdp) }
-        guard sdp_message_parse(sdp, text) == 0 else { throw .unparsable }
+        guard sdp_message_parse(sdp, withCRLF(text)) == 0 else { throw .unparsable }
 
         guard string(sdp_message_v_version_get(sdp)) == "0" else { throw .invalid("v= line") }
         guard let sessID = string(sdp_message_o_sess_id_get(sdp)),
@@ -64,6 +64,37 @@ public enum SDPCodec {
         }
         return SessionDescription(origin: origin, sessionName: string(sdp_message_s_name_get(sdp)) ?? "-",
                                   connection: sessionConnection, attributes: sessionAttributes, media: media)
+    }
+
+    /// RFC 4566 §5: lines end in CRLF, and parsers SHOULD accept a bare LF too. libosip2 5.3
+    /// takes LF and a bare CR as line ends, but on some m= lines ended that way (no format, an
+    /// empty field, a CR at the very end) it reads past the end of the string (AddressSanitizer,
+    /// found by bench/fuzz). So it only ever sees CRLF: every bare LF or CR becomes one.
+    static func withCRLF(_ text: String) -> String {
+        let utf8 = text.utf8
+        var bare = false
+        var i = utf8.startIndex
+        while i != utf8.endIndex {
+            let next = utf8.index(after: i)
+            if utf8[i] == 0x0A || (utf8[i] == 0x0D && (next == utf8.endIndex || utf8[next] != 0x0A)) { bare = true; break }
+            i = utf8[i] == 0x0D ? utf8.index(after: next) : next
+        }
+        guard bare else { return text }
+        var out: [UInt8] = []
+        out.reserveCapacity(utf8.count + 16)
+        var previous: UInt8 = 0
+        for b in utf8 {
+            if b == 0x0A {
+                if previous != 0x0D { out.append(0x0D) }
+                out.append(0x0A)
+            } else {
+                if previous == 0x0D { out.append(0x0A) }
+                out.append(b)
+            }
+            previous = b
+        }
+        if previous == 0x0D { out.append(0x0A) }
+        return String(decoding: out, as: UTF8.self)
     }
 
     public static func serialize(_ description: SessionDescription) throws(Error) -> String {
