@@ -50,7 +50,10 @@ extension SIPURI {
             while i < rest.endIndex, rest[i] != UInt8(ascii: ":"), rest[i] != UInt8(ascii: ";"), rest[i] != UInt8(ascii: "?") { i += 1 }
             host = String(decoding: rest[s..<i], as: UTF8.self)
         }
-        guard !host.isEmpty else { return nil }
+        // RFC 3261 §25.1: a host is a name, an IPv4 or a bracketed IPv6 address, all printable
+        // ASCII. Anything else (a byte ≥ 0x80, a control) could not be written back: values are
+        // Swift strings, so an invalid byte would return as U+FFFD (found by bench/fuzz `sip`).
+        guard !host.isEmpty, host.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return nil }
         if i < rest.endIndex, rest[i] == UInt8(ascii: ":") {
             let s = i + 1
             i = s

@@ -33,4 +33,19 @@ import Testing
         #expect(String(decoding: bytes, as: UTF8.self)
             == "Via: SIP/2.0/UDP h\r\nXontent-Type: multipart/mixed\r\n  ;boundary=x\r\nX : multipart/x\r\nContent-Length: 0\r\n\r\n")
     }
+
+    /// A Route URI whose host holds a byte that is not UTF-8 (`<sip:127.0.\xB0.1:5080>`): it
+    /// was accepted and then written back as U+FFFD, which libosip2 refuses, so our own
+    /// response or relayed request would be unparseable. Hosts are printable ASCII now; the
+    /// message is refused as malformed.
+    @Test func nonASCIIHostIsRefused() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("bench/fuzz/corpus/sip/regress-route-host-invalid-utf8")
+        let input = Array(try Data(contentsOf: url))
+        #expect(Fixtures.parse(input).request == nil)
+        #expect(SIPURI(bytes: Array("sip:127.0.\u{B0}.1:5080".utf8)[...]) == nil)
+        #expect(SIPURI(bytes: Array("sip:h\u{7F}x".utf8)[...]) == nil)
+        #expect(SIPURI(bytes: Array("sip:u@example.org:5080".utf8)[...])?.host == "example.org")
+        #expect(SIPURI(bytes: Array("sip:[2001:db8::1]:5080".utf8)[...])?.host == "2001:db8::1")
+    }
 }
