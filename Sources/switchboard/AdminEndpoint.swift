@@ -23,13 +23,7 @@ struct AdminEndpointOptions: ParsableArguments {
         var address = metrics ?? "127.0.0.1:9090"
         var token: AdminToken?
         if let config {
-            let settings: SwitchboardConfiguration
-            do {
-                settings = try SwitchboardConfiguration.load(path: config)
-            } catch {
-                for diagnostic in error.diagnostics { print(diagnostic) }
-                throw ExitCode.failure
-            }
+            let settings = try ConfigurationFile.load(config)
             if metrics == nil, let endpoint = settings.metrics { address = endpoint.description }
             token = settings.adminToken
         }

@@ -18,14 +18,7 @@ struct DialplanOptions: ParsableArguments {
     /// the settings the daemon applies when routing, such as `default-region`).
     func resolve() throws -> (directory: String, settings: SwitchboardConfiguration?) {
         if let config {
-            let settings: SwitchboardConfiguration
-            do {
-                settings = try SwitchboardConfiguration.load(path: config)
-            } catch {
-                for diagnostic in error.diagnostics { print(diagnostic) }
-                printError("\(config): \(error.diagnostics.count) error\(error.diagnostics.count == 1 ? "" : "s")")
-                throw ExitCode.failure
-            }
+            let settings = try ConfigurationFile.load(config)
             return (dialplans ?? settings.dialplanDirectory, settings)
         }
         return (dialplans ?? "Dialplans", nil)
