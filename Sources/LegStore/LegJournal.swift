@@ -28,6 +28,11 @@ public final class LegJournal: @unchecked Sendable {
         /// 16 MiB ≈ 300,000 ends): a dropped end would leave its leg open, billed up to the
         /// next restart, while a dropped `ringing` costs nothing. Default 16 MiB.
         public var endReserveBytes: Int = 16 << 20
+        /// Ends that fit in neither the queue nor its reserve are kept as compact
+        /// `OwedEnd`s (48 B each) up to this many, and queued as soon as the disk takes
+        /// writes again, so no leg stays open (and billed) until the next restart because
+        /// the disk was slow. Default 1,000,000 (≈ 48 MiB, on top of the reserve's 300,000).
+        public var maxOwedEnds: Int = 1_000_000
         /// How often the heartbeat file is rewritten. Default 1 s.
         public var heartbeatInterval: Double = 1.0
 
@@ -57,6 +62,8 @@ public final class LegJournal: @unchecked Sendable {
     private var stopping = false
     private var stopped = false
     private var counters = LegJournalMetrics()
+    /// `ended` events past the reserve, queued by the flusher when there is room (in order).
+    private var owedEnds: [OwedEnd] = []
     private var lastDropLog: Date = .distantPast
 
     // Owned by the flusher thread (and `init` before it starts).
@@ -104,26 +111,28 @@ public final class LegJournal: @unchecked Sendable {
         let isEnd = event.kind == .ended
         let limit = configuration.maxPendingBytes + (isEnd ? configuration.endReserveBytes : 0)
         guard pending.count + record.count <= limit else {
+            if isEnd, owedEnds.count < configuration.maxOwedEnds, let owed = OwedEnd(event) {
+                // Not dropped: owed, and queued by the flusher once the disk takes writes.
+                owedEnds.append(owed)
+                counters.endsOwed += 1
+                logQueueFull("leg journal queue and end reserve full: keeping ends owed until the disk recovers")
+                return nil
+            }
             counters.dropped += 1
             if isEnd { counters.droppedEnds += 1 }
-            if Date().timeIntervalSince(lastDropLog) >= 1 {
-                lastDropLog = Date()
-                logger.critical("leg journal queue full: dropping leg events", metadata: [
-                    "dropped": "\(counters.dropped)", "droppedEnds": "\(counters.droppedEnds)",
-                ])
-            }
+            logQueueFull("leg journal queue full: dropping leg events")
             return nil
         }
         if pending.count + record.count > configuration.maxPendingBytes {
             // Kept in the reserve: counted and said loudly, the queue is over its limit.
             counters.endsInReserve += 1
-            if Date().timeIntervalSince(lastDropLog) >= 1 {
-                lastDropLog = Date()
-                logger.critical("leg journal queue full: dropping leg events but keeping ends in the reserve", metadata: [
-                    "dropped": "\(counters.dropped)", "endsInReserve": "\(counters.endsInReserve)",
-                ])
-            }
+            logQueueFull("leg journal queue full: dropping leg events but keeping ends in the reserve")
         }
+        return enqueue(record)
+    }
+
+    /// Called with `state` locked.
+    private func enqueue(_ record: [UInt8]) -> UInt64 {
         pending.append(contentsOf: record)
         pendingEvents += 1
         appendedSeq += 1
@@ -131,6 +140,33 @@ public final class LegJournal: @unchecked Sendable {
         // The flusher may be idle: wake it (broadcast: durability waiters share the condition).
         if pendingEvents == 1 { state.broadcast() }
         return appendedSeq
+    }
+
+    /// Loud, but at most once a second (called with `state` locked, on the appending thread).
+    private func logQueueFull(_ message: Logger.Message) {
+        guard Date().timeIntervalSince(lastDropLog) >= 1 else { return }
+        lastDropLog = Date()
+        logger.critical(message, metadata: [
+            "dropped": "\(counters.dropped)", "droppedEnds": "\(counters.droppedEnds)",
+            "endsInReserve": "\(counters.endsInReserve)", "endsOwed": "\(owedEnds.count)",
+        ])
+    }
+
+    /// Queues owed ends while they fit under the queue's limit plus its reserve, oldest
+    /// first; called by the flusher with `state` locked after a write went through.
+    private func requeueOwedEnds() {
+        guard !owedEnds.isEmpty else { return }
+        let limit = configuration.maxPendingBytes + configuration.endReserveBytes
+        var taken = 0
+        var record: [UInt8] = []
+        for owed in owedEnds {
+            record.removeAll(keepingCapacity: true)
+            JournalFiles.frame(owed.event.encoded(), into: &record)
+            guard pending.count + record.count <= limit else { break }
+            _ = enqueue(record)
+            taken += 1
+        }
+        owedEnds.removeFirst(taken)
     }
 
     /// The legs left open before this run are closed (their `interrupted` events are
@@ -151,14 +187,20 @@ public final class LegJournal: @unchecked Sendable {
         return true
     }
 
-    /// Blocks until everything appended so far is fsync'd.
+    /// Blocks until everything appended so far is fsync'd, owed ends included.
     @discardableResult
     public func flush(timeout: Double = 10) -> Bool {
-        state.lock()
-        let seq = appendedSeq
-        state.broadcast()
-        state.unlock()
-        return waitUntilDurable(seq, timeout: timeout)
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            state.lock()
+            let seq = appendedSeq, owing = !owedEnds.isEmpty
+            state.broadcast()
+            state.unlock()
+            guard waitUntilDurable(seq, timeout: max(0, deadline.timeIntervalSinceNow)) else { return false }
+            // Owed ends are queued by the flusher after a write succeeds: wait for those too.
+            if !owing { return true }
+            if Date() >= deadline { return false }
+        }
     }
 
     public var metrics: LegJournalMetrics {
@@ -167,6 +209,7 @@ public final class LegJournal: @unchecked Sendable {
         var m = counters
         m.durable = durableSeq
         m.pendingEvents = pendingEvents
+        m.owedEnds = owedEnds.count
         m.lag = UInt64(backlogAtOpen) + appendedSeq - min(committedEvents, UInt64(backlogAtOpen) + appendedSeq)
         return m
     }
@@ -278,6 +321,7 @@ public final class LegJournal: @unchecked Sendable {
                 counters.fsyncNanosTotal += took
                 counters.fsyncNanosMax = max(counters.fsyncNanosMax, took)
                 counters.bytesWritten += UInt64(batch.count)
+                requeueOwedEnds()
                 state.broadcast()
                 state.unlock()
                 rotateIfFull()
@@ -363,6 +407,10 @@ public struct LegJournalMetrics: Sendable, Equatable {
     public var droppedEnds: UInt64 = 0
     /// `ended` events queued in the reserve past `maxPendingBytes` instead of dropped.
     public var endsInReserve: UInt64 = 0
+    /// `ended` events that fit in neither and were kept owed (queued later) instead of dropped.
+    public var endsOwed: UInt64 = 0
+    /// Owed ends not yet queued (now).
+    public var owedEnds = 0
     public var ioErrors: UInt64 = 0
     public var fsyncs: UInt64 = 0
     public var fsyncedEvents: UInt64 = 0
@@ -372,4 +420,28 @@ public struct LegJournalMetrics: Sendable, Equatable {
     public var pendingEvents = 0
     /// Events journaled (including the backlog found at open) but not yet in PostgreSQL.
     public var lag: UInt64 = 0
+}
+
+/// An `ended` event waiting for room in the queue, without the `Data`/array of an encoded
+/// record (the queue is full because the disk fails: memory is what is short).
+struct OwedEnd {
+    let legID: UUID
+    let callID: UUID
+    let microseconds: Int64
+    let status: Int32
+    let reason: LegEvent.EndReason
+
+    init?(_ event: LegEvent) {
+        guard case .ended(let status, let reason) = event.detail else { return nil }
+        legID = event.legID
+        callID = event.callID
+        microseconds = event.microseconds
+        self.status = status.map(Int32.init) ?? -1
+        self.reason = reason
+    }
+
+    var event: LegEvent {
+        LegEvent(legID: legID, callID: callID, microseconds: microseconds,
+                 .ended(status: status < 0 ? nil : Int(status), reason: reason))
+    }
 }

@@ -39,7 +39,8 @@ final class DaemonMetrics: Sendable {
     let lastReloadSucceeded: CoreMetrics.Gauge
     let draining: CoreMetrics.Gauge
     /// Only when a journal exists (see `LegJournalMetricsSource`).
-    let journal: (source: any LegJournalMetricsSource, lagEvents: CoreMetrics.Gauge, writeErrors: CoreMetrics.Gauge, database: CoreMetrics.Gauge)?
+    let journal: (source: any LegJournalMetricsSource, lagEvents: CoreMetrics.Gauge, writeErrors: CoreMetrics.Gauge, database: CoreMetrics.Gauge,
+                  queue: [CoreMetrics.Gauge])?
 
     init(journal source: (any LegJournalMetricsSource)? = nil) {
         let registry = PrometheusCollectorRegistry()
@@ -79,7 +80,11 @@ final class DaemonMetrics: Sendable {
         gauge("switchboard_build_info", [("version", SwitchboardVersion.number), ("commit", SwitchboardVersion.commit)]).record(1)
         journal = source.map {
             ($0, gauge("switchboard_journal_lag_events"),
-             gauge("switchboard_journal_write_errors"), gauge("switchboard_database_up"))
+             gauge("switchboard_journal_write_errors"), gauge("switchboard_database_up"),
+             // Since start; gauges because the journal keeps the counts (sampled, not added).
+             ["dropped_events", "dropped_ends", "reserve_ends", "owed_ends_kept", "owed_ends"].map {
+                 gauge("switchboard_journal_queue_\($0)")
+             })
         }
         lastReloadSucceeded.record(1)
         lastReloadTimestamp.record(Date().timeIntervalSince1970)
@@ -108,6 +113,10 @@ final class DaemonMetrics: Sendable {
         journal.lagEvents.record(journal.source.journalLagEvents)
         journal.writeErrors.record(journal.source.journalWriteErrors)
         journal.database.record(journal.source.databaseConnected ? 1 : 0)
+        let q = journal.source.journalQueue
+        for (gauge, value) in zip(journal.queue, [q.dropped, q.droppedEnds, q.endsInReserve, q.endsOwed, q.owedNow]) {
+            gauge.record(value)
+        }
     }
 
     /// The Prometheus text exposition format (version 0.0.4).

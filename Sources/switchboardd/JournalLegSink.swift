@@ -77,4 +77,8 @@ extension JournalLegSink: LegJournalMetricsSource {
     var journalLagEvents: Int { Int(recorder.metrics.journal.lag) }
     var journalWriteErrors: Int { Int(recorder.metrics.journal.ioErrors + (recorder.metrics.writer?.failures ?? 0)) }
     var databaseConnected: Bool { recorder.metrics.writer?.connected ?? false }
+    var journalQueue: (dropped: Int, droppedEnds: Int, endsInReserve: Int, endsOwed: Int, owedNow: Int) {
+        let j = recorder.metrics.journal
+        return (Int(j.dropped), Int(j.droppedEnds), Int(j.endsInReserve), Int(j.endsOwed), j.owedEnds)
+    }
 }

@@ -18,4 +18,8 @@ protocol LegJournalMetricsSource: Sendable {
     var journalWriteErrors: Int { get }
     /// Whether the writer's PostgreSQL connection is up.
     var databaseConnected: Bool { get }
+    /// What a full queue did since start (the disk failing or too slow): events dropped,
+    /// `ended` among them (legs left open until a restart), ends kept in the reserve, ends
+    /// kept owed beyond it, and owed ends still waiting now.
+    var journalQueue: (dropped: Int, droppedEnds: Int, endsInReserve: Int, endsOwed: Int, owedNow: Int) { get }
 }

@@ -26,8 +26,8 @@ import Testing
             return plan.directory.path
         }
 
-        func daemon(port: Int = FreePort.next(), dialplans: String) throws -> DaemonProcess {
-            try DaemonProcess(port: port, extraConfig: "journal: \(journal.path)\ndatabase: \"\(database)\"\nnode-id: test-node\n",
+        func daemon(port: Int = FreePort.next(), dialplans: String, extraConfig: String = "") throws -> DaemonProcess {
+            try DaemonProcess(port: port, extraConfig: "journal: \(journal.path)\ndatabase: \"\(database)\"\nnode-id: test-node\n" + extraConfig,
                               dialplans: dialplans)
         }
 
@@ -80,12 +80,25 @@ import Testing
         defer { setup.cleanUp() }
         let callee = try SIPpRun.callee("callee-answer.xml", calls: 20, keys: ["ring": "20"]).start()
         defer { callee.stop() }
-        let daemon = try setup.daemon(dialplans: try setup.dialplan(calleePort: callee.port))
+        let metricsPort = FreePort.next()
+        let daemon = try setup.daemon(dialplans: try setup.dialplan(calleePort: callee.port),
+                                      extraConfig: "metrics: 127.0.0.1:\(metricsPort)\n")
         defer { daemon.stop() }
         let caller = try SIPpRun.caller(daemon: daemon, calls: 20, rate: 20).run()
         #expect(caller.successfulCalls == 20, "\(caller.output.suffix(1000))")
         let legs = try setup.legs(expected: 40)
         #expect(legs.total == 40 && legs.distinct == 40, "\(legs)")
+        // The journal's figures are in /metrics, the full-queue ones at 0 on a healthy disk.
+        var exposition = ""
+        for _ in 0..<50 {
+            exposition = (try? httpGet(port: metricsPort).1) ?? ""
+            if exposition.contains("switchboard_database_up 1") { break }
+            usleep(100_000)
+        }
+        #expect(exposition.contains("switchboard_database_up 1"), "\(exposition.suffix(2000))")
+        for name in ["dropped_events", "dropped_ends", "reserve_ends", "owed_ends_kept", "owed_ends"] {
+            #expect(exposition.contains("switchboard_journal_queue_\(name) 0"), "switchboard_journal_queue_\(name)")
+        }
         #expect(legs.reasons["completed"] == 40)
         let connection = try PostgresConnection(setup.database)
         defer { connection.close() }

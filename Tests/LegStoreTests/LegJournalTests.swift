@@ -182,4 +182,38 @@ import Testing
         #expect(j.flush(timeout: 10))
         #expect(readAll(j) == accepted)
     }
+
+    /// Past the reserve too, an end is not dropped: it is kept owed (compactly) and
+    /// journaled once the disk takes writes again, so its leg is closed at its real end
+    /// rather than left open (and billed) until a restart. Only past `maxOwedEnds` is an
+    /// end dropped, and then it is counted as such.
+    @Test func endsPastTheReserveAreOwedAndWrittenOnceTheDiskRecovers() throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        var config = journalConfig(dir)
+        config.maxPendingBytes = 1_000
+        config.endReserveBytes = 200
+        config.maxOwedEnds = 25
+        let j = try LegJournal(configuration: config, logger: quietLogger)
+        defer { j.close() }
+        j.failWritesForTesting = true
+        let legs = (0..<40).map { SampleLeg($0) }
+        let events = interleaved(legs)
+        let accepted = events.filter { j.append($0) != nil }
+        let ends = events.filter { $0.kind == .ended }
+        let queuedEnds = accepted.filter { $0.kind == .ended }
+        let m = j.metrics
+        #expect(queuedEnds.count < ends.count)  // the reserve alone could not hold them
+        #expect(m.endsOwed == 25)
+        #expect(m.owedEnds == 25)
+        #expect(m.droppedEnds == UInt64(ends.count - queuedEnds.count - 25))
+        j.failWritesForTesting = false
+        #expect(j.flush(timeout: 10))
+        let written = readAll(j)
+        let owed = ends.filter { !queuedEnds.contains($0) }.prefix(25)
+        // What was queued comes first, in order; then every owed end, oldest first, intact.
+        #expect(Array(written.prefix(accepted.count)) == accepted)
+        #expect(Array(written.dropFirst(accepted.count)) == Array(owed))
+        #expect(j.metrics.owedEnds == 0)
+    }
 }
