@@ -8,7 +8,9 @@ passed), INVITE->180 p50/p99, CPU% and CPU per call; then the highest passing
 rate of each system and the ratios ours/Kamailio.
 
 CPU per call (us) = system CPU seconds over the steady window / calls set up
-in that window = sut_cpu_pct/100 * 1e6 / achieved_cps.
+in that window = sut_cpu_pct/100 * 1e6 / achieved_cps.  Where the system writes
+records to PostgreSQL (our leg records, Kamailio's acc: "kamacc"), the
+database's CPU is added (db_cpu_pct): the records are part of the work.
 """
 import glob
 import json
@@ -19,7 +21,7 @@ import sys
 d = sys.argv[1]
 runs = {}
 for p in glob.glob(os.path.join(d, "*", "summary.json")):
-    m = re.match(r"(ours|base|kam)-(\w+)-r(\d+)-(\d+)$", os.path.basename(os.path.dirname(p)))
+    m = re.match(r"(ours|base|kamacc|kam)-(\w+)-r(\d+)-(\d+)$", os.path.basename(os.path.dirname(p)))
     if not m:
         continue
     with open(p) as f:
@@ -44,7 +46,8 @@ def f(v, nd=0):
 
 def us_per_call(s):
     try:
-        return float(s["sut_cpu_pct"]) / 100.0 * 1e6 / max(1e-9, float(s["achieved_cps"]))
+        cpu = float(s["sut_cpu_pct"]) + float(s.get("db_cpu_pct") or 0)
+        return cpu / 100.0 * 1e6 / max(1e-9, float(s["achieved_cps"]))
     except (KeyError, TypeError, ValueError):
         return None
 
@@ -56,7 +59,7 @@ if os.path.exists(os.path.join(d, "run.env")):
             k, v = line.rstrip("\n").split("=", 1)
             env[k] = v
 print("# Calls benchmark: switchboardd vs Kamailio (%s)\n" % env.get("date", "?"))
-for k in ("host", "switchboardd", "base", "kamailio", "sipp", "rates"):
+for k in ("host", "switchboardd", "base", "kamailio", "sipp", "rates", "leg_records", "kamailio_acc"):
     if k in env:
         print("* %s: %s" % (k, env[k]))
 print()
@@ -65,13 +68,13 @@ topos = sorted({k[0] for k in runs}, key=lambda t: (t != "single", t))
 summary = []
 for topo in topos:
     print("## %s\n" % topo)
-    print("| rate | system | pass | achieved cps | failed | retrans % | 180 p50/p99 ms | CPU % | CPU µs/call | other CPU % | load1 |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| rate | system | pass | achieved cps | failed | retrans % | 180 p50/p99 ms | CPU % | db CPU % | records | CPU µs/call | other CPU % | load1 |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     rates = sorted({k[1] for k in runs if k[0] == topo})
-    top = {"ours": None, "kam": None, "base": None}
+    top = {"ours": None, "kam": None, "kamacc": None, "base": None}
     per = {}
     for r in rates:
-        for sysname in ("ours", "base", "kam"):
+        for sysname in ("ours", "base", "kam", "kamacc"):
             if (topo, r, sysname) not in runs:
                 continue
             s, npass, n = best(runs[(topo, r, sysname)])
@@ -79,47 +82,51 @@ for topo in topos:
             per[(r, sysname)] = (s, npass, u)
             if npass:
                 top[sysname] = r
-            print("| %d | %s | %d/%d | %s | %s | %s | %s/%s | %s | %s | %s | %s |" % (
-                r, {"ours": "switchboardd", "base": "switchboardd (base)"}.get(sysname, "kamailio c=%s" % s.get("children", "?")),
-                npass, n, f(s.get("achieved_cps")), s.get("failed"), s.get("retrans_pct"),
-                f(s.get("setup_p50_ms")), f(s.get("setup_p99_ms")), f(s.get("sut_cpu_pct")),
-                f(u), f(s.get("other_cpu_pct")), s.get("load1_before")))
+            label = {"ours": "switchboardd", "base": "switchboardd (base)"}.get(sysname, "kamailio c=%s%s" % (
+                s.get("children", "?"), " acc=%s" % s.get("acc") if sysname == "kamacc" else ""))
+            records = "-"
+            if s.get("acc_rows") not in (None, ""):
+                records = "%s/%s" % (s.get("acc_rows"), s.get("acc_rows_expected"))
+            print("| %d | %s | %d/%d | %s | %s | %s | %s/%s | %s | %s | %s | %s | %s | %s |" % (
+                r, label, npass, n, f(s.get("achieved_cps")), s.get("failed"), s.get("retrans_pct"),
+                f(s.get("setup_p50_ms")), f(s.get("setup_p99_ms")), f(s.get("sut_cpu_pct")), f(s.get("db_cpu_pct")),
+                records, f(u), f(s.get("other_cpu_pct")), s.get("load1_before")))
     print()
-    common = [r for r in rates if per.get((r, "ours"), (0, 0))[1] and per.get((r, "kam"), (0, 0))[1]]
-    line = {"topo": topo, "ours_best": top["ours"], "kam_best": top["kam"], "base_best": top["base"]}
-    if top["base"]:
-        s, _, u = per[(top["base"], "base")]
-        line.update(base_p50=s.get("setup_p50_ms"), base_p99=s.get("setup_p99_ms"), base_us=u)
-    if top["ours"]:
-        s, _, u = per[(top["ours"], "ours")]
-        line.update(ours_p50=s.get("setup_p50_ms"), ours_p99=s.get("setup_p99_ms"), ours_us=u)
-    if top["kam"]:
-        s, _, u = per[(top["kam"], "kam")]
-        line.update(kam_p50=s.get("setup_p50_ms"), kam_p99=s.get("setup_p99_ms"), kam_us=u)
-    if not common:  # CPU per call is still comparable at a rate both ran, pass or not
-        common = [r for r in rates if (r, "ours") in per and (r, "kam") in per]
-    if common:
-        c = common[-1]
-        uo, uk = per[(c, "ours")][2], per[(c, "kam")][2]
-        line.update(common=c, ours_us_c=uo, kam_us_c=uk)
+    line = {"topo": topo}
+    for sysname in ("ours", "base", "kam", "kamacc"):
+        line[sysname + "_best"] = top[sysname]
+        if top[sysname]:
+            s, _, u = per[(top[sysname], sysname)]
+            line.update({sysname + "_p50": s.get("setup_p50_ms"), sysname + "_p99": s.get("setup_p99_ms"), sysname + "_us": u})
+    for peer in ("kam", "kamacc"):
+        # CPU per call compared at the highest rate both held (else both ran)
+        common = [r for r in rates if per.get((r, "ours"), (0, 0))[1] and per.get((r, peer), (0, 0))[1]]
+        if not common:
+            common = [r for r in rates if (r, "ours") in per and (r, peer) in per]
+        if common:
+            c = common[-1]
+            line.update({peer + "_common": c, peer + "_ours_us_c": per[(c, "ours")][2], peer + "_us_c": per[(c, peer)][2]})
     summary.append(line)
 
 print("## Summary (highest rate held with no failed call)\n")
-print("| topology | switchboardd cps | Kamailio cps | ratio | ours 180 p50/p99 ms | Kamailio 180 p50/p99 ms | CPU µs/call ours / Kamailio (at cps) | ratio |")
-print("|---|---|---|---|---|---|---|---|")
+print("| topology | peer | switchboardd cps | peer cps | ratio | ours 180 p50/p99 ms | peer 180 p50/p99 ms | CPU µs/call ours / peer (at cps) | ratio |")
+print("|---|---|---|---|---|---|---|---|---|")
 for l in summary:
-    ratio = "-"
-    if l.get("ours_best") and l.get("kam_best"):
-        ratio = "%.2f" % (l["ours_best"] / l["kam_best"])
-    cpu = "-"
-    cratio = "-"
-    if l.get("common"):
-        cpu = "%s / %s (%d)" % (f(l["ours_us_c"]), f(l["kam_us_c"]), l["common"])
-        if l["ours_us_c"] and l["kam_us_c"]:
-            cratio = "%.2f" % (l["ours_us_c"] / l["kam_us_c"])
-    print("| %s | %s | %s | %s | %s/%s | %s/%s | %s | %s |" % (
-        l["topo"], l.get("ours_best") or "none", l.get("kam_best") or "none", ratio,
-        f(l.get("ours_p50")), f(l.get("ours_p99")), f(l.get("kam_p50")), f(l.get("kam_p99")), cpu, cratio))
+    for peer, name in (("kam", "Kamailio"), ("kamacc", "Kamailio + acc")):
+        if not any(k[0] == l["topo"] and k[2] == peer for k in runs):
+            continue
+        ratio = "-"
+        if l.get("ours_best") and l.get(peer + "_best"):
+            ratio = "%.2f" % (l["ours_best"] / l[peer + "_best"])
+        cpu, cratio = "-", "-"
+        if l.get(peer + "_common"):
+            uo, up = l[peer + "_ours_us_c"], l[peer + "_us_c"]
+            cpu = "%s / %s (%d)" % (f(uo), f(up), l[peer + "_common"])
+            if uo and up:
+                cratio = "%.2f" % (uo / up)
+        print("| %s | %s | %s | %s | %s | %s/%s | %s/%s | %s | %s |" % (
+            l["topo"], name, l.get("ours_best") or "none", l.get(peer + "_best") or "none", ratio,
+            f(l.get("ours_p50")), f(l.get("ours_p99")), f(l.get(peer + "_p50")), f(l.get(peer + "_p99")), cpu, cratio))
 
 if any(l.get("base_best") for l in summary):
     print("\n## Before/after (base = the binary given with -B, same run)\n")
