@@ -139,34 +139,58 @@ import Testing
 /// Property: random accounts (timezones, cut-offs skipped or repeated by DST, plans, plan
 /// changes at renewals, cancellations whose access ends in the window) and random legs,
 /// closed on three schedules from the same start — daily, every 15 minutes, one catch-up —
-/// give the same lines, ratings, charges and ledger entries.
+/// give the same lines, ratings, charges and ledger entries. Two windows: the autumn one
+/// holds the US fall-back (Nov 1 2026: 01:30 happens twice), the spring one the US
+/// spring-forward (Mar 14 2027: 02:30 never happens, so that day's cut-off is 03:30).
 @Suite(.postgres) struct CloseSchedulePropertyTests {
+    struct Window: Sendable, CustomStringConvertible {
+        let name: String
+        let start: Date, end: Date, finish: Date
+        /// Accounts start within 5 days of this, so their terms renew inside the window.
+        let accountsFrom: Date
+        let cancelAt: Date
+        /// Where the special legs sit: on a cut-off of this day (cancelled accounts: `cancelledCutDay`).
+        let cutDay: LocalDate, cancelledCutDay: LocalDate
+        var description: String { name }
+
+        static let fall = Window(name: "fall", start: t("2026-10-29T00:00:00Z"), end: t("2026-11-06T12:00:00Z"),
+                                 finish: t("2026-11-08T12:00:00Z"), accountsFrom: t("2026-10-01T00:00:00Z"),
+                                 cancelAt: t("2026-10-20T12:00:00Z"),
+                                 cutDay: LocalDate(year: 2026, month: 11, day: 3), cancelledCutDay: LocalDate(year: 2026, month: 10, day: 30))
+        /// The special legs sit on Mar 14's cut-off: skipped by DST for 02:30 in US zones.
+        static let spring = Window(name: "spring", start: t("2027-03-06T00:00:00Z"), end: t("2027-03-16T12:00:00Z"),
+                                   finish: t("2027-03-18T12:00:00Z"), accountsFrom: t("2027-02-09T00:00:00Z"),
+                                   cancelAt: t("2027-02-25T12:00:00Z"),
+                                   cutDay: LocalDate(year: 2027, month: 3, day: 14), cancelledCutDay: LocalDate(year: 2027, month: 3, day: 7))
+    }
+
     struct Scenario {
         var accounts: [(name: String, tz: String, cutoff: String, plan: String, start: Date, nextPlan: String?, cancelAt: Date?)] = []
         var legs: [(account: String, direction: String, target: String, answered: Date?, ended: Date)] = []
     }
 
-    static let windowStart = t("2026-10-29T00:00:00Z")
-    static let windowEnd = t("2026-11-06T12:00:00Z")
-    static let finish = t("2026-11-08T12:00:00Z")
-
-    static func scenario(seed: UInt64) -> Scenario {
+    static func scenario(seed: UInt64, window w: Window) -> Scenario {
+        let windowStart = w.start, windowEnd = w.end
         var rng = SplitMix64(seed: seed)
         var s = Scenario()
         let zones = ["America/New_York", "America/Los_Angeles", "Europe/London", "UTC", "Asia/Kolkata"]
-        let cutoffs = ["00:00", "06:00", "01:30", "02:30", "23:00"]  // 01:30 repeats on Nov 1 in the US; 02:30 …
+        // 01:30 happens twice on Nov 1 2026 in the US; 02:30 not at all on Mar 14 2027.
+        let cutoffs = ["00:00", "06:00", "01:30", "02:30", "23:00"]
         let plans = ["small-teams", "large-teams", "pay-as-you-go", "odd"]
         let targets = ["tel:+14155550123", "sip:+442071234567@trunk.example;user=phone", "SIP:+14155550123@trunk.example",
                        "sip:bob@pbx.example", "TEL:+442071234567", "sips:+18005550100@trunk.example"]
         for i in 0..<6 {
             let plan = plans[Int.random(in: 0..<plans.count, using: &rng)]
             // terms renew between Nov 1 and Nov 6, inside the window
-            let start = t("2026-10-01T00:00:00Z").addingTimeInterval(Double(Int.random(in: 0..<(5 * 86400), using: &rng)))
+            let start = w.accountsFrom.addingTimeInterval(Double(Int.random(in: 0..<(5 * 86400), using: &rng)))
             let next: String? = Bool.random(using: &rng) ? plans[Int.random(in: 0..<plans.count, using: &rng)] : nil
-            let cancel: Date? = i % 3 == 2 ? t("2026-10-20T12:00:00Z") : nil
+            let cancel: Date? = i % 3 == 2 ? w.cancelAt : nil
             s.accounts.append(("acct\(i)", zones[Int.random(in: 0..<zones.count, using: &rng)],
                                cutoffs[Int.random(in: 0..<cutoffs.count, using: &rng)], plan, start, next, cancel))
         }
+        // One account always sits on the DST edge: a cut-off repeated (fall) or skipped (spring).
+        s.accounts[0].tz = "America/New_York"
+        s.accounts[0].cutoff = w.name == "fall" ? "01:30" : "02:30"
         for a in s.accounts {
             // access of a cancelled account ends at its first term's end (a month after the start)
             let accessEnd = a.cancelAt.map { _ in Calendar(identifier: .gregorian).date(byAdding: .month, value: 1, to: a.start)! }
@@ -183,7 +207,7 @@ import Testing
         return s
     }
 
-    static func load(_ s: Scenario) throws -> (Billing, PostgresConnection) {
+    static func load(_ s: Scenario, window w: Window) throws -> (Billing, PostgresConnection) {
         let url = try DB.database()
         let b = try billing(url)
         let c = try PostgresConnection(url)
@@ -207,7 +231,7 @@ import Testing
         // (nothing, even under a minimum).
         for a in s.accounts {
             let cal = try #require(BusinessCalendar(timeZone: a.tz, cutoff: a.cutoff))
-            let cut = cal.start(of: LocalDate(year: 2026, month: a.cancelAt == nil ? 11 : 10, day: a.cancelAt == nil ? 3 : 30))
+            let cut = cal.start(of: a.cancelAt == nil ? w.cutDay : w.cancelledCutDay)
             try insertLeg(c, account: a.name, target: "tel:+14155550123", answered: cut.addingTimeInterval(-61.5), ended: cut)
             try insertLeg(c, account: a.name, target: "tel:+14155550123", answered: cut.addingTimeInterval(-3600), ended: cut.addingTimeInterval(-3600))
             if a.cancelAt == nil {
@@ -215,34 +239,35 @@ import Testing
                 try insertLeg(c, account: a.name, target: "tel:+442071234567", answered: end.addingTimeInterval(-45), ended: end)
             }
         }
-        try b.close(at: windowStart)  // the common past
+        try b.close(at: w.start)  // the common past
         return (b, c)
     }
 
-    @Test(arguments: [UInt64(0x5C4E_D01E), 0xC105_E001, 0x0DD_CA5E])
-    func everyScheduleGivesTheSameBill(seed: UInt64) throws {
-        let s = Self.scenario(seed: seed)
+    @Test(arguments: zip([UInt64(0x5C4E_D01E), 0xC105_E001, 0x0DD_CA5E, 0x5_9F1A6, 0xF0_4A4D],
+                         [Window.fall, .fall, .fall, .spring, .spring]))
+    func everyScheduleGivesTheSameBill(seed: UInt64, window w: Window) throws {
+        let s = Self.scenario(seed: seed, window: w)
         var results: [String: [String]] = [:]
         for schedule in ["daily", "15 min", "catch-up"] {
-            let (b, c) = try Self.load(s)
+            let (b, c) = try Self.load(s, window: w)
             switch schedule {
             case "daily":
-                var at = Self.windowStart.addingTimeInterval(5 * 3600 + 17 * 60)
-                while at < Self.finish { try b.close(at: at); at = at.addingTimeInterval(86400) }
+                var at = w.start.addingTimeInterval(5 * 3600 + 17 * 60)
+                while at < w.finish { try b.close(at: at); at = at.addingTimeInterval(86400) }
             case "15 min":
-                var at = Self.windowStart.addingTimeInterval(900)
-                while at < Self.finish { try b.close(at: at); at = at.addingTimeInterval(900) }
+                var at = w.start.addingTimeInterval(900)
+                while at < w.finish { try b.close(at: at); at = at.addingTimeInterval(900) }
             default:
                 break
             }
-            try b.close(at: Self.finish)
+            try b.close(at: w.finish)
             results[schedule] = try CloseScheduleTests.outcome(c)
             #expect(try scalar(c, "SELECT count(*) FROM leg_ratings") == scalar(c, "SELECT count(*) FROM call_legs"), "\(schedule): every leg rated")
             // … and what docs/billing.md says they must be, recomputed independently.
-            let model = try IndependentCloseModel(c, at: Self.finish)
+            let model = try IndependentCloseModel(c, at: w.finish)
             #expect(model.legs.count >= s.legs.count)
             let diff = try model.differences(c)
-            #expect(diff.isEmpty, "\(schedule), seed \(seed): \(diff.joined(separator: "; "))")
+            #expect(diff.isEmpty, "\(schedule), \(w), seed \(seed): \(diff.joined(separator: "; "))")
         }
         let daily = try #require(results["daily"])
         #expect(daily.count > 6 * 30)
