@@ -100,11 +100,11 @@ extension CallEngine {
         anchor.callerSession?.stopPlayback()
         let route = Router.route(to: call.route.dialled, from: call.route.caller.input.isEmpty ? nil : call.route.caller.input,
                                  at: call.startedAt, digits: anchor.digits, table: table, defaultRegion: configuration.defaultRegion)
-        guard route.outcome == "routed", route.attempts.count > call.attemptIndex else {
+        guard RouteOutcome(route) == .routed, route.attempts.count > call.attemptIndex else {
             hangUp(call, reason: .error, status: 500)
             return
         }
-        let decision = route.attempts[call.attemptIndex].decisions.filter { $0.kind == "ivr" }.dropFirst(anchor.resolvedIVRs - 1).first
+        let decision = route.attempts[call.attemptIndex].decisions.filter { PlanKind(keyword: $0.kind) == .ivr }.dropFirst(anchor.resolvedIVRs - 1).first
         callLogger(call).info("IVR choice", metadata: ["plan": "\(run.name)", "entries": "\(run.entries)",
                                                        "choice": "\(decision?.choice ?? "")", "reason": "\(decision?.reason ?? "")"])
         call.route = route

@@ -14,6 +14,10 @@ extension CallEngine {
         }
         if reackRelayedReinvite(response, transaction: transaction) { return true }
         guard let (call, leg) = legsByTransaction[transaction] else { return false }
+        if call.machine != nil, let ref = leg.ref {
+            drive(call) { machine, now in machine.legResponse(ref, response, now: now) }
+            return true
+        }
         switch response.statusCode {
         case 100:
             break
@@ -32,10 +36,20 @@ extension CallEngine {
     @discardableResult
     public func clientTransactionFailed(_ transaction: ClientTransactionID, reason: TransactionFailure) -> Bool {
         if let relay = relays.removeValue(forKey: transaction) {
+            if relay.call.machine != nil {
+                drive(relay.call) { machine, _ in
+                    machine.relayedRequestCompleted(relay.method, towards: relay.towardsCaller ? .caller : .callee,
+                                                    status: reason.equivalentStatusCode)
+                }
+            }
             var out = SIPResponse(to: layer.request(of: relay.serverTransaction) ?? relay.call.inbound.invite,
                                   statusCode: reason.equivalentStatusCode)
             out.to.tag = out.to.tag ?? Self.makeTag()
             try? layer.respond(out, on: relay.serverTransaction)
+            return true
+        }
+        if let (call, leg) = legsByTransaction[transaction], call.machine != nil, let ref = leg.ref {
+            drive(call) { machine, now in machine.legTransportFailed(ref, status: reason.equivalentStatusCode, now: now) }
             return true
         }
         guard let (call, leg) = legsByTransaction.removeValue(forKey: transaction) else { return false }
