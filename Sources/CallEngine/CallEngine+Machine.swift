@@ -110,6 +110,11 @@ extension CallEngine {
             call.timers[id] = clock.schedule(after: delay) { [weak self] in
                 guard let self else { return }
                 call.timers[id] = nil
+                switch id {
+                case .maxDuration: self.callLogger(call).notice("maximum call duration reached")
+                case .ackTimeout: self.callLogger(call).warning("no ACK for our 2xx: ending the call")
+                default: break
+                }
                 self.drive(call) { machine, now in machine.timerFired(id, now: now) }
             }
         case .cancelTimer(let id):
