@@ -21,6 +21,9 @@ final class Call {
     var route: RouteDecision
     /// The table the call was routed with (IVR choices re-route within it, after a reload too).
     var table: DialplanTable?
+    /// The routing walk stopped at each IVR menu not yet decided: a menu's choice resumes
+    /// the walk there (`RouteContinuation`), the router is not run again.
+    var continuations: [RouteContinuation] = []
     let startedAt = Date()
     /// Media anchored at the daemon (IVR, queue, and whatever rings after them).
     var anchor: MediaAnchor?

@@ -18,8 +18,8 @@ extension CallEngine {
         let decoded = dialled.removingPercentEncoding ?? dialled
         let callerUser = invite.from.uri.user.map { $0.removingPercentEncoding ?? $0 }
         let table = dialplans.current
-        let route = Router.route(to: decoded, from: callerUser, at: Date(), table: table,
-                                 defaultRegion: configuration.defaultRegion)
+        let (route, continuations) = Router.routeWithContinuations(to: decoded, from: callerUser, at: Date(), table: table,
+                                                                   defaultRegion: configuration.defaultRegion)
         guard RouteOutcome(route) == .routed, let account = route.account, let number = route.trackingNumber else {
             logger.info("no route for dialled number", metadata: ["number": "\(decoded)", "sip.call_id": "\(invite.callID)"])
             refuse(invite, transaction, 404, toTag: toTag)
@@ -56,6 +56,7 @@ extension CallEngine {
         let call = Call(inbound: inbound, route: route, account: account, trackingNumber: number,
                         source: route.source ?? "", caller: route.caller.e164 ?? route.caller.input)
         call.table = table
+        call.continuations = continuations
         calls[call.id] = call
         callsByInboundTransaction[transaction] = call
         callsByLocalTag[toTag] = call
