@@ -28,6 +28,7 @@ extension CallEngine {
         default:
             legsByTransaction[transaction] = nil
             if leg.isLive { legFailed(call, leg, status: response.statusCode) }
+            if let pending = leg.pendingEnd { recordCancelledEnd(call, leg, status: response.statusCode, at: pending.at) }
         }
         return true
     }
@@ -54,6 +55,7 @@ extension CallEngine {
         }
         guard let (call, leg) = legsByTransaction.removeValue(forKey: transaction) else { return false }
         if leg.isLive { legFailed(call, leg, status: reason.equivalentStatusCode) }
+        if let pending = leg.pendingEnd { recordCancelledEnd(call, leg, status: reason.equivalentStatusCode, at: pending.at) }
         return true
     }
 
@@ -143,11 +145,22 @@ extension CallEngine {
         var bye = dialog.makeRequest(.bye, via: via(for: dialog.peer), contact: contact)
         bye.headers.add("Reason", "SIP;cause=200;text=\"Call completed elsewhere\"")
         _ = try? layer.sendRequest(bye, to: dialog.peer)
+        guard leg !== call.winner else {
+            // Another fork of the winning leg (another To tag): only that dialog is ended;
+            // the winner stays bridged and its record answered.
+            callLogger(call).info("second answer of the winning leg dismissed with ACK and BYE", metadata: ["target": "\(leg.target)"])
+            return
+        }
         leg.ackSent = ack
         leg.answerTag = .some(response.to.tag)
         forgetLater(leg.transaction)
         callLogger(call).info("late answer dismissed with ACK and BYE", metadata: ["target": "\(leg.target)"])
-        if leg.state != .abandoned && leg.state != .ended {
+        if leg.pendingEnd != nil {
+            // It answered after all: recorded so, answered and ended by us at once.
+            let now = Date()
+            emit(CallLegEvent(legID: leg.id, callID: call.id, kind: .answered, time: now))
+            recordCancelledEnd(call, leg, status: response.statusCode, at: now)
+        } else if leg.state != .abandoned && leg.state != .ended {
             emit(CallLegEvent(legID: leg.id, callID: call.id, kind: .ended, time: Date(), finalStatus: response.statusCode,
                               endReason: .answeredElsewhere))
         }

@@ -45,6 +45,10 @@ final class OutboundLeg {
     var ackSent: SIPRequest?
     var finalStatus: Int?
     var createdAt = Date()
+    /// Anchored calls: cancelled by us, its end not yet recorded (when and why we gave up);
+    /// recorded with whatever final response comes, or 64·T1 later (§9.1).
+    var pendingEnd: (at: Date, reason: CallLegEvent.EndReason)?
+    var giveUpTimer: (any TransactionTimerHandle)?
     /// Its number in the call's `CallStateMachine` (nil for legs of anchored calls).
     var ref: CallStateMachine.LegRef?
     /// ACKs we sent for 2xx we did not bridge (after our CANCEL, other forks), by To tag,
