@@ -21,6 +21,9 @@ final class Call {
     var route: RouteDecision
     /// The table the call was routed with (IVR choices re-route within it, after a reload too).
     var table: DialplanTable?
+    /// The routing walk stopped at each IVR menu not yet decided: a menu's choice resumes
+    /// the walk there (`RouteContinuation`), the router is not run again.
+    var continuations: [RouteContinuation] = []
     let startedAt = Date()
     /// Media anchored at the daemon (IVR, queue, and whatever rings after them).
     var anchor: MediaAnchor?
@@ -49,6 +52,21 @@ final class Call {
     var pendingAckToCallee: (cseq: UInt32, transaction: ClientTransactionID)?
     /// Our 2xx to a re-INVITE, by the local tag of the dialog it went into, until its ACK.
     var reinvite2xx: [String: Retransmitted2xx] = [:]
+
+    /// The call's logic as a value, for plans with media end to end (ring-all, sequential,
+    /// geographic); nil for calls the engine's anchored code runs (IVR, queue).
+    var machine: CallStateMachine?
+    /// The machine's legs, by its numbers.
+    var legsByRef: [CallStateMachine.LegRef: OutboundLeg] = [:]
+    /// Timers the machine asked for.
+    var timers: [CallStateMachine.TimerID: any TransactionTimerHandle] = [:]
+    /// Events raised while the engine performs actions wait here, so the machine never
+    /// sees an event in the middle of acting on the previous one.
+    var pendingEvents: [(CallEngine.MachineEvent, CallEngine.InDialogContext?)] = []
+    var driving = false
+    /// Every To tag we gave the caller's early dialogs (a new one after a cancelled leg's
+    /// early media), all forgotten when the call ends.
+    var callerTags: [String] = []
 
     init(inbound: InboundLeg, route: RouteDecision, account: String, trackingNumber: String, source: String, caller: String) {
         self.inbound = inbound

@@ -14,7 +14,7 @@ extension CallEngine {
     /// Called by `advance` for each attempt: runs the attempt's IVR menus and queue, and
     /// readies anchored media before an ordinary plan rings after them.
     func anchoredStep(_ call: Call, _ attempt: RouteDecision.Attempt) -> AnchoredStep {
-        let needsMedia = attempt.decisions.contains { $0.kind == "ivr" || $0.kind == "queue" }
+        let needsMedia = attempt.decisions.contains { PlanKind(keyword: $0.kind)?.anchorsMedia ?? false }
         guard needsMedia || call.anchor != nil else { return .proceed }
         guard let media else {
             callLogger(call).warning("IVR and queue plans need media (no media configured); failing over",
@@ -33,14 +33,14 @@ extension CallEngine {
             anchor.queueStarted = false
         }
         var ordinal = 0
-        for decision in attempt.decisions where decision.kind == "ivr" {
+        for decision in attempt.decisions where PlanKind(keyword: decision.kind) == .ivr {
             if ordinal == anchor.resolvedIVRs {
                 if anchor.ivr == nil { startIVR(call, planName: decision.plan) }
                 return .handled
             }
             ordinal += 1
         }
-        let queueDecision = attempt.decisions.first { $0.kind == "queue" }
+        let queueDecision = attempt.decisions.first { PlanKind(keyword: $0.kind) == .queue }
         let rings = queueDecision != nil || call.groupIndex + 1 < attempt.groups.count
         // Whatever rings next gets our offer from session B, so start it first.
         if rings, anchor.legSession == nil {

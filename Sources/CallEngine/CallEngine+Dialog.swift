@@ -22,8 +22,13 @@ extension CallEngine {
             anchoredAck(call, ack, fromCaller: side == .caller)
             return
         }
+        if call.machine != nil, side == .caller, ack.cSeq.sequence == call.inbound.invite.cSeq.sequence {
+            stopInitial2xx(call, ackedBy: ack)
+            drive(call) { machine, now in machine.ackReceived(ack, now: now) }
+            return
+        }
         guard side == .caller, let winner = call.winner, let dialog = winner.dialog else { return }
-        if call.state == .answered {
+        if call.machine == nil, call.state == .answered {
             stopInitial2xx(call, ackedBy: ack)
             call.state = .confirmed
             let out = dialog.makeRequest(.ack, cseq: winner.invite.cSeq.sequence, via: via(for: dialog.peer), contact: contact,
@@ -71,6 +76,11 @@ extension CallEngine {
             call.inbound.dialog.remoteCSeq = request.cSeq.sequence
         } else if let winner = call.winner {
             winner.dialog?.remoteCSeq = request.cSeq.sequence
+        }
+        if call.machine != nil, [.bye, .invite, .update, .info, .prack, .options].contains(request.method) {
+            let context = InDialogContext(request: request, peer: peer, transaction: transaction)
+            drive(call, context: context) { machine, now in machine.inDialogRequest(request.method, from: side == .caller ? .caller : .callee, now: now) }
+            return true
         }
         switch request.method {
         case .bye:
@@ -136,6 +146,11 @@ extension CallEngine {
         try? layer.respond(out, on: relay.serverTransaction)
         guard response.statusCode >= 200 else { return }
         relays[transaction] = nil
+        if call.machine != nil {
+            drive(call) { machine, _ in
+                machine.relayedRequestCompleted(relay.method, towards: relay.towardsCaller ? .caller : .callee, status: response.statusCode)
+            }
+        }
         guard (200..<300).contains(response.statusCode) else { return }
         if relay.method == .invite || relay.method == .update {
             // Target refresh (§12.2): the requester's Contact is accepted, the responder's
@@ -197,6 +212,10 @@ extension CallEngine {
     }
 
     func hangUp(_ call: Call, reason: CallLegEvent.EndReason, status: Int) {
+        if call.machine != nil {
+            drive(call) { machine, now in machine.hangUp(reason: reason, now: now) }
+            return
+        }
         guard call.state != .ended else { return }
         if call.anchor?.callerAnswered == true { anchoredHangUp(call, reason: reason); return }
         if call.state == .ringing {

@@ -6,8 +6,9 @@ import SIPTransaction
 
 /// IVR menus on anchored calls: play the prompt, collect digits (RFC 4733 from the caller's
 /// RTP session, or SIP INFO), time out, retry with the invalid-input prompt, take the default.
-/// The choice is applied by re-routing with every entry so far, exactly as
-/// `switchboard route --digits` would, so the engine and the dry-run always agree.
+/// The choice is applied by resuming the routing walk at the menu with its entries
+/// (`RouteContinuation`): the same walk `switchboard route --digits` runs, so the engine and
+/// the dry-run agree, without routing the call again from the top.
 extension CallEngine {
     func startIVR(_ call: Call, planName: String) {
         guard let anchor = call.anchor else { return }
@@ -90,21 +91,32 @@ extension CallEngine {
         }
     }
 
-    /// The menu is decided: re-route with every entry so far and go on with what it rings.
+    /// The menu is decided: resume the routing walk at this menu with its entries, and go on
+    /// with what it rings.
     func resolveIVR(_ call: Call) {
-        guard let anchor = call.anchor, let run = anchor.ivr, let table = call.table else { return }
+        guard let anchor = call.anchor, let run = anchor.ivr else { return }
         anchor.ivr = nil
         anchor.digits += run.entries
+        let menu = anchor.resolvedIVRs
         anchor.resolvedIVRs += 1
         anchor.playing = nil
         anchor.callerSession?.stopPlayback()
-        let route = Router.route(to: call.route.dialled, from: call.route.caller.input.isEmpty ? nil : call.route.caller.input,
+        var route = call.route
+        if let continuation = call.continuations.first(where: { $0.attempt == call.attemptIndex && $0.menu == menu }) {
+            let resumed = continuation.resume(entries: run.entries)
+            route.attempts = resumed.attempts
+            call.continuations = resumed.continuations
+        } else if let table = call.table {
+            // No continuation for this menu (cannot happen for a walk the engine started):
+            // route again with every entry so far, as before.
+            route = Router.route(to: call.route.dialled, from: call.route.caller.input.isEmpty ? nil : call.route.caller.input,
                                  at: call.startedAt, digits: anchor.digits, table: table, defaultRegion: configuration.defaultRegion)
-        guard route.outcome == "routed", route.attempts.count > call.attemptIndex else {
+        }
+        guard RouteOutcome(route) == .routed, route.attempts.count > call.attemptIndex else {
             hangUp(call, reason: .error, status: 500)
             return
         }
-        let decision = route.attempts[call.attemptIndex].decisions.filter { $0.kind == "ivr" }.dropFirst(anchor.resolvedIVRs - 1).first
+        let decision = route.attempts[call.attemptIndex].decisions.filter { PlanKind(keyword: $0.kind) == .ivr }.dropFirst(anchor.resolvedIVRs - 1).first
         callLogger(call).info("IVR choice", metadata: ["plan": "\(run.name)", "entries": "\(run.entries)",
                                                        "choice": "\(decision?.choice ?? "")", "reason": "\(decision?.reason ?? "")"])
         call.route = route

@@ -18,9 +18,9 @@ extension CallEngine {
         let decoded = dialled.removingPercentEncoding ?? dialled
         let callerUser = invite.from.uri.user.map { $0.removingPercentEncoding ?? $0 }
         let table = dialplans.current
-        let route = Router.route(to: decoded, from: callerUser, at: Date(), table: table,
-                                 defaultRegion: configuration.defaultRegion)
-        guard route.outcome == "routed", let account = route.account, let number = route.trackingNumber else {
+        let (route, continuations) = Router.routeWithContinuations(to: decoded, from: callerUser, at: Date(), table: table,
+                                                                   defaultRegion: configuration.defaultRegion)
+        guard RouteOutcome(route) == .routed, let account = route.account, let number = route.trackingNumber else {
             logger.info("no route for dialled number", metadata: ["number": "\(decoded)", "sip.call_id": "\(invite.callID)"])
             refuse(invite, transaction, 404, toTag: toTag)
             return
@@ -56,6 +56,7 @@ extension CallEngine {
         let call = Call(inbound: inbound, route: route, account: account, trackingNumber: number,
                         source: route.source ?? "", caller: route.caller.e164 ?? route.caller.input)
         call.table = table
+        call.continuations = continuations
         calls[call.id] = call
         callsByInboundTransaction[transaction] = call
         callsByLocalTag[toTag] = call
@@ -64,7 +65,7 @@ extension CallEngine {
                           trackingNumber: number, source: call.source, direction: .inbound, target: number,
                           sipCallID: invite.callID, caller: call.caller))
         callLogger(call).info("call started", metadata: ["source": "\(call.source)", "caller": "\(call.caller)"])
-        advance(call)
+        if Self.machineRuns(route) { startMachine(call) } else { advance(call) }
     }
 
     func refuse(_ request: SIPRequest, _ transaction: ServerTransactionID, _ status: Int, toTag: String, retryAfter: Bool = false) {
@@ -75,6 +76,10 @@ extension CallEngine {
 
     /// The caller cancelled (RFC 3261 §9.2; the layer already answered the CANCEL with 200).
     public func receiveCancel(for transaction: ServerTransactionID) {
+        if let call = callsByInboundTransaction[transaction], call.machine != nil {
+            drive(call) { machine, now in machine.cancelReceived(now: now) }
+            return
+        }
         guard let call = callsByInboundTransaction[transaction], call.state == .ringing, !call.inbound.sentFinal else { return }
         callLogger(call).info("caller cancelled")
         statistics.callsCancelled += 1
@@ -125,7 +130,8 @@ extension CallEngine {
     }
 
     private func ackNeverCame(_ call: Call) {
-        guard call.state == .answered else { return }
+        // The machine runs its own 64·T1 ACK timer (`CallStateMachine.TimerID.ackTimeout`).
+        guard call.machine == nil, call.state == .answered else { return }
         callLogger(call).warning("no ACK for our 2xx: ending the call")
         hangUp(call, reason: .error, status: 408)
     }

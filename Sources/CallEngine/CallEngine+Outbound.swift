@@ -14,6 +14,10 @@ extension CallEngine {
         }
         if reackRelayedReinvite(response, transaction: transaction) { return true }
         guard let (call, leg) = legsByTransaction[transaction] else { return false }
+        if call.machine != nil, let ref = leg.ref {
+            drive(call) { machine, now in machine.legResponse(ref, response, now: now) }
+            return true
+        }
         switch response.statusCode {
         case 100:
             break
@@ -24,6 +28,7 @@ extension CallEngine {
         default:
             legsByTransaction[transaction] = nil
             if leg.isLive { legFailed(call, leg, status: response.statusCode) }
+            if let pending = leg.pendingEnd { recordCancelledEnd(call, leg, status: response.statusCode, at: pending.at) }
         }
         return true
     }
@@ -32,14 +37,25 @@ extension CallEngine {
     @discardableResult
     public func clientTransactionFailed(_ transaction: ClientTransactionID, reason: TransactionFailure) -> Bool {
         if let relay = relays.removeValue(forKey: transaction) {
+            if relay.call.machine != nil {
+                drive(relay.call) { machine, _ in
+                    machine.relayedRequestCompleted(relay.method, towards: relay.towardsCaller ? .caller : .callee,
+                                                    status: reason.equivalentStatusCode)
+                }
+            }
             var out = SIPResponse(to: layer.request(of: relay.serverTransaction) ?? relay.call.inbound.invite,
                                   statusCode: reason.equivalentStatusCode)
             out.to.tag = out.to.tag ?? Self.makeTag()
             try? layer.respond(out, on: relay.serverTransaction)
             return true
         }
+        if let (call, leg) = legsByTransaction[transaction], call.machine != nil, let ref = leg.ref {
+            drive(call) { machine, now in machine.legTransportFailed(ref, status: reason.equivalentStatusCode, now: now) }
+            return true
+        }
         guard let (call, leg) = legsByTransaction.removeValue(forKey: transaction) else { return false }
         if leg.isLive { legFailed(call, leg, status: reason.equivalentStatusCode) }
+        if let pending = leg.pendingEnd { recordCancelledEnd(call, leg, status: reason.equivalentStatusCode, at: pending.at) }
         return true
     }
 
@@ -129,11 +145,22 @@ extension CallEngine {
         var bye = dialog.makeRequest(.bye, via: via(for: dialog.peer), contact: contact)
         bye.headers.add("Reason", "SIP;cause=200;text=\"Call completed elsewhere\"")
         _ = try? layer.sendRequest(bye, to: dialog.peer)
+        guard leg !== call.winner else {
+            // Another fork of the winning leg (another To tag): only that dialog is ended;
+            // the winner stays bridged and its record answered.
+            callLogger(call).info("second answer of the winning leg dismissed with ACK and BYE", metadata: ["target": "\(leg.target)"])
+            return
+        }
         leg.ackSent = ack
         leg.answerTag = .some(response.to.tag)
         forgetLater(leg.transaction)
         callLogger(call).info("late answer dismissed with ACK and BYE", metadata: ["target": "\(leg.target)"])
-        if leg.state != .abandoned && leg.state != .ended {
+        if leg.pendingEnd != nil {
+            // It answered after all: recorded so, answered and ended by us at once.
+            let now = Date()
+            emit(CallLegEvent(legID: leg.id, callID: call.id, kind: .answered, time: now))
+            recordCancelledEnd(call, leg, status: response.statusCode, at: now)
+        } else if leg.state != .abandoned && leg.state != .ended {
             emit(CallLegEvent(legID: leg.id, callID: call.id, kind: .ended, time: Date(), finalStatus: response.statusCode,
                               endReason: .answeredElsewhere))
         }

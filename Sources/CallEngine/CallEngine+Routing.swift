@@ -177,15 +177,33 @@ extension CallEngine {
         advance(call)
     }
 
-    /// CANCELs a leg (RFC 3261 §9.1) and records its end now: whatever it answers later is
-    /// only cleaned up (487 ACKed by the layer, a late 2xx ACKed and BYEd).
+    /// CANCELs a leg (RFC 3261 §9.1). Its end is recorded when its final response comes, as
+    /// what really happened (a 487: ended when we cancelled; a 2xx crossing the CANCEL:
+    /// answered, then ACKed and BYEd by us), or 64·T1 later if nothing comes, when its
+    /// transaction is destroyed (§9.1, §16.8).
     func cancelLeg(_ call: Call, _ leg: OutboundLeg, reason: String?, endReason: CallLegEvent.EndReason) {
         guard leg.isLive else { return }
         _ = try? layer.cancel(clientTransaction: leg.transaction, reason: reason)
-        leg.state = leg.state == .trying ? .abandoned : .cancelling
         leg.finalStatus = 487
-        emit(CallLegEvent(legID: leg.id, callID: call.id, kind: .ended, time: Date(), finalStatus: 487, endReason: endReason))
         leg.state = .abandoned
+        leg.pendingEnd = (Date(), endReason)
+        leg.giveUpTimer = clock.schedule(after: configuration.t1 * 64) { [weak self] in
+            guard let self, let pending = leg.pendingEnd else { return }
+            self.callLogger(call).notice("no final response 64·T1 after our CANCEL: leg given up", metadata: ["target": "\(leg.target)"])
+            self.recordCancelledEnd(call, leg, status: 487, at: pending.at)
+            self.layer.abandon(clientTransaction: leg.transaction)
+            if let entry = self.legsByTransaction[leg.transaction], entry.0 === call { self.legsByTransaction[leg.transaction] = nil }
+        }
+    }
+
+    /// The end of a leg we cancelled, recorded once.
+    func recordCancelledEnd(_ call: Call, _ leg: OutboundLeg, status: Int, at time: Date) {
+        guard let pending = leg.pendingEnd else { return }
+        leg.pendingEnd = nil
+        leg.giveUpTimer?.cancel()
+        leg.giveUpTimer = nil
+        leg.finalStatus = status
+        emit(CallLegEvent(legID: leg.id, callID: call.id, kind: .ended, time: time, finalStatus: status, endReason: pending.reason))
     }
 
     func legFailed(_ call: Call, _ leg: OutboundLeg, status: Int) {

@@ -8,8 +8,9 @@ final class InboundLeg {
     let invite: SIPRequest
     let transaction: ServerTransactionID
     let source: SIPPeer
-    /// Our To tag, the same on every response (one early dialog towards the caller).
-    let localTag: String
+    /// Our To tag, the same on every response (one early dialog towards the caller), except
+    /// after a cancelled leg's early media (`CallStateMachine.Action.newCallerEarlyDialog`).
+    var localTag: String
     var dialog: Dialog
     var sentRinging = false
     var sentFinal = false
@@ -44,6 +45,15 @@ final class OutboundLeg {
     var ackSent: SIPRequest?
     var finalStatus: Int?
     var createdAt = Date()
+    /// Anchored calls: cancelled by us, its end not yet recorded (when and why we gave up);
+    /// recorded with whatever final response comes, or 64·T1 later (§9.1).
+    var pendingEnd: (at: Date, reason: CallLegEvent.EndReason)?
+    var giveUpTimer: (any TransactionTimerHandle)?
+    /// Its number in the call's `CallStateMachine` (nil for legs of anchored calls).
+    var ref: CallStateMachine.LegRef?
+    /// ACKs we sent for 2xx we did not bridge (after our CANCEL, other forks), by To tag,
+    /// with where they went: sent again on each retransmission (§13.2.2.4).
+    var dismissedAcks: [String: (ack: SIPRequest, peer: SIPPeer)] = [:]
 
     init(target: String, invite: SIPRequest, peer: SIPPeer, transaction: ClientTransactionID) {
         self.target = target

@@ -14,13 +14,28 @@ public enum Router {
     ///   - defaultRegion: region for national-format numbers (the carrier trunk's country).
     public static func route(to dialled: String, from caller: String?, at date: Date, digits: [String] = [],
                              table: DialplanTable, defaultRegion: String? = nil) -> RouteDecision {
+        walk(to: dialled, from: caller, at: date, digits: digits, table: table, defaultRegion: defaultRegion).decision
+    }
+
+    /// As `route`, with a continuation at each IVR menu the walk reached, in walk order: when
+    /// the caller has made a menu's choice, the engine resumes the walk at that menu instead of
+    /// routing the call again from the top (what comes before the menu is not evaluated again).
+    public static func routeWithContinuations(to dialled: String, from caller: String?, at date: Date,
+                                              table: DialplanTable, defaultRegion: String? = nil)
+        -> (decision: RouteDecision, continuations: [RouteContinuation]) {
+        walk(to: dialled, from: caller, at: date, digits: [], table: table, defaultRegion: defaultRegion)
+    }
+
+    private static func walk(to dialled: String, from caller: String?, at date: Date, digits: [String],
+                             table: DialplanTable, defaultRegion: String?)
+        -> (decision: RouteDecision, continuations: [RouteContinuation]) {
         let details = PhoneNumber.details(parsing: dialled, defaultRegion: defaultRegion, withLocation: false)
         let number = details?.number
         let callerInfo = CallerInfo(caller, defaultRegion: details?.region ?? defaultRegion)
         var decision = RouteDecision(outcome: "not-found", status: 404, dialled: dialled, trackingNumber: number?.e164,
                                      account: nil, source: nil, callerIDPolicy: nil, caller: callerInfo,
                                      at: date.ISO8601Format(), attempts: [])
-        guard let number, let entry = table.lookup(e164: number.e164) else { return decision }
+        guard let number, let entry = table.lookup(e164: number.e164) else { return (decision, []) }
         decision.outcome = "routed"
         decision.status = 100
         decision.account = entry.account.name
@@ -32,17 +47,39 @@ public enum Router {
         }
         var walk = RouteWalk(caller: callerInfo, date: date, digits: digits[...], callerID: shownCallerID)
         decision.attempts = walk.run(entry.plan)
-        return decision
+        return (decision, walk.continuations)
+    }
+}
+
+/// A routing walk stopped at an IVR menu (`Router.routeWithContinuations`).
+public struct RouteContinuation: Sendable {
+    let walk: RouteWalk
+    let frame: RouteWalk.Frame
+    /// The attempt (index in `RouteDecision.attempts`) the menu is in, and how many IVR
+    /// menus of that attempt come before it.
+    public let attempt: Int
+    public let menu: Int
+
+    /// The walk on from the menu, given what the caller entered there (one entry per menu
+    /// attempt, as `Router.route(digits:)` takes them): every attempt of the call (those
+    /// before the menu unchanged), and the continuations of the menus after it.
+    public func resume(entries: [String]) -> (attempts: [RouteDecision.Attempt], continuations: [RouteContinuation]) {
+        var walk = self.walk
+        walk.digits = entries[...]
+        let attempts = walk.run(frame, resuming: true)
+        return (attempts, walk.continuations)
     }
 }
 
 /// The state of one dry-run: digits left, plans already tried.
-struct RouteWalk {
+struct RouteWalk: Sendable {
     let caller: CallerInfo
     let date: Date
     var digits: ArraySlice<String>
     let callerID: String
     private var tried = Set<ObjectIdentifier>()
+    /// A snapshot before each IVR menu's step, for `RouteContinuation`.
+    private(set) var continuations: [RouteContinuation] = []
 
     init(caller: CallerInfo, date: Date, digits: ArraySlice<String>, callerID: String) {
         self.caller = caller
@@ -51,34 +88,57 @@ struct RouteWalk {
         self.callerID = callerID
     }
 
+    /// Where a walk stands inside an attempt: the attempts done, the one being built, the
+    /// `then:` plans pending, and the plan about to be stepped.
+    struct Frame: Sendable {
+        var attempts: [RouteDecision.Attempt]
+        var attempt: RouteDecision.Attempt
+        var thens: [Plan]
+        var plan: Plan
+    }
+
     /// Follows routing plans down to the plan that rings, then `then:`
     /// fallbacks innermost first (a branch's own `then:` before its schedule's).
     /// A plan already tried in this call is skipped, so every walk ends.
     mutating func run(_ start: Plan) -> [RouteDecision.Attempt] {
-        var attempts: [RouteDecision.Attempt] = []
-        var next: Plan? = start
-        var trigger = "initial"
-        var outer: [Plan] = []
-        while let first = next, attempts.count < 32 {
-            var attempt = RouteDecision.Attempt(trigger: trigger, decisions: [], groups: [], onFailure: "")
-            var thens = outer
-            var plan = first
+        run(Frame(attempts: [], attempt: .init(trigger: "initial", decisions: [], groups: [], onFailure: ""), thens: [], plan: start))
+    }
+
+    /// Runs the walk on from `frame`; `resuming`: its plan is the menu the walk stopped at,
+    /// which takes the entries now (no new continuation for it).
+    mutating func run(_ frame: Frame, resuming: Bool = false) -> [RouteDecision.Attempt] {
+        var attempts = frame.attempts
+        var attempt = frame.attempt
+        var thens = frame.thens
+        var plan = frame.plan
+        var resumed = resuming
+        while true {
             var failure = ""
             while true {
+                if case .ivr = plan.kind, !resumed {
+                    var snapshot = self
+                    snapshot.continuations = []
+                    let menu = attempt.decisions.filter { $0.kind == "ivr" }.count
+                    continuations.append(RouteContinuation(
+                        walk: snapshot, frame: Frame(attempts: attempts, attempt: attempt, thens: thens, plan: plan),
+                        attempt: attempts.count, menu: menu))
+                }
+                resumed = false
                 tried.insert(ObjectIdentifier(plan))
                 if let then = plan.then { thens.append(then) }
                 let step = self.step(plan, into: &attempt)
                 guard let following = step.next else { failure = step.failure; break }
                 plan = following
             }
-            next = nil
+            var next: Plan?
             while let candidate = thens.popLast() {
                 if !tried.contains(ObjectIdentifier(candidate)) { next = candidate; break }
             }
             attempt.onFailure = next.map { "\(failure): then \($0.name)" } ?? "\(failure): caller hears the best final response"
-            trigger = "\(plan.name) failed (busy, no answer or error)"
-            outer = thens
             attempts.append(attempt)
+            guard let following = next, attempts.count < 32 else { break }
+            attempt = .init(trigger: "\(plan.name) failed (busy, no answer or error)", decisions: [], groups: [], onFailure: "")
+            plan = following
         }
         return attempts
     }

@@ -51,9 +51,11 @@ enum LegBatchSQL {
             SELECT leg_id, call_id, \(originColumns.joined(separator: ", ")),
                    \(ts("created_us")), \(ts("ringing_us")), \(ts("answered_us")), \(ts("ended_us")),
                    final_status, end_reason,
-                   -- whole seconds answer → end, rounded down; 0 if never answered; set once
+                   -- whole seconds answer → end, a started second counting as one (the
+                   -- close's rule, docs/billing.md), so an export and a bill agree; 0 if never
+                   -- answered; set once
                    CASE WHEN ended_us IS NULL THEN NULL WHEN answered_us IS NULL THEN 0
-                        ELSE GREATEST(0, (ended_us - answered_us) / 1000000)::int END,
+                        ELSE GREATEST(0, (ended_us - answered_us + 999999) / 1000000)::int END,
                    $1
             FROM agg
             ON CONFLICT (leg_id) DO UPDATE SET
@@ -62,7 +64,7 @@ enum LegBatchSQL {
                 final_status = CASE WHEN call_legs.ended_at IS NULL THEN EXCLUDED.final_status ELSE call_legs.final_status END,
                 billable_seconds = COALESCE(call_legs.billable_seconds, CASE
                     WHEN \(ended) IS NULL THEN NULL WHEN \(answered) IS NULL THEN 0
-                    ELSE GREATEST(0, floor(extract(epoch FROM \(ended) - \(answered))))::int END)
+                    ELSE GREATEST(0, ceil(extract(epoch FROM \(ended) - \(answered))))::int END)
             RETURNING call_id, direction, account, tracking_number, source, caller_number, created_at, ended_at
         )
         -- a call's row follows its inbound leg

@@ -127,6 +127,13 @@ extension TransactionLayer {
         runClient(id, actions)
     }
 
+    /// The TU gives up on a client transaction: an INVITE whose CANCEL got no final response
+    /// within 64·T1 is considered cancelled and destroyed (RFC 3261 §9.1). Its timers stop and
+    /// a response for it later is stray; the TU is not told (it asked).
+    public func abandon(clientTransaction id: ClientTransactionID) {
+        removeClient(id)
+    }
+
     /// The request of a live client transaction (with the branch the layer chose).
     public func request(of transaction: ClientTransactionID) -> SIPRequest? {
         clients[transaction]?.machine.request

@@ -98,7 +98,14 @@ struct SampleLeg {
         return e
     }
 
-    var billable: Int { answeredUS.map { Int((endedUS - $0) / 1_000_000) } ?? 0 }
+    /// Answer → end in whole seconds, a started second counting as one: the close's rule
+    /// (docs/billing.md, `Rating.durationSeconds`), so an export and a bill agree. Every
+    /// answered sample lasts a fraction over whole seconds, so rounding down would fail.
+    var billable: Int { answeredUS.map { Self.billableSeconds(answeredUS: $0, endedUS: endedUS) } ?? 0 }
+
+    static func billableSeconds(answeredUS: Int64, endedUS: Int64) -> Int {
+        endedUS > answeredUS ? Int((endedUS - answeredUS + 999_999) / 1_000_000) : 0
+    }
 }
 
 /// Events of many legs interleaved the way concurrent calls produce them: every leg's

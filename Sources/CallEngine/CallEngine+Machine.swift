@@ -1,0 +1,287 @@
+import Dialplan
+import Foundation
+import Logging
+import SIPMessage
+import SIPTransaction
+
+/// The engine as the driver of `CallStateMachine`: it feeds the machine the call's events
+/// with the time, performs the actions it returns (building every message from its dialogs),
+/// and keeps the tables that find the call again (by transaction, by tag).
+extension CallEngine {
+    typealias MachineEvent = (inout CallStateMachine, Date) -> [CallStateMachine.Action]
+
+    /// The in-dialog request an event is about, for `answerRequest` and `relayRequest`.
+    struct InDialogContext {
+        let request: SIPRequest
+        let peer: SIPPeer
+        let transaction: ServerTransactionID
+    }
+
+    /// Whether the machine runs a call routed so: plans with media end to end. IVR and queue
+    /// plans anywhere in the walk (media anchored at the daemon) stay with the anchored code.
+    static func machineRuns(_ route: RouteDecision) -> Bool {
+        !route.attempts.contains { attempt in attempt.decisions.contains { PlanKind(keyword: $0.kind)?.anchorsMedia ?? false } }
+    }
+
+    func startMachine(_ call: Call) {
+        call.machine = CallStateMachine(attempts: call.route.attempts,
+                                        configuration: .init(t1: configuration.t1, maxCallDuration: configuration.maxCallDuration))
+        call.callerTags = [call.inbound.localTag]
+        drive(call) { machine, now in machine.inviteReceived(now: now) }
+    }
+
+    /// Feeds `event` to the call's machine and performs what it returns. An event raised
+    /// while performing (a send that fails at once) is queued and fed after.
+    func drive(_ call: Call, context: InDialogContext? = nil, _ event: @escaping MachineEvent) {
+        call.pendingEvents.append((event, context))
+        guard !call.driving else { return }
+        call.driving = true
+        defer { call.driving = false }
+        while !call.pendingEvents.isEmpty {
+            let (next, context) = call.pendingEvents.removeFirst()
+            guard var machine = call.machine else { return }
+            let actions = next(&machine, Date())
+            call.machine = machine
+            mirror(call, machine)
+            for action in actions { perform(action, call, context) }
+        }
+    }
+
+    /// The legacy view of the call the shared code reads (in-dialog relay, edge checks,
+    /// `bridgedCallCount`): its state and winner, from the machine's.
+    private func mirror(_ call: Call, _ machine: CallStateMachine) {
+        switch machine.state {
+        case .routing, .ringing, .earlyMedia: call.state = .ringing
+        case .answered: call.state = .answered
+        case .confirmed: call.state = .confirmed
+        case .ending, .ended: call.state = .ended
+        }
+        if let bridge = machine.bridge { call.winner = call.legsByRef[bridge.winner] }
+    }
+
+    private func perform(_ action: CallStateMachine.Action, _ call: Call, _ context: InDialogContext?) {
+        switch action {
+        case .placeLeg(let ref, let leg):
+            placeLeg(call, ref, leg)
+        case .bridgeLeg(let ref, let response):
+            guard let leg = call.legsByRef[ref] else { return }
+            let dialog = makeCalleeDialog(leg, response)
+            leg.dialog = dialog
+            leg.answerTag = .some(response.to.tag)
+            leg.state = .answered
+            call.winner = leg
+            callsByLocalTag[dialog.localTag] = call
+        case .cancelLeg(let ref, let cause):
+            guard let leg = call.legsByRef[ref] else { return }  // still resolving: never sent
+            let reason = cause == .completedElsewhere ? "SIP;cause=200;text=\"Call completed elsewhere\"" : nil
+            _ = try? layer.cancel(clientTransaction: leg.transaction, reason: reason)
+            leg.state = .cancelling
+        case .ackLeg(let ref, let relaying):
+            guard let leg = call.legsByRef[ref], let dialog = leg.dialog else { return }
+            let ack = dialog.makeRequest(.ack, cseq: leg.invite.cSeq.sequence, via: via(for: dialog.peer), contact: contact,
+                                         body: relaying?.body ?? [], contentType: relaying?.contentType)
+            leg.ackSent = ack
+            layer.sendAck(ack, to: dialog.peer)
+        case .resendAck(let ref):
+            guard let leg = call.legsByRef[ref], let ack = leg.ackSent else { return }
+            layer.sendAck(ack, to: leg.dialog?.peer ?? leg.peer)
+        case .ackAndBye(let ref, let response):
+            guard let leg = call.legsByRef[ref] else { return }
+            ackAndBye(call, leg, response)
+        case .resendDismissedAck(let ref, let tag):
+            guard let sent = call.legsByRef[ref]?.dismissedAcks[tag ?? ""] else { return }
+            layer.sendAck(sent.ack, to: sent.peer)
+        case .respondToCaller(let status, let relaying):
+            respondToCaller(call, status: status, response: relaying)
+            countCallerAnswer(call, status)
+        case .newCallerEarlyDialog:
+            let tag = Self.makeTag()
+            call.inbound.localTag = tag
+            call.inbound.dialog.localTag = tag
+            call.callerTags.append(tag)
+            callsByLocalTag[tag] = call
+        case .byeCaller:
+            stop2xxRetransmission(call)
+            sendBye(call, toCaller: true, reason: nil)
+        case .byeLeg:
+            sendBye(call, toCaller: false, reason: nil)
+        case .startTimer(let id, let delay):
+            call.timers[id]?.cancel()
+            call.timers[id] = clock.schedule(after: delay) { [weak self] in
+                guard let self else { return }
+                call.timers[id] = nil
+                switch id {
+                case .maxDuration: self.callLogger(call).notice("maximum call duration reached")
+                case .ackTimeout: self.callLogger(call).warning("no ACK for our 2xx: ending the call")
+                default: break
+                }
+                self.drive(call) { machine, now in machine.timerFired(id, now: now) }
+            }
+        case .cancelTimer(let id):
+            call.timers.removeValue(forKey: id)?.cancel()
+        case .record(let record):
+            self.record(record, call)
+        case .abandonLeg(let ref):
+            guard let leg = call.legsByRef[ref] else { return }
+            callLogger(call).notice("no final response 64·T1 after our CANCEL: leg given up", metadata: ["target": "\(leg.target)"])
+            layer.abandon(clientTransaction: leg.transaction)
+            forget(call, leg)
+        case .forgetLeg(let ref):
+            guard let leg = call.legsByRef[ref] else { return }
+            forget(call, leg)
+        case .callOver(let status, let reason):
+            callOver(call, status: status, reason: reason)
+        case .answerRequest(let status):
+            guard let context else { return }
+            var response = SIPResponse(to: context.request, statusCode: status)
+            // §14.2: a re-INVITE overlapping one not yet answered gets 500 with a random
+            // Retry-After (0–10 s), so the two sides do not collide again.
+            if status == 500, context.request.method == .invite { response.headers.add("Retry-After", "\(Int.random(in: 0...10))") }
+            try? layer.respond(response, on: context.transaction)
+        case .relayRequest(let towards):
+            guard let context else { return }
+            relay(context.request, call: call, towardsCaller: towards == .caller, from: context.peer,
+                  serverTransaction: context.transaction)
+        }
+    }
+
+    private func countCallerAnswer(_ call: Call, _ status: Int) {
+        switch status {
+        case 200..<300:
+            statistics.callsAnswered += 1
+            callLogger(call).info("call answered", metadata: ["target": "\(call.winner?.target ?? "")"])
+        case 487:
+            statistics.callsCancelled += 1
+            callLogger(call).info("caller cancelled")
+        case 300...:
+            statistics.callsFailed += 1
+            callLogger(call).info("no leg answered", metadata: ["sip.status": "\(status)"])
+        default:
+            break
+        }
+    }
+
+    private func record(_ record: CallStateMachine.Record, _ call: Call) {
+        let legID: UUID
+        switch record.leg {
+        case .inbound: legID = call.inbound.id
+        case .outbound(let ref):
+            guard let leg = call.legsByRef[ref] else { return }
+            legID = leg.id
+            if record.kind == .ended { leg.finalStatus = record.finalStatus }
+        }
+        emit(CallLegEvent(legID: legID, callID: call.id, kind: record.kind, time: record.time,
+                          finalStatus: record.finalStatus, endReason: record.endReason))
+    }
+
+    /// A 2xx we do not bridge: ACK it and BYE it in the dialog it made (§13.2.2.4, §15).
+    private func ackAndBye(_ call: Call, _ leg: OutboundLeg, _ response: SIPResponse) {
+        var dialog = makeCalleeDialog(leg, response)
+        let ack = dialog.makeRequest(.ack, cseq: leg.invite.cSeq.sequence, via: via(for: dialog.peer), contact: contact)
+        layer.sendAck(ack, to: dialog.peer)
+        leg.dismissedAcks[response.to.tag ?? ""] = (ack, dialog.peer)
+        var bye = dialog.makeRequest(.bye, via: via(for: dialog.peer), contact: contact)
+        bye.headers.add("Reason", "SIP;cause=200;text=\"Call completed elsewhere\"")
+        _ = try? layer.sendRequest(bye, to: dialog.peer)
+        callLogger(call).info("answer not bridged: ACK and BYE", metadata: ["target": "\(leg.target)", "sip.to_tag": "\(response.to.tag ?? "")"])
+    }
+
+    private func forget(_ call: Call, _ leg: OutboundLeg) {
+        if let entry = legsByTransaction[leg.transaction], entry.0 === call { legsByTransaction[leg.transaction] = nil }
+    }
+
+    /// The call is over for both parties: out of the live tables (its legs' transactions stay
+    /// mapped until the machine says nothing more can come for them).
+    private func callOver(_ call: Call, status: Int, reason: CallLegEvent.EndReason) {
+        stop2xxRetransmission(call)
+        callLogger(call).info("call ended", metadata: ["sip.status": "\(status)", "reason": "\(reason.rawValue)"])
+        calls[call.id] = nil
+        callsByInboundTransaction[call.inbound.transaction] = nil
+        for tag in call.callerTags where callsByLocalTag[tag] === call { callsByLocalTag[tag] = nil }
+        if let tag = call.winner?.dialog?.localTag, callsByLocalTag[tag] === call { callsByLocalTag[tag] = nil }
+        admission.release(number: call.trackingNumber)
+    }
+
+    // MARK: Placing legs
+
+    /// Builds and sends the INVITE of leg `ref`. Only targets of the plan are ever dialled.
+    private func placeLeg(_ call: Call, _ ref: CallStateMachine.LegRef, _ leg: RouteDecision.Leg,
+                          resolvedAddress: String? = nil, resolvedPort: Int? = nil) {
+        let log = callLogger(call)
+        let resolution: TargetResolution
+        switch TargetResolution.resolve(target: leg.target, contact: leg.contact, configuration: configuration,
+                                        resolvedAddress: resolvedAddress, resolvedPort: resolvedPort) {
+        case .success(let r): resolution = r
+        case .failure(.unresolvedHost(let host)) where resolver != nil && resolvedAddress == nil:
+            let query = TargetResolution.locationQuery(target: leg.target, contact: leg.contact, configuration: configuration)
+            resolver?.locate(host, port: query?.port, transport: query?.transport ?? configuration.defaultTransport) {
+                [weak self] addresses in
+                guard let self else { return }
+                // Given up (cancelled, the call ended) while the name resolved: never dialled.
+                guard call.machine?.legs[ref]?.isLive == true, let first = addresses.first else {
+                    if addresses.isEmpty { log.warning("target host does not resolve", metadata: ["target": "\(leg.target)"]) }
+                    self.drive(call) { machine, now in machine.legNotPlaced(ref, now: now) }
+                    return
+                }
+                self.placeLeg(call, ref, leg, resolvedAddress: first.host, resolvedPort: first.port)
+            }
+            return
+        case .failure(let failure):
+            log.warning("target cannot be dialled", metadata: ["target": "\(leg.target)", "error": "\(failure)"])
+            drive(call) { machine, now in machine.legNotPlaced(ref, now: now) }
+            return
+        }
+        let invite = makeInvite(call, leg: leg, resolution: resolution)
+        let transaction: ClientTransactionID
+        do {
+            transaction = try layer.sendRequest(invite, to: resolution.peer)
+        } catch {
+            log.warning("leg not sent", metadata: ["target": "\(leg.target)", "error": "\(error)"])
+            drive(call) { machine, now in machine.legNotPlaced(ref, now: now) }
+            return
+        }
+        let outbound = OutboundLeg(target: leg.target, invite: invite, peer: resolution.peer, transaction: transaction)
+        outbound.ref = ref
+        call.legsByRef[ref] = outbound
+        call.allLegs.append(outbound)
+        legsByTransaction[transaction] = (call, outbound)
+        statistics.legsPlaced += 1
+        emit(CallLegEvent(legID: outbound.id, callID: call.id, kind: .created, time: outbound.createdAt, account: call.account,
+                          trackingNumber: call.trackingNumber, source: call.source, direction: .outbound,
+                          target: leg.target, sipCallID: invite.callID, caller: call.caller))
+        // The layer may have failed the transaction synchronously (transport error): it told
+        // us before the leg was mapped, so check it is still alive.
+        if layer.request(of: transaction) == nil {
+            legsByTransaction[transaction] = nil
+            drive(call) { machine, now in machine.legTransportFailed(ref, status: 503, now: now) }
+        }
+    }
+}
+
+/// What kind of plan a routing decision names (`RouteDecision.Decision.kind` is the dry
+/// run's JSON keyword; the engine compares enums, never strings).
+enum PlanKind: Equatable {
+    case ringAll, sequential, geographic, ivr, queue, schedule
+
+    init?(keyword: String) {
+        switch keyword {
+        case "ring-all": self = .ringAll
+        case "sequential": self = .sequential
+        case "geographic": self = .geographic
+        case "ivr": self = .ivr
+        case "queue": self = .queue
+        case "schedule": self = .schedule
+        default: return nil
+        }
+    }
+
+    /// IVR and queue answer the caller with the daemon's own media.
+    var anchorsMedia: Bool { self == .ivr || self == .queue }
+}
+
+/// What the router decided for a dialled number.
+enum RouteOutcome: Equatable {
+    case routed, notFound
+
+    init(_ decision: RouteDecision) { self = decision.outcome == "routed" ? .routed : .notFound }
+}

@@ -1,0 +1,195 @@
+import Dialplan
+import Foundation
+import SIPMessage
+
+/// One call's B2BUA logic as a value (issue 12 item 1), in the style of `SIPTransaction`'s
+/// FSMs and postgres-nio's `ConnectionStateMachine`: a state enum with per-state data, events
+/// in (the methods in `CallStateMachine+Events` and `+Dialog`), a list of `Action`s out.
+/// No sockets, no clock (time comes in with each event as `now`), no ids made here (legs are
+/// numbered; the driver maps numbers to UUIDs, transactions and dialogs), no logging.
+///
+/// The driver (`CallEngine`) keeps the tables (by transaction, by tag), builds the SIP
+/// messages and performs the actions in order. It drives ring-all, sequential and
+/// geographic plans (media end to end) and their `then:` fallbacks; IVR and queue calls
+/// (media anchored at the daemon) are still run by the engine's own code.
+///
+/// Coverage of states and events by `CallStateMachine*Tests`: see `docs/call-state-machine.md`.
+struct CallStateMachine {
+    /// An outbound leg, numbered in the order the machine created it (1, 2, …).
+    struct LegRef: Hashable, Comparable, Sendable, CustomStringConvertible {
+        let number: Int
+        static func < (a: LegRef, b: LegRef) -> Bool { a.number < b.number }
+        var description: String { "leg\(number)" }
+    }
+
+    /// The two dialogs of a bridged call: the caller's (we are its UAS) and the winner's.
+    enum Side: Hashable, Sendable {
+        case caller, callee
+        var other: Side { self == .caller ? .callee : .caller }
+    }
+
+    struct Configuration: Sendable {
+        /// RFC 3261 T1: 64·T1 bounds the wait for an ACK (§13.3.1.4) and for a cancelled
+        /// INVITE's final response (§9.1, §16.8).
+        var t1: Duration = .milliseconds(500)
+        /// Guards against lost BYEs (design.md "Call engine rules").
+        var maxCallDuration: Duration = .seconds(4 * 3600)
+    }
+
+    /// Where in the plan the call is: `attempt` indexes `RouteDecision.attempts` (the first
+    /// plan, then each `then:`), `group` that attempt's ring groups (-1 before the first).
+    struct Position: Equatable, Sendable {
+        var attempt: Int
+        var group: Int
+    }
+
+    /// Legs of one group ringing.
+    struct Ringing: Equatable, Sendable {
+        var position: Position
+        /// Bumped for every group rung: a group timer of an earlier group is stale.
+        var generation: Int
+        var legs: [LegRef]
+    }
+
+    /// A leg answered and was bridged to the caller.
+    struct Bridge: Equatable, Sendable {
+        var winner: LegRef
+        /// The moment the winning 2xx arrived: both legs' answer instant (issue 14 item 3).
+        var answeredAt: Date
+    }
+
+    enum State: Equatable, Sendable {
+        /// Created, the plan not started yet (`inviteReceived` starts it).
+        case routing(Position)
+        /// Legs of a group ring; the caller has heard nothing yet, or a 180.
+        case ringing(Ringing)
+        /// The one leg of the group ringing sent early media (183 with SDP) and the caller
+        /// gets it; `source` is that leg.
+        case earlyMedia(Ringing, source: LegRef)
+        /// The winner's 2xx went to the caller; waiting for the caller's ACK (§13.3.1.4).
+        case answered(Bridge)
+        /// The caller ACKed: bridged, media end to end.
+        case confirmed(Bridge)
+        /// Over for both parties; legs we cancelled still owe their final response.
+        case ending(CallLegEvent.EndReason)
+        /// Nothing left to wait for: the driver forgets the call.
+        case ended(CallLegEvent.EndReason)
+    }
+
+    /// The life of one outbound leg.
+    enum LegPhase: Equatable, Sendable {
+        /// INVITE sent (or being placed), no provisional yet.
+        case trying
+        /// A provisional (101–199) came.
+        case ringing
+        /// Bridged to the caller.
+        case answered
+        /// We sent (or asked the layer to send) CANCEL; its final response is owed (§9.1).
+        case cancelled(at: Date, reason: CallLegEvent.EndReason)
+        /// A 2xx we do not bridge (after our CANCEL) was ACKed and BYEd.
+        case dismissed
+        /// Done: final response, transport failure, given up, or BYE.
+        case ended
+    }
+
+    struct Leg: Equatable, Sendable {
+        let ref: LegRef
+        let plan: RouteDecision.Leg
+        var phase: LegPhase = .trying
+        /// Whether the driver recorded the leg's `created` (a leg that could not be sent
+        /// at all has no record, so no `ended` either).
+        var placed = true
+        var endRecorded = false
+        /// The To tag of the 2xx that answered (or was dismissed on) this leg: a 2xx with it
+        /// again is a retransmission (§13.2.2.4), one with another tag a fork.
+        var answerTag: String??
+        /// To tags of other 2xx on this leg (a forking proxy behind the target), ACKed and BYEd.
+        var forkTags: [String?] = []
+        /// Whether our ACK for its 2xx went out (then a retransmitted 2xx is ACKed again).
+        var acked = false
+
+        var isLive: Bool { phase == .trying || phase == .ringing }
+        var isCancelled: Bool { if case .cancelled = phase { true } else { false } }
+    }
+
+    /// Timers the machine asks the driver for; a timer firing comes back as `timerFired`.
+    enum TimerID: Hashable, Sendable {
+        /// The ring timeout of the group rung as `generation`.
+        case group(generation: Int)
+        /// No ACK for our 2xx after 64·T1 (§13.3.1.4): end the call.
+        case ackTimeout
+        case maxDuration
+        /// 64·T1 after our CANCEL with no final response: consider the leg cancelled and
+        /// free it (§9.1, §16.8).
+        case cancelGiveUp(LegRef)
+        /// 64·T1 after a leg's 2xx was ACKed: its retransmissions can no longer come, so the
+        /// driver stops mapping its transaction.
+        case linger(LegRef)
+    }
+
+    /// Why a CANCEL is sent, for its Reason header (RFC 3326).
+    enum CancelCause: Equatable, Sendable {
+        /// `Reason: SIP;cause=200;text="Call completed elsewhere"` (another leg answered).
+        case completedElsewhere
+        /// No Reason header (caller cancelled, ring timeout, hang-up).
+        case none
+    }
+
+    let configuration: Configuration
+    let attempts: [RouteDecision.Attempt]
+    var state: State
+    var legs: [LegRef: Leg] = [:]
+    /// Final statuses of failed legs and steps, for `FinalResponse.select` (§16.7).
+    var failureStatuses: [Int] = []
+    /// Whether the caller heard a 180 or 183 from us (its leg's `ringing` is recorded once).
+    var callerRinging = false
+    /// A re-INVITE (or UPDATE) we relayed into `Side`'s dialog and whose final response has
+    /// not come: one arriving from that side meanwhile is glare (§14.2: 491).
+    var offerPendingTowards: Set<Side> = []
+    private(set) var nextLegNumber = 1
+    private(set) var generation = 0
+
+    init(attempts: [RouteDecision.Attempt], configuration: Configuration = .init()) {
+        self.attempts = attempts
+        self.configuration = configuration
+        self.state = .routing(Position(attempt: 0, group: -1))
+    }
+
+    // MARK: Queries the driver and tests use
+
+    /// The call is still up for the caller (not ending or ended).
+    var isActive: Bool {
+        switch state {
+        case .routing, .ringing, .earlyMedia, .answered, .confirmed: true
+        case .ending, .ended: false
+        }
+    }
+
+    var bridge: Bridge? {
+        switch state {
+        case .answered(let b), .confirmed(let b): b
+        default: nil
+        }
+    }
+
+    var ringing: Ringing? {
+        switch state {
+        case .ringing(let r), .earlyMedia(let r, _): r
+        default: nil
+        }
+    }
+
+    var liveLegs: [LegRef] { legs.values.filter(\.isLive).map(\.ref).sorted() }
+
+    mutating func makeLeg(_ plan: RouteDecision.Leg) -> LegRef {
+        let ref = LegRef(number: nextLegNumber)
+        nextLegNumber += 1
+        legs[ref] = Leg(ref: ref, plan: plan)
+        return ref
+    }
+
+    mutating func nextGeneration() -> Int {
+        generation += 1
+        return generation
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import SIPTestKit
+import Testing
+
+/// A callee's 200 OK crossing our CANCEL (RFC 3261 §9.1), end to end through the real daemon:
+/// in ring-all and sequential (run by the call state machine) and in queue and IVR transfers
+/// (the anchored code). Each time the late answer is ACKed and BYEd (the SIPp callee fails
+/// without them) and the leg is recorded as what happened: answered, ended with 200, not a 487.
+@Suite(.serialized) struct CancelRaceTests {
+    static let lateScenario = "callee-answer-after-cancel.xml"
+
+    func expectLateAnswerRecorded(_ log: String, reason: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(log.contains("reason=\(reason) status=200"), "\(log.suffix(3000))", sourceLocation: sourceLocation)
+        #expect(!log.contains("reason=\(reason) status=487"), "\(log.suffix(3000))", sourceLocation: sourceLocation)
+        #expect(log.contains("answer not bridged: ACK and BYE") || log.contains("late answer dismissed with ACK and BYE"),
+                sourceLocation: sourceLocation)
+    }
+
+    @Test func ringAllLoserAnswersAfterOurCancel() throws {
+        let fast = try SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "300"]).start()
+        defer { fast.stop() }
+        let late = try SIPpRun.callee(Self.lateScenario, calls: 1).start()
+        defer { late.stop() }
+        let plan = try TestDialplan(plans: """
+          main:
+            ring-all: { targets: ["sip:a@127.0.0.1:\(fast.port)", "sip:b@127.0.0.1:\(late.port)"], timeout: 10s }
+
+        """)
+        defer { plan.remove() }
+        let daemon = try DaemonProcess(dialplans: plan.directory.path)
+        defer { daemon.stop() }
+        let caller = try SIPpRun.caller(daemon: daemon, calls: 1).run()
+        #expect(caller.status == 0, "caller:\n\(caller.output.suffix(1500))")
+        #expect(try fast.wait().successfulCalls == 1)
+        let answeredLate = try late.wait(timeout: 20)
+        #expect(answeredLate.successfulCalls == 1, "no ACK and BYE for the late 200:\n\(answeredLate.output.suffix(1500))")
+        expectLateAnswerRecorded(daemon.log(), reason: "answered-elsewhere")
+    }
+
+    @Test func sequentialStepAnswersAfterItsTimeoutCancel() throws {
+        let late = try SIPpRun.callee(Self.lateScenario, calls: 1).start()
+        defer { late.stop() }
+        let next = try SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "100"]).start()
+        defer { next.stop() }
+        let plan = try TestDialplan(plans: """
+          main:
+            sequential:
+              - { target: "sip:a@127.0.0.1:\(late.port)", timeout: 2s }
+              - { target: "sip:b@127.0.0.1:\(next.port)", timeout: 10s }
+
+        """)
+        defer { plan.remove() }
+        let daemon = try DaemonProcess(dialplans: plan.directory.path)
+        defer { daemon.stop() }
+        let caller = try SIPpRun.caller(daemon: daemon, calls: 1).run()
+        #expect(caller.status == 0, "caller:\n\(caller.output.suffix(1500))")
+        #expect(try late.wait(timeout: 20).successfulCalls == 1)
+        #expect(try next.wait(timeout: 20).successfulCalls == 1, "step 2 is bridged")
+        expectLateAnswerRecorded(daemon.log(), reason: "no-answer")
+    }
+
+    @Test func queueAgentAnswersAfterOurCancel() throws {
+        let a = try SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "500"]).start()
+        defer { _ = a.stop() }
+        let b = try SIPpRun.callee(Self.lateScenario, calls: 1).start()
+        defer { _ = b.stop() }
+        let plan = try TestDialplan(plans: """
+          main:
+            queue:
+              agents: ["sip:agent0@127.0.0.1:\(a.port)", "sip:agent1@127.0.0.1:\(b.port)"]
+              strategy: ring-all
+              max-wait: 30s
+              agent-timeout: 10s
+              wrap-up: 1s
+
+        """)
+        defer { plan.remove() }
+        let daemon = try DaemonProcess(extraConfig: mediaConfig(), dialplans: plan.directory.path)
+        defer { daemon.stop() }
+        let caller = try AnchoredCaller.run(daemon, steps: [.pause(2500)]).run()
+        #expect(caller.status == 0, "\(caller.output.suffix(1500))\n\(daemon.log().suffix(3000))")
+        #expect(try a.wait(timeout: 20).successfulCalls == 1)
+        #expect(try b.wait(timeout: 20).successfulCalls == 1, "no ACK and BYE for the late 200")
+        expectLateAnswerRecorded(daemon.log(), reason: "answered-elsewhere")
+    }
+
+    @Test func ivrTransferLegAnswersAfterOurCancel() throws {
+        let fast = try SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "300"]).start()
+        defer { _ = fast.stop() }
+        let late = try SIPpRun.callee(Self.lateScenario, calls: 1).start()
+        defer { _ = late.stop() }
+        let plan = try TestDialplan(plans: """
+          main:
+            ivr:
+              prompt: prompts/menu.wav
+              options: { "1": sales }
+              timeout: 1s
+              attempts: 1
+              default: sales
+          sales:
+            ring-all: { targets: ["sip:a@127.0.0.1:\(fast.port)", "sip:b@127.0.0.1:\(late.port)"], timeout: 10s }
+
+        """)
+        defer { plan.remove() }
+        let prompts = plan.directory.appendingPathComponent("prompts")
+        try FileManager.default.createDirectory(at: prompts, withIntermediateDirectories: true)
+        try writeULawWAV([UInt8](repeating: 0x55, count: 800), to: prompts.appendingPathComponent("menu.wav"))
+        let daemon = try DaemonProcess(extraConfig: mediaConfig(), dialplans: plan.directory.path)
+        defer { daemon.stop() }
+        let caller = try AnchoredCaller.run(daemon, steps: [.pause(3500)]).run()
+        #expect(caller.status == 0, "\(caller.output.suffix(1500))\n\(daemon.log().suffix(3000))")
+        #expect(try fast.wait(timeout: 20).successfulCalls == 1)
+        #expect(try late.wait(timeout: 20).successfulCalls == 1, "no ACK and BYE for the late 200")
+        expectLateAnswerRecorded(daemon.log(), reason: "answered-elsewhere")
+    }
+}
