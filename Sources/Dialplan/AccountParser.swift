@@ -115,7 +115,8 @@ struct AccountParser {
             let source = entries["source"].flatMap { file.string($0, "source") } ?? poolName
             for (_, item) in numbers {
                 guard let number = checkedNumber(item) else { continue }
-                result.append(NumberSpec(e164: number.e164, key: number.key, location: file.location(item), plan: plan, source: source))
+                result.append(NumberSpec(e164: number.e164, key: number.key, location: file.location(item), plan: plan, source: source,
+                                         pool: poolName))
             }
         }
         return result

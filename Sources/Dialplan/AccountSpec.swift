@@ -25,6 +25,8 @@ struct NumberSpec {
     var location: SourceLocation
     var plan: PlanRef
     var source: String
+    /// The website pool (`pools:` key) the number belongs to; nil for a static number.
+    var pool: String? = nil
 }
 
 /// A plan name as written somewhere, with where.

@@ -1,0 +1,18 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// 429 with Retry-After once a client address has used its token bucket.
+struct RateLimitMiddleware: RouterMiddleware {
+    typealias Context = WebRequestContext
+    let buckets: TokenBuckets
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let key = context.clientAddress ?? "unix"
+        if let wait = buckets.take(key, now: Date().timeIntervalSince1970) {
+            throw APIError(.tooManyRequests, "too many requests from \(key)",
+                           headers: [.retryAfter: String(Int(wait.rounded(.up)))])
+        }
+        return try await next(request, context)
+    }
+}
