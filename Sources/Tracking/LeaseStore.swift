@@ -14,7 +14,7 @@ public final class LeaseStore {
     let logger: Logger
 
     /// How many times a creation retries when every candidate row was locked by others.
-    static let lockedRetries = 5
+    static let lockedRetries = 10
 
     public init(connection: PostgresConnection, logger: Logger = Logger(label: "switchboard.web.leases")) {
         self.connection = connection
@@ -44,8 +44,11 @@ public final class LeaseStore {
     /// Creates a session with the least recently used free number of the pool, or, when
     /// every number is leased, takes over the longest-idle lease (and marks its session).
     public func createSession(account: String, request: SessionRequest, policy: SessionPolicy) throws -> SessionLease {
-        for _ in 0...Self.lockedRetries {
+        for attempt in 0...Self.lockedRetries {
             if let lease = try attemptCreate(account: account, request: request, policy: policy) { return lease }
+            // Every number is locked by a concurrent creation (a full pool under a burst):
+            // those commit within milliseconds, so wait a little, jittered, and look again.
+            usleep(UInt32.random(in: 1_000...5_000) * UInt32(attempt + 1))
         }
         throw LeaseError.poolBusy(account: account, pool: request.pool)
     }

@@ -19,7 +19,8 @@ enum SnippetSource {
     pool: script.getAttribute("data-pool") || "",
     number: script.getAttribute("data-number") || "",
     timeout: parseInt(script.getAttribute("data-timeout") || "4000", 10),
-    base: new URL(script.src, location.href).origin
+    // The API is where the snippet came from, unless data-api says otherwise (a self-hosted copy).
+    base: (script.getAttribute("data-api") || new URL(script.src, location.href).origin).replace(/\/+$/, "")
   };
   var state = window.SwitchboardDNI = { state: "starting", number: cfg.number, sessionId: null, error: null };
   var STORE = "switchboard.dni." + cfg.pool;
