@@ -179,7 +179,10 @@ let package = Package(
         .testTarget(name: "BillingTests", dependencies: ["Billing", "LegStore", "SIPTestKit"]),
         .executableTarget(name: "BillingBench", dependencies: ["Billing", "LegStore", "SIPTestKit"], path: "bench/BillingBench"),
         .testTarget(name: "IntegrationTests", dependencies: ["SIPTestKit", "SIPMessage", "Dialplan", "LegStore", "Billing", "Tracking"]),
-        .testTarget(name: "TrackingTests", dependencies: ["Tracking", "TrackingWeb", "Dialplan", "LegStore", "SIPTestKit"]),
+        .testTarget(name: "TrackingTests", dependencies: [
+            "Tracking", "TrackingWeb", "Dialplan", "LegStore", "SIPTestKit",
+            .product(name: "Yams", package: "Yams"),
+        ]),
         .testTarget(name: "CallEngineTests", dependencies: [
             "CallEngine", "Dialplan", "SIPMessage", "SIPTransaction", "SIPTransport", "SIPTestKit",
             .product(name: "Logging", package: "swift-log"),

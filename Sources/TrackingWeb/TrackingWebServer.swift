@@ -1,6 +1,8 @@
 import Dialplan
 import Foundation
+import HTTPTypes
 import Hummingbird
+import NIOCore
 import LegStore
 import Logging
 import Tracking
@@ -25,15 +27,30 @@ public struct TrackingWebServer: Sendable {
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: RateLimitMiddleware(buckets: TokenBuckets(burst: configuration.rateLimit.burst,
                                                                          perSecond: configuration.rateLimit.perSecond)))
-        router.get("/v1/snippet.js", use: api.snippet)
-        router.post("/v1/sessions", use: api.createSession)
-        router.on("/v1/sessions", method: .options, use: api.preflight)
-        router.post("/v1/sessions/{id}/heartbeat", use: api.heartbeat)
-        router.on("/v1/sessions/{id}/heartbeat", method: .options, use: api.preflight)
-        router.get("/v1/admin/pools", use: api.poolStatus)
-        router.get("/healthz") { _, _ in "ok\n" }
+        for route in Self.routes {
+            router.on(RouterPath(route.path), method: HTTPRequest.Method(route.method)!) { request, context in
+                try await route.handler(api)(request, context)
+            }
+        }
         return router
     }
+
+    typealias Handler = @Sendable (TrackingAPI) -> @Sendable (Request, WebRequestContext) async throws -> Response
+
+    /// Every endpoint, in one table: registered from it, and checked against
+    /// docs/tracking.openapi.yaml by a test, so the document cannot drift from the server.
+    static let routes: [(method: String, path: String, handler: Handler)] = [
+        ("GET", "/v1/snippet.js", { api in api.snippet }),
+        ("POST", "/v1/sessions", { api in api.createSession }),
+        ("OPTIONS", "/v1/sessions", { api in api.preflight }),
+        ("POST", "/v1/sessions/{id}/heartbeat", { api in api.heartbeat }),
+        ("OPTIONS", "/v1/sessions/{id}/heartbeat", { api in api.preflight }),
+        ("GET", "/v1/admin/pools", { api in api.poolStatus }),
+        ("GET", "/healthz", { _ in { _, _ in Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) } }),
+    ]
+
+    /// `METHOD /path` of every endpoint (for the OpenAPI check).
+    public static var endpoints: [String] { routes.map { "\($0.method) \($0.path)" } }
 
     /// Syncs the pools, then serves until a termination signal.
     public func run() async throws {
