@@ -12,7 +12,7 @@ extension WebConfiguration {
     }
 
     static let topKeys = ["listen", "database", "dialplans", "admin-token-file", "sessions", "rate-limit",
-                          "database-connections", "accounts"]
+                          "database-connections", "pool-check-interval", "accounts"]
 
     public static func load(path: String) -> Loaded {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -74,6 +74,9 @@ struct WebConfigurationReader {
         if let node = top["database-connections"], let text = string(node, "database-connections") {
             if let n = Int(text), (1...64).contains(n) { configuration.databaseConnections = n }
             else { error(node, "database-connections must be a whole number from 1 to 64") }
+        }
+        if let node = top["pool-check-interval"], let s = duration(node, "pool-check-interval") {
+            if s < 1 { error(node, "pool-check-interval must be at least 1s") } else { configuration.poolCheckInterval = s }
         }
         if let node = top["sessions"], let entries = mapping(node, "sessions", allowed: ["idle-timeout", "attribution-grace"]) {
             if let v = entries["idle-timeout"], let s = duration(v, "idle-timeout") {

@@ -19,6 +19,8 @@ public struct WebConfiguration: Sendable {
     public var rateLimit = RateLimit()
     /// Database connections (each on its own thread). Default 4.
     public var databaseConnections = 4
+    /// Seconds between checks for pools above 75 % leased (logged as warnings). Default 60.
+    public var poolCheckInterval = 60
     /// Account name → its web settings.
     public var accounts: [String: WebAccount] = [:]
 

@@ -106,6 +106,41 @@ struct TrackingAPI: Sendable {
         return try json(status, status: .ok)
     }
 
+    /// `GET /v1/admin/metrics`: Prometheus text. Labels are the configured account and pool
+    /// names only (a fixed set), never per-session values.
+    func metrics(_ request: Request, context: WebRequestContext) async throws -> Response {
+        try requireAdmin(request)
+        let (status, unattributed) = try await database.withStore { store in (try store.poolStatus(), try store.unattributedCalls()) }
+        var text = ""
+        func family(_ name: String, _ type: String, _ help: String, _ value: (PoolStatus) -> Int) {
+            text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+            for p in status { text += "\(name){account=\"\(p.account)\",pool=\"\(p.pool)\"} \(value(p))\n" }
+        }
+        family("switchboard_dni_pool_numbers", "gauge", "Numbers in the pool.") { $0.numbers }
+        family("switchboard_dni_pool_leased", "gauge", "Numbers leased to a live session.") { $0.leased }
+        family("switchboard_dni_pool_free", "gauge", "Numbers free to lease.") { $0.free }
+        family("switchboard_dni_takeovers_total", "counter", "Leases taken over because the pool was full.") { $0.takeovers }
+        family("switchboard_dni_unattributed_calls_total", "counter", "Calls to a pool number nobody held.") {
+            unattributed["\($0.account)/\($0.pool)"] ?? 0
+        }
+        family("switchboard_dni_pool_nearly_full", "gauge", "1 when more than 75 % of the pool is leased.") {
+            PoolAdvice.isNearlyFull(leased: $0.leased, size: $0.numbers) ? 1 : 0
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// Logs a warning for each pool above 75 % leased, with how many numbers to add.
+    func warnAboutFullPools(logger: Logger) async {
+        guard let status = try? await database.withStore({ try $0.poolStatus() }) else { return }
+        for p in status where PoolAdvice.isNearlyFull(leased: p.leased, size: p.numbers) {
+            logger.warning("pool above 75 % leased", metadata: [
+                "account": "\(p.account)", "pool": "\(p.pool)", "leased": "\(p.leased)", "numbers": "\(p.numbers)",
+                "advice": "add \(PoolAdvice.numbersToAdd(size: p.numbers, peak: p.leased)) numbers (switchboard pools advise)"])
+        }
+    }
+
     // MARK: - Checks
 
     /// The account of `key`, if the request's `Origin` is one of its sites.

@@ -46,6 +46,7 @@ public struct TrackingWebServer: Sendable {
         ("POST", "/v1/sessions/{id}/heartbeat", { api in api.heartbeat }),
         ("OPTIONS", "/v1/sessions/{id}/heartbeat", { api in api.preflight }),
         ("GET", "/v1/admin/pools", { api in api.poolStatus }),
+        ("GET", "/v1/admin/metrics", { api in api.metrics }),
         ("GET", "/healthz", { _ in { _, _ in Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) } }),
     ]
 
@@ -70,6 +71,15 @@ public struct TrackingWebServer: Sendable {
                     "address": "\(host):\(port)", "pools": "\(pools.all.count)", "numbers": "\(numbers)"])
             },
             logger: logger)
+        // Every minute: a warning per pool above 75 % leased (also a metric).
+        let api = TrackingAPI(configuration: configuration, pools: pools, database: pool)
+        let watcher = Task {
+            while !Task.isCancelled {
+                await api.warnAboutFullPools(logger: logger)
+                try? await Task.sleep(for: .seconds(configuration.poolCheckInterval))
+            }
+        }
+        defer { watcher.cancel() }
         try await app.runService()
     }
 }

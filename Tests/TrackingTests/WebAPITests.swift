@@ -163,3 +163,69 @@ import Testing
         #expect(buckets.trackedAddresses == 1)
     }
 }
+
+/// Issue 16 item 6: pool health as metrics and a warning log once a pool is above 75 % leased.
+@Suite(.serialized) struct PoolHealthTests {
+    @Test func metricsAndTheNearlyFullWarning() throws {
+        let s = try WebAPITests.Setup(poolSize: 2, extraConfig: "pool-check-interval: 1s")
+        defer { s.cleanUp() }
+        for _ in 0..<3 { #expect(try s.post("/v1/sessions", WebAPITests.sessionBody()).status == 201) }
+        let metrics = try HTTPExchange.send("GET", s.web.baseURL + "/v1/admin/metrics",
+                                            headers: ["Authorization": "Bearer \(WebServiceProcess.adminToken)"])
+        #expect(metrics.status == 200)
+        let lines = Set(metrics.text.split(separator: "\n").map(String.init))
+        for expected in ["switchboard_dni_pool_numbers{account=\"acme\",pool=\"website\"} 2",
+                         "switchboard_dni_pool_leased{account=\"acme\",pool=\"website\"} 2",
+                         "switchboard_dni_pool_free{account=\"acme\",pool=\"website\"} 0",
+                         "switchboard_dni_takeovers_total{account=\"acme\",pool=\"website\"} 1",
+                         "switchboard_dni_unattributed_calls_total{account=\"acme\",pool=\"website\"} 0",
+                         "switchboard_dni_pool_nearly_full{account=\"acme\",pool=\"website\"} 1"] {
+            #expect(lines.contains(expected), "\(expected) in \(metrics.text)")
+        }
+        #expect(try HTTPExchange.send("GET", s.web.baseURL + "/v1/admin/metrics").status == 401)
+        let deadline = Date().addingTimeInterval(15)
+        while Date() < deadline && !s.web.log().contains("pool above 75 % leased") { usleep(100_000) }
+        #expect(s.web.log().contains("pool above 75 % leased"), "\(s.web.log().suffix(1500))")
+        #expect(s.web.log().contains("add 1 numbers"))
+    }
+
+    @Test func adviceFromVisitorsAndFromPeaks() throws {
+        #expect(PoolAdvice.numbers(visitorsPerDay: 100) == 4)
+        #expect(PoolAdvice.numbers(visitorsPerDay: 101) == 5)
+        #expect(PoolAdvice.numbers(visitorsPerDay: 0) == 1)
+        #expect(PoolAdvice.numbers(visitorsPerDay: 100, visitorsPerNumber: 10) == 10)
+        #expect(PoolAdvice.numbersToAdd(size: 4, peak: 3) == 0)
+        #expect(PoolAdvice.numbersToAdd(size: 4, peak: 4) == 2)   // 4 / 0.75 → 6
+        #expect(PoolAdvice.isNearlyFull(leased: 4, size: 4) && !PoolAdvice.isNearlyFull(leased: 3, size: 4))
+    }
+
+    /// `switchboard pools advise`, from visitors and from the lease history: the peak counts a
+    /// taken-over session until its own expiry, so a full pool shows demand above its size.
+    @Test func poolsAdviseCommand() throws {
+        let db = try TrackingDatabase(poolNumbers: TrackingDatabase.numbers(2))
+        defer { db.cleanUp() }
+        let store = try db.store()
+        for _ in 0..<3 { _ = try store.createSession(account: "acme", request: .sample(), policy: SessionPolicy()) }
+        let usage = try store.usage(since: "2000-01-01T00:00:00Z")
+        #expect(usage == [PoolUsage(account: "acme", pool: "website", size: 2, peakSessions: 3, sessions: 3, takeovers: 1, unattributedCalls: 0)])
+        let out = try CLI.run(["pools", "advise", "--visitors-per-day", "100", "--database", db.connectionString])
+        #expect(out.status == 0, "\(out.text)")
+        #expect(out.text.contains("100 visitors a day at 1 number per 25: 4 numbers"))
+        #expect(out.text.contains("acme\twebsite\t2\t3\t3\t1\t0\tadd 2 (peak above 75 %)"), "\(out.text)")
+    }
+}
+
+enum CLI {
+    static func run(_ arguments: [String]) throws -> (status: Int32, text: String) {
+        let p = Process()
+        p.executableURL = WebServiceProcess.binary
+        p.arguments = arguments
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}

@@ -56,3 +56,43 @@ import Testing
         #expect(lines.contains("web.yaml:11:17: error: public-key is already the key of account 'acme'"), "\(lines)")
     }
 }
+
+/// `switchboard web --check` runs the real loading code without serving (like nginx -t).
+@Suite struct WebCheckCommandTests {
+    @Test func checkReportsProblemsWithLocationsAndPassesAGoodFile() throws {
+        let dialplans = try TrackingDatabase.writeDialplan(poolNumbers: TrackingDatabase.numbers(3))
+        defer { try? FileManager.default.removeItem(at: dialplans) }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("web-check-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let good = dir.appendingPathComponent("good.yaml"), bad = dir.appendingPathComponent("bad.yaml")
+        try """
+        database: "postgresql://localhost/x"
+        dialplans: \(dialplans.path)
+        accounts:
+          acme: { public-key: pk_acme_12345, origins: ["https://www.acme.example"] }
+        """.write(to: good, atomically: true, encoding: .utf8)
+        try """
+        database: "postgresql://localhost/x"
+        dialplans: \(dialplans.path)
+        accounts:
+          acme: { public-key: pk_acme_12345, origins: ["ftp://www.acme.example"] }
+          ghost: { public-key: pk_ghost_12345, origins: ["https://ghost.example"] }
+        """.write(to: bad, atomically: true, encoding: .utf8)
+        let ok = try CLI.run(["web", "--check", "--config", good.path])
+        #expect(ok.status == 0, "\(ok.text)")
+        #expect(ok.text.contains("web configuration ok: 1 accounts, 1 pools, 3 pool numbers"))
+        let failed = try CLI.run(["web", "--check", "--config", bad.path])
+        #expect(failed.status != 0)
+        #expect(failed.text.contains("\(bad.path):4:48: error: 'ftp://www.acme.example' is not an origin"), "\(failed.text)")
+        let ghost = dir.appendingPathComponent("ghost.yaml")
+        try """
+        database: "postgresql://localhost/x"
+        dialplans: \(dialplans.path)
+        accounts:
+          ghost: { public-key: pk_ghost_12345, origins: ["https://ghost.example"] }
+        """.write(to: ghost, atomically: true, encoding: .utf8)
+        let missing = try CLI.run(["web", "--check", "--config", ghost.path])
+        #expect(missing.status != 0 && missing.text.contains("account 'ghost' has no dialplan file"), "\(missing.text)")
+    }
+}
