@@ -107,7 +107,7 @@ struct DialplanCompiler {
             accounts[spec.name] = account
             for number in spec.numbers {
                 entries[number.key] = .init(number: number.e164, account: account, source: number.source, plan: built[number.plan.name]!,
-                                              pool: number.pool)
+                                              pool: number.pool, porting: number.porting)
             }
         }
         return DialplanTable(entries: entries, accounts: accounts)
