@@ -29,15 +29,7 @@ final class DatabasePool: @unchecked Sendable {
                 slots.wait()
                 defer { slots.signal() }
                 do {
-                    let connection = try checkout()
-                    do {
-                        let value = try body(LeaseStore(connection: connection, logger: logger))
-                        checkin(connection)
-                        continuation.resume(returning: value)
-                    } catch {
-                        if connection.isHealthy { checkin(connection) }
-                        continuation.resume(throwing: error)
-                    }
+                    continuation.resume(returning: try run(body))
                 } catch {
                     continuation.resume(throwing: error)
                 }
@@ -45,12 +37,34 @@ final class DatabasePool: @unchecked Sendable {
         }
     }
 
-    private func checkout() throws -> PostgresConnection {
+    /// An idle connection whose server restarted only fails on its next statement: then the
+    /// work runs once more on a new connection. (Every unit of work is one transaction, which
+    /// the broken connection did not commit, so running it again is safe.)
+    private func run<T>(_ body: (LeaseStore) throws -> T) throws -> T {
+        let (connection, reused) = try checkout()
+        do {
+            let value = try body(LeaseStore(connection: connection, logger: logger))
+            checkin(connection)
+            return value
+        } catch let error as PostgresError where error.kind == .connection && reused {
+            connection.close()
+            logger.info("database connection lost; retrying on a new one", metadata: ["error": "\(error)"])
+            let fresh = try PostgresConnection(connectionString)
+            let value = try body(LeaseStore(connection: fresh, logger: logger))
+            checkin(fresh)
+            return value
+        } catch {
+            if connection.isHealthy { checkin(connection) }
+            throw error
+        }
+    }
+
+    private func checkout() throws -> (PostgresConnection, reused: Bool) {
         lock.lock()
         let connection = idle.popLast()
         lock.unlock()
-        if let connection, connection.isHealthy { return connection }
-        return try PostgresConnection(connectionString)
+        if let connection, connection.isHealthy { return (connection, true) }
+        return (try PostgresConnection(connectionString), false)
     }
 
     private func checkin(_ connection: PostgresConnection) {

@@ -137,6 +137,22 @@ import Testing
         #expect(snippet.status == 200)
         #expect(snippet.headers["content-type"]?.hasPrefix("application/javascript") == true)
         #expect(snippet.text.contains("/v1/sessions") && snippet.text.contains("visibilityState"))
+
+        // The database goes away: 503 with a reason and Retry-After, never a 500; once it is
+        // back, the next request is served (the pool's stale connection is replaced).
+        s.db.cluster.stop()
+        let down = try s.post("/v1/sessions", Self.sessionBody())
+        #expect(down.status == 503 && down.headers["retry-after"] != nil, "\(down.text)")
+        #expect(down.json?["error"] as? String == "database unavailable, try again later")
+        try s.db.cluster.start()
+        let back = try s.post("/v1/sessions", Self.sessionBody())
+        #expect(back.status == 201, "\(back.text)")
+        // A restart between two requests: the idle connection is stale, the request is
+        // retried once on a new one and succeeds.
+        s.db.cluster.stop()
+        try s.db.cluster.start()
+        let afterRestart = try s.post("/v1/sessions", Self.sessionBody())
+        #expect(afterRestart.status == 201, "\(afterRestart.text)")
     }
 
     /// A client address that spends its bucket gets 429 with Retry-After; the limit is per
