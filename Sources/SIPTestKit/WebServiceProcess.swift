@@ -41,7 +41,7 @@ public final class WebServiceProcess: @unchecked Sendable {
         """
         let configURL = directory.appendingPathComponent("web.yaml")
         try config.write(to: configURL, atomically: true, encoding: .utf8)
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         process.executableURL = Self.binary
         process.arguments = ["web", "--config", configURL.path]
         process.standardError = try FileHandle(forWritingTo: logURL)
