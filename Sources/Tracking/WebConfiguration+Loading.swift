@@ -12,7 +12,7 @@ extension WebConfiguration {
     }
 
     static let topKeys = ["listen", "database", "dialplans", "admin-token-file", "sessions", "rate-limit",
-                          "database-connections", "pool-check-interval", "accounts"]
+                          "database-connections", "pool-check-interval", "trusted-proxies", "accounts"]
 
     public static func load(path: String) -> Loaded {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -74,6 +74,17 @@ struct WebConfigurationReader {
         if let node = top["database-connections"], let text = string(node, "database-connections") {
             if let n = Int(text), (1...64).contains(n) { configuration.databaseConnections = n }
             else { error(node, "database-connections must be a whole number from 1 to 64") }
+        }
+        if let node = top["trusted-proxies"] {
+            if case .sequence(let items) = node {
+                for item in items {
+                    guard let text = string(item, "a trusted proxy") else { continue }
+                    if let cidr = CIDR(text) { configuration.trustedProxies.append(cidr) }
+                    else { error(item, "'\(text)' is not an address or CIDR block (e.g. 127.0.0.1/32, 10.0.0.0/8, ::1/128)") }
+                }
+            } else {
+                error(node, "trusted-proxies must be a list of CIDR blocks")
+            }
         }
         if let node = top["pool-check-interval"], let s = duration(node, "pool-check-interval") {
             if s < 1 { error(node, "pool-check-interval must be at least 1s") } else { configuration.poolCheckInterval = s }

@@ -19,6 +19,10 @@ public struct WebConfiguration: Sendable {
     public var rateLimit = RateLimit()
     /// Database connections (each on its own thread). Default 4.
     public var databaseConnections = 4
+    /// Proxies (CIDR) whose `X-Forwarded-For` is believed: behind a TLS proxy every request
+    /// comes from the proxy's address, so the rate limit keys on the client the proxy names.
+    /// Default none (the peer address is the client).
+    public var trustedProxies: [CIDR] = []
     /// Seconds between checks for pools above 75 % leased (logged as warnings). Default 60.
     public var poolCheckInterval = 60
     /// Account name → its web settings.
@@ -31,6 +35,16 @@ public struct WebConfiguration: Sendable {
         public var burst: Double = 30
         public var perSecond: Double = 1
         public init(burst: Double = 30, perSecond: Double = 1) { self.burst = burst; self.perSecond = perSecond }
+    }
+
+    /// The client's address: the peer, or, when the peer is a trusted proxy, the right-most
+    /// `X-Forwarded-For` entry that is not itself a trusted proxy (entries further left are
+    /// whatever the client chose to send, so they are never believed).
+    public func clientAddress(peer: String?, forwardedFor: String?) -> String? {
+        guard let peer, trustedProxies.contains(where: { $0.contains(peer) }), let forwardedFor else { return peer }
+        let hops = forwardedFor.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        for hop in hops.reversed() where !trustedProxies.contains(where: { $0.contains(hop) }) { return hop }
+        return hops.first ?? peer
     }
 
     /// The account whose public key this is.

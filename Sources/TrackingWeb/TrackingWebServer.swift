@@ -26,7 +26,8 @@ public struct TrackingWebServer: Sendable {
         let router = Hummingbird.Router(context: WebRequestContext.self)
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: RateLimitMiddleware(buckets: TokenBuckets(burst: configuration.rateLimit.burst,
-                                                                         perSecond: configuration.rateLimit.perSecond)))
+                                                                         perSecond: configuration.rateLimit.perSecond),
+                                                  configuration: configuration))
         for route in Self.routes {
             router.on(RouterPath(route.path), method: HTTPRequest.Method(route.method)!) { request, context in
                 try await route.handler(api)(request, context)

@@ -167,6 +167,17 @@ import Testing
         #expect(limited.json?["error"] as? String == "too many requests from 127.0.0.1")
     }
 
+    /// Behind a trusted proxy the bucket is the forwarded client's, not the proxy's.
+    @Test func rateLimitBehindATrustedProxy() throws {
+        let s = try Setup(extraConfig: "rate-limit: { burst: 2, per-second: 0.01 }\ntrusted-proxies: [\"127.0.0.1/32\"]")
+        defer { s.cleanUp() }
+        func get(_ client: String) throws -> Int {
+            try HTTPExchange.send("GET", s.web.baseURL + "/v1/snippet.js", headers: ["X-Forwarded-For": client]).status
+        }
+        #expect(try [get("198.51.100.7"), get("198.51.100.7"), get("198.51.100.7")] == [200, 200, 429])
+        #expect(try get("198.51.100.8") == 200)
+    }
+
     @Test func tokenBucketRefills() {
         let buckets = TokenBuckets(burst: 2, perSecond: 1)
         #expect(buckets.take("a", now: 100) == nil)

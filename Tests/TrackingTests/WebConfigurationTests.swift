@@ -26,6 +26,30 @@ import Testing
         #expect(c.account(publicKey: "pk_acme_12345")?.allows(origin: "https://evil.example") == false)
     }
 
+    @Test func theClientBehindATrustedProxyIsTheRightMostUntrustedHop() throws {
+        let loaded = WebConfiguration.parse("""
+        database: "x"
+        dialplans: /d
+        trusted-proxies: ["127.0.0.1/32", "10.0.0.0/8"]
+        accounts: {}
+        """, path: "web.yaml")
+        let c = try #require(loaded.configuration, "\(loaded.diagnostics)")
+        #expect(c.clientAddress(peer: "127.0.0.1", forwardedFor: "198.51.100.7") == "198.51.100.7")
+        // A client's own X-Forwarded-For entry (left) is not believed; the hop our proxy saw is.
+        #expect(c.clientAddress(peer: "127.0.0.1", forwardedFor: "1.2.3.4, 198.51.100.7, 10.1.2.3") == "198.51.100.7")
+        #expect(c.clientAddress(peer: "127.0.0.1", forwardedFor: nil) == "127.0.0.1")
+        // From an untrusted peer the header is ignored.
+        #expect(c.clientAddress(peer: "192.0.2.1", forwardedFor: "198.51.100.7") == "192.0.2.1")
+        let bad = WebConfiguration.parse("""
+        database: "x"
+        dialplans: /d
+        trusted-proxies: ["proxy.example"]
+        accounts: {}
+        """, path: "web.yaml")
+        #expect(bad.diagnostics.map(\.description).contains { $0.hasPrefix("web.yaml:3:19: error: 'proxy.example' is not an address or CIDR block") },
+                "\(bad.diagnostics)")
+    }
+
     @Test func defaultsAreThirtyMinutesIdleAndTwoMinutesGrace() {
         let c = WebConfiguration()
         #expect(c.sessions.idleTimeout == 1800 && c.sessions.attributionGrace == 120)
