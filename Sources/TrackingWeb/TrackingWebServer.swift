@@ -7,7 +7,7 @@ import LegStore
 import Logging
 import Tracking
 
-/// `switchboard web`: loads the pools from the dialplans, syncs them into PostgreSQL, and
+/// `switchboard web`: loads the pools from the dialplans, migrates and syncs them into PostgreSQL, and
 /// serves the API until SIGTERM/SIGINT (Hummingbird's graceful shutdown).
 public struct TrackingWebServer: Sendable {
     public let configuration: WebConfiguration
@@ -20,7 +20,7 @@ public struct TrackingWebServer: Sendable {
         self.logger = logger
     }
 
-    /// The router with every endpoint and middleware (also used by tests).
+    /// The router with every endpoint and middleware.
     func router(database: DatabasePool) -> Hummingbird.Router<WebRequestContext> {
         let api = TrackingAPI(configuration: configuration, pools: pools, database: database)
         let router = Hummingbird.Router(context: WebRequestContext.self)
@@ -58,6 +58,11 @@ public struct TrackingWebServer: Sendable {
     public func run() async throws {
         guard let database = configuration.database else { throw ValidationFailure("no database configured") }
         let connection = try PostgresConnection(database)
+        // Like the daemon at its start: bring the schemas this service reads up to date (the
+        // leg schema first, for the `calls` table the attribution view reads). Safe on every
+        // node at once (advisory lock) and a no-op when `switchboard migrate` ran.
+        try Migrator.migrate(connection, logger: logger)
+        try Migrator.migrate(connection, migrations: TrackingMigrations.all, logger: logger)
         try LeaseStore(connection: connection, logger: logger).sync(pools)
         connection.close()
         let pool = DatabasePool(connectionString: database, size: configuration.databaseConnections, logger: logger)

@@ -178,6 +178,22 @@ import Testing
         #expect(try get("198.51.100.8") == 200)
     }
 
+    /// On an empty database the service brings the leg and tracking schemas up to date itself.
+    @Test func startsOnAnUnmigratedDatabase() throws {
+        let db = try TrackingDatabase(poolNumbers: TrackingDatabase.numbers(2))
+        defer { db.cleanUp() }
+        let empty = db.cluster.connectionString(database: try db.cluster.createDatabase())
+        let web = try WebServiceProcess(database: empty, dialplans: db.dialplans.path, accounts: """
+              acme:
+                public-key: pk_acme_test
+                origins: ["\(Self.origin)"]
+            """)
+        defer { web.stop() }
+        let r = try HTTPExchange.send("POST", web.baseURL + "/v1/sessions", headers: ["Origin": Self.origin, "Content-Type": "text/plain"],
+                                      body: Data(Self.sessionBody().utf8))
+        #expect(r.status == 201, "\(r.text)")
+    }
+
     @Test func tokenBucketRefills() {
         let buckets = TokenBuckets(burst: 2, perSecond: 1)
         #expect(buckets.take("a", now: 100) == nil)
