@@ -19,6 +19,10 @@ let package = Package(
         // Metrics (issue 8): the daemon only; libraries stay free of a metrics backend.
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // `switchboard web` (issue 16). No default traits: swift-configuration and full
+        // Foundation are not needed, and only the Hummingbird product is used (no TLS/HTTP2,
+        // so swift-nio-ssl is never built).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1", traits: []),
     ],
     targets: [
         // MARK: C wrappers (the only places C types are visible)
@@ -80,6 +84,20 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // MARK: Call tracking (issue 16): DNI pools, sessions, leases, attribution (no HTTP),
+        // and the `switchboard web` Hummingbird app on top of it.
+        .target(name: "Tracking", dependencies: [
+            "LegStore", "Dialplan", "SwitchboardConfig",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        .target(name: "TrackingWeb", dependencies: [
+            "Tracking", "Dialplan", "LegStore", "SwitchboardConfig",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
         .target(name: "Billing", dependencies: [
             "LegStore",
             .product(name: "Logging", package: "swift-log"),
@@ -110,7 +128,7 @@ let package = Package(
             path: "bench/LegStoreBench"
         ),
         .executableTarget(name: "switchboard", dependencies: [
-            "Dialplan", "LegStore", "Billing", "SwitchboardConfig",
+            "Dialplan", "LegStore", "Billing", "SwitchboardConfig", "Tracking", "TrackingWeb",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -160,7 +178,11 @@ let package = Package(
         .testTarget(name: "LegStoreTests", dependencies: ["LegStore", "SIPTestKit"]),
         .testTarget(name: "BillingTests", dependencies: ["Billing", "LegStore", "SIPTestKit"]),
         .executableTarget(name: "BillingBench", dependencies: ["Billing", "LegStore", "SIPTestKit"], path: "bench/BillingBench"),
-        .testTarget(name: "IntegrationTests", dependencies: ["SIPTestKit", "SIPMessage", "Dialplan", "LegStore", "Billing"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["SIPTestKit", "SIPMessage", "Dialplan", "LegStore", "Billing", "Tracking"]),
+        .testTarget(name: "TrackingTests", dependencies: [
+            "Tracking", "TrackingWeb", "Dialplan", "LegStore", "SIPTestKit",
+            .product(name: "Yams", package: "Yams"),
+        ]),
         .testTarget(name: "CallEngineTests", dependencies: [
             "CallEngine", "Dialplan", "SIPMessage", "SIPTransaction", "SIPTransport", "SIPTestKit",
             .product(name: "Logging", package: "swift-log"),

@@ -91,10 +91,12 @@ struct AccountParser {
         var result: [NumberSpec] = []
         for (key, value) in mapping {
             guard let number = checkedNumber(key) else { continue }
-            guard let entries = file.mapping(value, "number \(number.e164)", allowed: ["plan", "source"], required: ["plan"]) else { continue }
+            guard let entries = file.mapping(value, "number \(number.e164)", allowed: ["plan", "source", "porting"], required: ["plan"]) else { continue }
             guard let plan = planRef(entries["plan"]) else { continue }
             let source = entries["source"].flatMap { file.string($0, "source") } ?? "direct"
-            result.append(NumberSpec(e164: number.e164, key: number.key, location: file.location(key), plan: plan, source: source))
+            let porting = entries["porting"].flatMap { parsePorting($0, number: number) }
+            result.append(NumberSpec(e164: number.e164, key: number.key, location: file.location(key), plan: plan, source: source,
+                                     porting: porting))
         }
         return result
     }
@@ -115,10 +117,43 @@ struct AccountParser {
             let source = entries["source"].flatMap { file.string($0, "source") } ?? poolName
             for (_, item) in numbers {
                 guard let number = checkedNumber(item) else { continue }
-                result.append(NumberSpec(e164: number.e164, key: number.key, location: file.location(item), plan: plan, source: source))
+                result.append(NumberSpec(e164: number.e164, key: number.key, location: file.location(item), plan: plan, source: source,
+                                         pool: poolName))
             }
         }
         return result
+    }
+
+    /// `porting: { from: "Carrier", requested: 2026-11-02, foc: 2026-11-20, completed: 2026-11-20 }`
+    private func parsePorting(_ node: Node, number: PhoneNumber) -> Porting? {
+        guard let entries = file.mapping(node, "porting of \(number.e164)", allowed: ["from", "requested", "foc", "completed"],
+                                         required: ["from", "requested"]) else { return nil }
+        let region = number.region ?? "?"
+        guard Porting.regions.contains(region) else {
+            file.error(node, "porting is for US and Canadian numbers only; \(number.e164) is a \(region) number")
+            return nil
+        }
+        func date(_ key: String) -> String?? {
+            guard let valueNode = entries[key] else { return .some(nil) }
+            guard let text = file.string(valueNode, key) else { return nil }
+            guard Porting.isDate(text) else {
+                file.error(valueNode, "porting \(key) must be a date YYYY-MM-DD, not '\(text)'")
+                return nil
+            }
+            return .some(text)
+        }
+        guard let fromNode = entries["from"], let from = file.string(fromNode, "from") else { return nil }
+        if from.trimmingCharacters(in: .whitespaces).isEmpty { file.error(fromNode, "porting from must name the losing carrier") }
+        guard let requestedDate = date("requested"), let requested = requestedDate, let foc = date("foc"), let completed = date("completed") else {
+            return nil
+        }
+        let porting = Porting(from: from, requested: requested, foc: foc, completed: completed)
+        if let foc, foc < requested { file.error(entries["foc"], "porting foc \(foc) is before requested \(requested)") }
+        if porting.focPassed(today: Porting.today()) {
+            file.warning(entries["foc"], "porting of \(number.e164) from \(from): FOC date \(foc!) has passed; "
+                         + "add completed: DATE once the port is done (or correct foc)")
+        }
+        return porting
     }
 
     /// A tracking number written as a key or list entry: strict E.164 with a

@@ -25,6 +25,10 @@ struct NumberSpec {
     var location: SourceLocation
     var plan: PlanRef
     var source: String
+    /// The website pool (`pools:` key) the number belongs to; nil for a static number.
+    var pool: String? = nil
+    /// Set while the number is being ported in (US/Canada).
+    var porting: Porting? = nil
 }
 
 /// A plan name as written somewhere, with where.

@@ -106,7 +106,8 @@ struct DialplanCompiler {
             let account = Account(name: spec.name, timeZone: spec.timeZone, callerID: spec.callerID, plans: built, path: spec.path)
             accounts[spec.name] = account
             for number in spec.numbers {
-                entries[number.key] = .init(number: number.e164, account: account, source: number.source, plan: built[number.plan.name]!)
+                entries[number.key] = .init(number: number.e164, account: account, source: number.source, plan: built[number.plan.name]!,
+                                              pool: number.pool, porting: number.porting)
             }
         }
         return DialplanTable(entries: entries, accounts: accounts)

@@ -12,6 +12,11 @@ public final class DialplanTable: Sendable {
         /// The marketing source the number tracks (`google-ads`, `radio`, a pool name).
         public let source: String
         public let plan: Plan
+        /// The website pool (dynamic number insertion, issue 16) the number belongs to;
+        /// nil for a static number, whose calls keep their `source`.
+        public let pool: String?
+        /// Set while the number is being ported in (issue 16 item 7); it routes all the same.
+        public let porting: Porting?
     }
 
     /// Keyed by the E.164 digits as an integer: a compact, O(1) hash lookup.
@@ -45,6 +50,20 @@ public final class DialplanTable: Sendable {
 
     /// Every tracking number, sorted (for `switchboard numbers` and tests).
     public var numbers: [String] { entries.values.map(\.number).sorted() }
+
+    /// Every number with porting details, sorted by number (`switchboard numbers --porting`).
+    public var portingEntries: [Entry] {
+        entries.values.filter { $0.porting != nil }.sorted { $0.number < $1.number }
+    }
+
+    /// Every entry, sorted by number.
+    public var allEntries: [Entry] { entries.values.sorted { $0.number < $1.number } }
+
+    /// Every pool number, sorted by account, pool and number (for `switchboard web`).
+    public var poolEntries: [Entry] {
+        entries.values.filter { $0.pool != nil }
+            .sorted { ($0.account.name, $0.pool!, $0.number) < ($1.account.name, $1.pool!, $1.number) }
+    }
 }
 
 /// One account file, compiled.
