@@ -19,6 +19,9 @@ let package = Package(
         // Metrics (issue 8): the daemon only; libraries stay free of a metrics backend.
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // Issue 12 item 4: the state shared by the SIP loops (dialplan table, admission
+        // counters) is read with atomics, never a global lock. Already a dependency of NIO.
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
     ],
     targets: [
         // MARK: C wrappers (the only places C types are visible)
@@ -73,6 +76,7 @@ let package = Package(
         .target(name: "Dialplan", dependencies: [
             "CPhoneNumber",
             .product(name: "Yams", package: "Yams"),
+            .product(name: "Atomics", package: "swift-atomics"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "LegStore", dependencies: [
@@ -88,6 +92,8 @@ let package = Package(
             "SIPMessage", "SIPTransaction", "Dialplan", "Media",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "Atomics", package: "swift-atomics"),
         ]),
 
         // MARK: Executables
