@@ -38,7 +38,7 @@ public final class SIPTransport: @unchecked Sendable {
     /// With SIP on several loops (issue 12 item 4): the transport of the loop that owns a
     /// message, from its raw bytes (`CallIDSharding`); nil or `self` keeps it here. Set
     /// before `start()`, read on the receiving loop.
-    public var owner: (([UInt8]) -> SIPTransport?)?
+    public var owner: (@Sendable ([UInt8]) -> SIPTransport?)?
     /// Stream connections of other loops' transports that carried a message to this loop:
     /// the calls here answer over them (RFC 3261 §18.2.2), writing through the channel (NIO
     /// hops to the channel's loop). Dropped when found closed.

@@ -109,7 +109,7 @@ final class SIPService: Service, @unchecked Sendable {
     }
 
     func run() async throws {
-        let owner: (([UInt8]) -> SIPTransport?)?
+        let owner: (@Sendable ([UInt8]) -> SIPTransport?)?
         if shards.count > 1 {
             let transports = shards.map(\.transport), count = shards.count
             owner = { bytes in
@@ -152,7 +152,7 @@ final class SIPService: Service, @unchecked Sendable {
     }
 
     /// Builds one shard's layer, engine and handlers (on its loop).
-    private func setUp(_ shard: SIPShard, owner: (([UInt8]) -> SIPTransport?)?) {
+    private func setUp(_ shard: SIPShard, owner: (@Sendable ([UInt8]) -> SIPTransport?)?) {
         let loop = shard.eventLoop
         let timers = TransactionTimers(
             t1: .milliseconds(configuration.timers.t1),
