@@ -3,7 +3,7 @@
 /// A call and all its legs and transactions live on one loop. Every message of the caller's
 /// dialog carries the carrier's Call-ID; every message of an outbound leg's dialog carries
 /// the Call-ID we made for it. So: a Call-ID we made starts with `sw<shard>.` and goes to
-/// that shard; any other goes to `FNV-1a(Call-ID) mod shards`. Both are pure functions of
+/// that shard; any other goes to `fmix32(FNV-1a(Call-ID)) mod shards`. Both are pure functions of
 /// the Call-ID's bytes, so every loop computes the same owner without any shared table.
 /// (A peer's Call-ID that happens to look like ours just picks that shard, consistently.)
 ///
@@ -20,7 +20,7 @@ public enum CallIDSharding {
     public static func shard<C: Collection>(ofCallID callID: C, count: Int) -> Int where C.Element == UInt8 {
         guard count > 1 else { return 0 }
         if let marked = markedShard(callID), marked < count { return marked }
-        return Int(fnv1a(callID) % UInt32(count))
+        return Int(finalize(fnv1a(callID)) % UInt32(count))
     }
 
     public static func shard(ofCallID callID: String, count: Int) -> Int {
@@ -36,6 +36,19 @@ public enum CallIDSharding {
             hash = hash &* 16_777_619
         }
         return hash
+    }
+
+    /// MurmurHash3's fmix32. FNV-1a's low bits are weak (the lowest is just the parity of the
+    /// bytes' lowest bits, since the prime is odd), and `mod N` for small N reads mostly the
+    /// low bits: Call-IDs that differ in one digit would alternate strictly between 2 shards.
+    static func finalize(_ h: UInt32) -> UInt32 {
+        var h = h
+        h ^= h >> 16
+        h = h &* 0x85eb_ca6b
+        h ^= h >> 13
+        h = h &* 0xc2b2_ae35
+        h ^= h >> 16
+        return h
     }
 
     /// `sw<digits>.` at the start: the shard we wrote there.

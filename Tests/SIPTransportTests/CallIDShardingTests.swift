@@ -70,7 +70,8 @@ import Testing
         #expect(CallIDSharding.prefix(shard: 0, of: 1) == "")
         #expect(CallIDSharding.shard(ofCallID: "sw3.x@h", count: 1) == 0)
         // A marker naming a shard we do not have (another node's, a peer's lookalike) is hashed.
-        #expect(CallIDSharding.shard(ofCallID: "sw7.x@h", count: 2) == Int(CallIDSharding.fnv1a(Array("sw7.x@h".utf8)) % 2))
+        #expect(CallIDSharding.shard(ofCallID: "sw7.x@h", count: 2)
+            == Int(CallIDSharding.finalize(CallIDSharding.fnv1a(Array("sw7.x@h".utf8))) % 2))
         #expect(CallIDSharding.markedShard(Array("sw12.x".utf8)) == 12)
         #expect(CallIDSharding.markedShard(Array("sw.x".utf8)) == nil)
         #expect(CallIDSharding.markedShard(Array("swx.1".utf8)) == nil)
@@ -83,6 +84,16 @@ import Testing
         #expect(CallIDSharding.fnv1a(Array("".utf8)) == 0x811c_9dc5)
         #expect(CallIDSharding.fnv1a(Array("a".utf8)) == 0xe40c_292c)
         #expect(CallIDSharding.fnv1a(Array("foobar".utf8)) == 0xbf9c_f968)
+    }
+
+    /// Call-IDs that differ in one character (a UA's counter) must not simply alternate: the
+    /// raw FNV-1a's lowest bit is the parity of the bytes' lowest bits.
+    @Test func counterCallIDsDoNotAlternate() {
+        let owners = (1...64).map { CallIDSharding.shard(ofCallID: "\($0)-4711@10.0.0.1", count: 2) }
+        let alternating = (1...64).map { ($0 + owners[0] + 1) % 2 }
+        #expect(owners != alternating)
+        #expect(owners.filter { $0 == 0 }.count > 16 && owners.filter { $0 == 1 }.count > 16)
+        #expect(CallIDSharding.finalize(0) == 0 && CallIDSharding.finalize(1) == 0x514e_28b7)
     }
 
     @Test func randomCallIDsSpreadOverShards() {
