@@ -57,7 +57,6 @@ extension SIPTransport {
         case .tcp:
             return ServerBootstrap(group: eventLoop)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .serverChannelOption(.socketOption(.soReusePort), value: configuration.reusePort ? 1 : 0)
                 .serverChannelOption(.backlog, value: 256)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer { channel in

@@ -34,7 +34,7 @@ extension SIPService {
     /// READY=1 once listening with the dialplans loaded, then the watchdog and `STATUS=`.
     /// The watchdog pings only when every SIP loop has answered a no-op: a loop that stops
     /// turning stops the pings, and systemd restarts us.
-    func startOperations() {
+    func startOperations(readyStatus: String) {
         eventLoop.preconditionInEventLoop()
         if let metrics = operations.metrics {
             mirrors = EngineCounterMirrors(metrics)
@@ -43,7 +43,7 @@ extension SIPService {
         }
         startEdgeSummary()
         guard let notifier = operations.notifier else { return }
-        statusLine().whenSuccess { notifier.send(["READY=1", SystemdNotifier.status($0)]) }
+        notifier.send(["READY=1", SystemdNotifier.status(readyStatus)])
         for shard in shards {
             shard.transport.onListenerChange = { [weak self] in
                 self?.statusLine().whenSuccess { notifier.send(SystemdNotifier.status($0)) }

@@ -70,14 +70,14 @@ final class SIPService: Service, @unchecked Sendable {
         }
         var limits = SIPLimits()
         limits.maxMessageSize = configuration.limits.maxMessageSize
-        // The node-wide TCP caps are split over the loops (each loop's transport keeps its own
-        // table); the per-source cap holds per loop.
+        // TCP listeners are the first loop's only (see `run()`), so the inbound caps hold for
+        // the node as before; the outbound cap is split over the loops (each opens its own).
         func share(_ n: Int) -> Int { max(1, (n + threads - 1) / threads) }
         var transportConfig = SIPTransportConfiguration(
             endpoints: endpoints, limits: limits,
             stallTimeout: .milliseconds(Int64(configuration.limits.tcpStallTimeoutSeconds * 1000)),
             idleTimeout: .milliseconds(Int64(configuration.limits.tcpIdleTimeoutSeconds * 1000)),
-            maxConnections: share(configuration.limits.maxTCPConnections),
+            maxConnections: configuration.limits.maxTCPConnections,
             maxConnectionsPerSource: configuration.limits.maxTCPConnectionsPerSource,
             firstRequestTimeout: .milliseconds(Int64(configuration.limits.tcpFirstRequestTimeoutSeconds * 1000)),
             maxOutboundConnections: share(configuration.limits.maxTCPOutboundConnections))
@@ -122,13 +122,18 @@ final class SIPService: Service, @unchecked Sendable {
         for shard in shards {
             try await shard.eventLoop.submit { self.setUp(shard, owner: owner) }.get()
         }
-        // The first shard binds the configured addresses; the others the ones it got.
+        // The first shard binds the configured addresses; the others the UDP ones it got (a
+        // configured port 0 is the kernel's choice). Every loop reads and sends UDP on its own
+        // socket; TCP is accepted on the first loop only, so the inbound connection caps stay
+        // exact, and its messages are handed to their loops like datagrams (those answer over
+        // the connection). TCP is not where the load is.
         try await shards[0].transport.start()
         let bound = shards[0].transport.boundEndpoints
-        for shard in shards.dropFirst() { try await shard.transport.start(binding: bound) }
+        for shard in shards.dropFirst() { try await shard.transport.start(binding: bound.filter { $0.transport == .udp }) }
         logger.notice("switchboardd ready", metadata: [
             "sip.listen": "\(bound.map(\.description).joined(separator: ","))", "sip.threads": "\(shards.count)"])
-        try await eventLoop.submit { self.startOperations() }.get()
+        let readyStatus = try await statusLine().get()
+        try await eventLoop.submit { self.startOperations(readyStatus: readyStatus) }.get()
 
         try? await gracefulShutdown()
 
