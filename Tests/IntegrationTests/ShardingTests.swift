@@ -165,4 +165,43 @@ import Testing
         #expect(try a.wait(timeout: 20).successfulCalls == 1)
         #expect(try b.wait(timeout: 20).successfulCalls == 1)
     }
+
+    /// `sip.threads: 1` is the single-loop daemon: one UDP socket (no SO_REUSEPORT: a second
+    /// daemon cannot share the port), outbound Call-IDs without a loop prefix, calls complete.
+    @Test func oneThreadIsTheSingleLoopDaemon() throws {
+        let callee = try SIPpRun.callee("callee-answer.xml", calls: 2, keys: ["ring": "50"]).start()
+        defer { callee.stop() }
+        let plan = try TestDialplan(plans: """
+          main:
+            ring-all: { targets: ["sip:a@127.0.0.1:\(callee.port)"], timeout: 10s }
+
+        """)
+        defer { plan.remove() }
+        let daemon = try DaemonProcess(extraConfig: "sip: { threads: 1 }\n", dialplans: plan.directory.path)
+        defer { daemon.stop() }
+        let caller = try SIPpRun.caller(daemon: daemon, calls: 2, rate: 10).run()
+        #expect(caller.successfulCalls == 2, "\(caller.output.suffix(1000))")
+        let calleeRun = try callee.wait()
+        let callIDs = tracedMessages(calleeRun.messages, startingWith: "INVITE ", received: true).compactMap { header("Call-ID", in: $0) }
+        #expect(callIDs.count == 2)
+        #expect(callIDs.allSatisfy { !$0.hasPrefix("sw") }, "\(callIDs)")
+        #expect(daemon.log().contains("sip.threads=1"))
+        #expect(!daemon.log().contains("sip.shard="))
+        #expect(!Self.canShareUDPPort(daemon.port), "the single loop's socket let another one share its port")
+    }
+
+    /// Whether a socket with SO_REUSEPORT can bind 127.0.0.1:`port` next to the daemon's.
+    static func canShareUDPPort(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(fd) }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr)
+        return withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
+    }
 }
