@@ -43,6 +43,9 @@ extension SIPTransport {
             return DatagramBootstrap(group: eventLoop)
                 // Several SIP loops: one socket each on the same address (configuration).
                 .channelOption(.socketOption(.soReusePort), value: configuration.reusePort ? 1 : 0)
+                // Up to 16 datagrams per readable event (NIO's default is 4): with several SIP
+                // loops one socket may carry most of the traffic and hand it on.
+                .channelOption(ChannelOptions.maxMessagesPerRead, value: 16)
                 .channelOption(ChannelOptions.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
                 // One loop thread shares the cores with everything else: a 4 MiB receive
                 // buffer (the kernel caps it at net.core.rmem_max) rides out the moments it is

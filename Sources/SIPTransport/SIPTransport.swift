@@ -44,6 +44,8 @@ public final class SIPTransport: @unchecked Sendable {
     /// hops to the channel's loop). Dropped when found closed.
     var borrowed: [SIPPeer: any Channel] = [:]
     private var borrowedPruneAt = 1024
+    /// Messages for other loops, per target, until `flushHandOffs` (event loop).
+    var handOffs: [(target: SIPTransport, items: [HandOff])] = []
 
     var listeners: [Listener] = []
     var stopping = false
@@ -122,12 +124,40 @@ public final class SIPTransport: @unchecked Sendable {
         let bytes = Array(buffer.readableBytesView)
         if let owner, let target = owner(bytes), target !== self {
             // Another loop owns this call: it parses. (A stream's first message counts as
-            // well-formed here; the owner answers it if it is not.)
+            // well-formed here; the owner answers it if it is not.) Queued here and sent at
+            // the end of the read burst (`flushHandOffs`): one task per target loop per
+            // burst, not one per message.
             statistics.handedOff += 1
-            target.eventLoop.execute { target.receiveHandedOff(bytes, framing: framing, from: peer, replyOn: channel) }
+            let item = HandOff(bytes: bytes, framing: framing, peer: peer, channel: channel)
+            if let index = handOffs.firstIndex(where: { $0.target === target }) {
+                handOffs[index].items.append(item)
+            } else {
+                handOffs.append((target, [item]))
+            }
             return true
         }
         return parse(bytes, framing: framing, from: peer, replyOn: channel)
+    }
+
+    /// A message received here for another loop, waiting for the end of the read burst.
+    struct HandOff {
+        let bytes: [UInt8]
+        let framing: SIPFraming
+        let peer: SIPPeer
+        let channel: any Channel
+    }
+
+    /// Hands the messages queued by `receive` to their loops, one task per loop (event loop;
+    /// the channel handlers call it when a read burst ends).
+    func flushHandOffs() {
+        guard !handOffs.isEmpty else { return }
+        let batches = handOffs
+        handOffs.removeAll(keepingCapacity: true)
+        for (target, items) in batches {
+            target.eventLoop.execute {
+                for item in items { target.receiveHandedOff(item.bytes, framing: item.framing, from: item.peer, replyOn: item.channel) }
+            }
+        }
     }
 
     /// A message another loop's transport received for a call of this loop (event loop).
