@@ -23,6 +23,9 @@ let package = Package(
         // Foundation are not needed, and only the Hummingbird product is used (no TLS/HTTP2,
         // so swift-nio-ssl is never built).
         .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1", traits: []),
+        // Issue 12 item 4: the state shared by the SIP loops (dialplan table, admission
+        // counters) is read with atomics, never a global lock. Already a dependency of NIO.
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
     ],
     targets: [
         // MARK: C wrappers (the only places C types are visible)
@@ -77,6 +80,7 @@ let package = Package(
         .target(name: "Dialplan", dependencies: [
             "CPhoneNumber",
             .product(name: "Yams", package: "Yams"),
+            .product(name: "Atomics", package: "swift-atomics"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "LegStore", dependencies: [
@@ -106,6 +110,8 @@ let package = Package(
             "SIPMessage", "SIPTransaction", "Dialplan", "Media",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "Atomics", package: "swift-atomics"),
         ]),
 
         // MARK: Executables

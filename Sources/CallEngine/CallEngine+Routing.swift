@@ -134,7 +134,7 @@ extension CallEngine {
                                parameters: [("tag", Self.makeTag())])
         let to = NameAddress(uri: resolution.uri)
         var invite = SIPRequest(method: .invite, uri: resolution.uri, vias: [via(for: resolution.peer)], from: from, to: to,
-                                callID: UUID().uuidString.lowercased() + "@" + configuration.advertisedHost,
+                                callID: configuration.callIDPrefix + UUID().uuidString.lowercased() + "@" + configuration.advertisedHost,
                                 cSeq: CSeq(sequence: 1, method: .invite),
                                 maxForwards: max(0, min(70, (original.maxForwards ?? 70) - 1)), contacts: [contact],
                                 contentType: original.body.isEmpty ? nil : original.contentType, body: original.body)

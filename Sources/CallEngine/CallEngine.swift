@@ -25,7 +25,8 @@ public final class CallEngine {
     var logger: Logger
     /// Monotonic time for rate limits, from the clock's own timers.
     let monotonic: () -> Duration
-    var admission: Admission
+    /// Shared by the engines of every SIP loop (the limits are the node's).
+    let admission: Admission
 
     var calls: [UUID: Call] = [:]
     var callsByInboundTransaction: [ServerTransactionID: Call] = [:]
@@ -77,7 +78,8 @@ public final class CallEngine {
 
     public init(layer: TransactionLayer, clock: any TransactionClock, configuration: CallEngineConfiguration,
                 dialplans: DialplanStore, sink: (any CallLegEventSink)?, resolver: (any HostResolver)? = nil, logger: Logger,
-                monotonic: @escaping () -> Duration = { .nanoseconds(Int64(DispatchTime.now().uptimeNanoseconds)) }) {
+                monotonic: @escaping () -> Duration = { .nanoseconds(Int64(DispatchTime.now().uptimeNanoseconds)) },
+                admission: Admission? = nil) {
         self.layer = layer
         self.clock = clock
         self.configuration = configuration
@@ -86,7 +88,7 @@ public final class CallEngine {
         self.resolver = resolver
         self.logger = logger
         self.monotonic = monotonic
-        self.admission = Admission(maxCalls: configuration.maxConcurrentCalls, maxPerNumber: configuration.maxCallsPerNumber,
+        self.admission = admission ?? Admission(maxCalls: configuration.maxConcurrentCalls, maxPerNumber: configuration.maxCallsPerNumber,
                                    ratePerSource: configuration.maxCallsPerSecondPerSource)
     }
 

@@ -55,6 +55,10 @@ public struct CallEngineConfiguration: Sendable {
     public var t2: Duration
     /// Region for reading national-format numbers when a carrier sends them.
     public var defaultRegion: String?
+    /// Put in front of the Call-ID of every dialog we start (outbound legs), so that the
+    /// daemon routes the dialog's responses and requests to the SIP loop of its call
+    /// (`CallIDSharding.prefix(shard:)`). Empty with one loop.
+    public var callIDPrefix = ""
 
     public init(advertisedHost: String = "127.0.0.1", advertisedPort: Int = 5060, defaultTransport: SIPTransportProtocol = .udp,
                 trunks: [Trunk] = [], maxCallDuration: Duration = .seconds(4 * 3600), maxConcurrentCalls: Int = 20_000,

@@ -1,20 +1,22 @@
+import Atomics
 import Logging
-import Synchronization
 
 /// Holds the running `DialplanTable` and swaps it atomically on reload.
 ///
-/// Readers take a reference to the whole table under a short lock (a retain,
-/// no copy) and keep using it without the lock; a call therefore sees one
-/// generation from start to end, even when a reload swaps in the next one.
+/// Readers take a reference to the whole table with one atomic load (a retain, no copy,
+/// no lock: every SIP loop reads it for each new call, issue 12 item 4) and keep using it;
+/// a call therefore sees one generation from start to end, even when a reload swaps in
+/// the next one. swift-atomics' strong references make the load safe against a
+/// concurrent swap (the old table lives while anyone holds it).
 public final class DialplanStore: Sendable {
     /// The directory `reload()` reads.
     public let directory: String
-    private let table: Mutex<DialplanTable>
+    private let table: ManagedAtomic<DialplanTable>
 
     /// Creates a store around an already loaded table (see `load(directory:)`).
     public init(directory: String, table: DialplanTable) {
         self.directory = directory
-        self.table = Mutex(table)
+        self.table = ManagedAtomic(table)
     }
 
     /// Loads `directory`; nil table in the result means it had errors and no store was made.
@@ -23,8 +25,8 @@ public final class DialplanStore: Sendable {
         return (result.table.map { DialplanStore(directory: directory, table: $0) }, result)
     }
 
-    /// The table to use for a new call. O(1): one lock, one retain.
-    public var current: DialplanTable { table.withLock { $0 } }
+    /// The table to use for a new call. O(1): one atomic load, one retain.
+    public var current: DialplanTable { table.load(ordering: .acquiring) }
 
     /// Compiles every file again and swaps only when all of it is valid;
     /// otherwise the running table stays and the diagnostics say why.
@@ -54,10 +56,6 @@ public final class DialplanStore: Sendable {
     /// Replaces the table (reload, tests). Returns the previous one.
     @discardableResult
     public func swap(to fresh: DialplanTable) -> DialplanTable {
-        table.withLock { current in
-            let old = current
-            current = fresh
-            return old
-        }
+        table.exchange(fresh, ordering: .acquiringAndReleasing)
     }
 }

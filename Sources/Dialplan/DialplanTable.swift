@@ -1,3 +1,4 @@
+import Atomics
 import Foundation
 
 /// The compiled dialplans: every tracking number of every account mapped to
@@ -84,3 +85,6 @@ public final class Account: Sendable {
         self.path = path
     }
 }
+
+/// Lets `DialplanStore` hold the running table in a `ManagedAtomic` (a lock-free swap).
+extension DialplanTable: AtomicReference {}

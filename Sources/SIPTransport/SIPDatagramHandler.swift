@@ -23,6 +23,12 @@ final class SIPDatagramHandler: ChannelInboundHandler, @unchecked Sendable {
         transport.receive(buffer, framing: .datagram, from: peer, replyOn: context.channel)
     }
 
+    /// The end of a read burst: messages for other SIP loops go now, one task per loop.
+    func channelReadComplete(context: ChannelHandlerContext) {
+        transport.flushHandOffs()
+        context.fireChannelReadComplete()
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // ICMP port unreachable (ECONNREFUSED) and the like surface here, late errors of an
         // earlier send; NIO keeps the socket open for them. Counted like any send error.

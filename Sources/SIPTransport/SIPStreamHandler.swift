@@ -73,9 +73,11 @@ final class SIPStreamHandler: ChannelInboundHandler, @unchecked Sendable {
             case .invalidContentLength, .conflictingContentLength: answerBadRequest(context: context)
             case .messageTooLarge, .missingContentLength: break
             }
+            transport.flushHandOffs()
             context.close(promise: nil)
             return
         }
+        transport.flushHandOffs()
         buffer.discardReadBytes()
         armStallTimer(context: context)
     }

@@ -1,6 +1,17 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import NIOCore
 import NIOPosix
 import SIPMessage
+
+extension NIOBSDSocket.Option {
+    /// SO_REUSEPORT (NIO names no constant for it): several sockets on one address, one per
+    /// SIP loop; the kernel spreads peers over them by address hash.
+    static let soReusePort = NIOBSDSocket.Option(rawValue: SO_REUSEPORT)
+}
 
 /// Listening sockets: binding them, and binding them again when one closes while we are not
 /// stopping. A UDP listener can close under us (NIO closes a datagram channel on any send
@@ -30,6 +41,11 @@ extension SIPTransport {
             // No SO_REUSEADDR on UDP: on Linux it would let a second daemon share the port
             // and split the traffic silently.
             return DatagramBootstrap(group: eventLoop)
+                // Several SIP loops: one socket each on the same address (configuration).
+                .channelOption(.socketOption(.soReusePort), value: configuration.reusePort ? 1 : 0)
+                // Up to 16 datagrams per readable event (NIO's default is 4): with several SIP
+                // loops one socket may carry most of the traffic and hand it on.
+                .channelOption(ChannelOptions.maxMessagesPerRead, value: 16)
                 .channelOption(ChannelOptions.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
                 // One loop thread shares the cores with everything else: a 4 MiB receive
                 // buffer (the kernel caps it at net.core.rmem_max) rides out the moments it is

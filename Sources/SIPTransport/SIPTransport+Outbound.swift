@@ -23,7 +23,7 @@ extension SIPTransport {
         let bytes = ByteBuffer(bytes: SIPMessage.response(response).serialize())
         switch ResponseRouting.destination(for: response, requestSource: requestSource) {
         case .connection(let peer):
-            if let channel = connections[peer] {
+            if let channel = connection(to: peer) {
                 write(bytes, on: channel, to: peer)
             } else if let fallback = fallbackAddress(for: response) {
                 send(bytes, to: fallback, message: nil)
@@ -45,7 +45,7 @@ extension SIPTransport {
         case .udp:
             sendDatagram(bytes, to: peer, message: message)
         case .tcp:
-            if let channel = connections[peer] {
+            if let channel = connection(to: peer) {
                 write(bytes, on: channel, to: peer, message: message)
             } else {
                 connect(to: peer, first: bytes, message: message)
@@ -80,12 +80,20 @@ extension SIPTransport {
     }
 
     func write(_ bytes: ByteBuffer, on channel: any Channel, to peer: SIPPeer, message: SIPMessage? = nil) {
-        let promise = eventLoop.makePromise(of: Void.self)
-        promise.futureResult.whenFailure { self.sendFailed($0, peer: peer, message: message) }
-        channel.writeAndFlush(bytes, promise: promise)
+        if channel.eventLoop === eventLoop {
+            let promise = eventLoop.makePromise(of: Void.self)
+            promise.futureResult.whenFailure { self.sendFailed($0, peer: peer, message: message) }
+            channel.writeAndFlush(bytes, promise: promise)
+        } else {
+            // A connection of another loop (borrowed): NIO hops to its loop; a failure comes
+            // back here, where our counters live.
+            let promise = channel.eventLoop.makePromise(of: Void.self)
+            promise.futureResult.whenFailure { error in self.eventLoop.execute { self.sendFailed(error, peer: peer, message: message) } }
+            channel.writeAndFlush(bytes, promise: promise)
+        }
     }
 
-    private func sendFailed(_ error: any Error, peer: SIPPeer, message: SIPMessage?) {
+    func sendFailed(_ error: any Error, peer: SIPPeer, message: SIPMessage?) {
         statistics.sendErrors += 1
         if let suppressed = sendLog.admit("send error") {
             logger.warning("send failed; message dropped", metadata: [

@@ -35,6 +35,17 @@ public final class SIPTransport: @unchecked Sendable {
     public var onListenerChange: () -> Void = {}
     /// Counters for metrics (event loop only).
     public internal(set) var statistics = TransportStatistics()
+    /// With SIP on several loops (issue 12 item 4): the transport of the loop that owns a
+    /// message, from its raw bytes (`CallIDSharding`); nil or `self` keeps it here. Set
+    /// before `start()`, read on the receiving loop.
+    public var owner: (@Sendable ([UInt8]) -> SIPTransport?)?
+    /// Stream connections of other loops' transports that carried a message to this loop:
+    /// the calls here answer over them (RFC 3261 §18.2.2), writing through the channel (NIO
+    /// hops to the channel's loop). Dropped when found closed.
+    var borrowed: [SIPPeer: any Channel] = [:]
+    private var borrowedPruneAt = 1024
+    /// Messages for other loops, per target, until `flushHandOffs` (event loop).
+    var handOffs: [(target: SIPTransport, items: [HandOff])] = []
 
     var listeners: [Listener] = []
     var stopping = false
@@ -61,10 +72,12 @@ public final class SIPTransport: @unchecked Sendable {
 
     // MARK: Start and stop
 
-    public func start() async throws {
+    /// Binds the configured endpoints, or `endpoints` when given: the SIP loops after the
+    /// first bind the addresses it actually got (a configured port 0 is the kernel's choice).
+    public func start(binding endpoints: [SIPTransportConfiguration.Endpoint]? = nil) async throws {
         let broadcasts = Self.localBroadcastAddresses()
         try await eventLoop.submit { self.broadcasts = broadcasts }.get()
-        for endpoint in configuration.endpoints {
+        for endpoint in endpoints ?? configuration.endpoints {
             let channel = try await bind(endpoint).get()
             let bound = Self.endpoint(endpoint.transport, channel.localAddress) ?? endpoint
             try await eventLoop.submit {
@@ -109,6 +122,76 @@ public final class SIPTransport: @unchecked Sendable {
     func receive(_ buffer: ByteBuffer, framing: SIPFraming, from peer: SIPPeer, replyOn channel: any Channel) -> Bool {
         guard acceptsSource(peer) else { return false }
         let bytes = Array(buffer.readableBytesView)
+        if let owner, let target = owner(bytes), target !== self {
+            // Another loop owns this call: it parses. (A stream's first message counts as
+            // well-formed here; the owner answers it if it is not.) Queued here and sent at
+            // the end of the read burst (`flushHandOffs`): one task per target loop per
+            // burst, not one per message.
+            statistics.handedOff += 1
+            let item = HandOff(bytes: bytes, framing: framing, peer: peer, channel: channel)
+            if let index = handOffs.firstIndex(where: { $0.target === target }) {
+                handOffs[index].items.append(item)
+            } else {
+                handOffs.append((target, [item]))
+            }
+            return true
+        }
+        return parse(bytes, framing: framing, from: peer, replyOn: channel)
+    }
+
+    /// A message received here for another loop, waiting for the end of the read burst.
+    struct HandOff {
+        let bytes: [UInt8]
+        let framing: SIPFraming
+        let peer: SIPPeer
+        let channel: any Channel
+    }
+
+    /// Hands the messages queued by `receive` to their loops, one task per loop (event loop;
+    /// the channel handlers call it when a read burst ends).
+    func flushHandOffs() {
+        guard !handOffs.isEmpty else { return }
+        let batches = handOffs
+        handOffs.removeAll(keepingCapacity: true)
+        for (target, items) in batches {
+            target.eventLoop.execute {
+                for item in items { target.receiveHandedOff(item.bytes, framing: item.framing, from: item.peer, replyOn: item.channel) }
+            }
+        }
+    }
+
+    /// A message another loop's transport received for a call of this loop (event loop).
+    func receiveHandedOff(_ bytes: [UInt8], framing: SIPFraming, from peer: SIPPeer, replyOn channel: any Channel) {
+        if peer.transport.isReliable { adopt(channel, for: peer) }
+        parse(bytes, framing: framing, from: peer, replyOn: channel)
+    }
+
+    /// The stream connection to `peer` this transport answers over, if any (event loop): the
+    /// daemon lends it to the loop it forwards a parsed message to.
+    public func streamConnection(to peer: SIPPeer) -> (any Channel)? { connection(to: peer) }
+
+    /// Answers `peer` over `channel` (another loop's connection) from now on (event loop).
+    public func adopt(_ channel: any Channel, for peer: SIPPeer) {
+        guard connections[peer] == nil, borrowed[peer] !== channel else { return }
+        borrowed[peer] = channel
+        // Closed connections leave with their next lookup, or here, amortised.
+        if borrowed.count > borrowedPruneAt {
+            borrowed = borrowed.filter { $0.value.isActive }
+            borrowedPruneAt = max(1024, borrowed.count * 2)
+        }
+    }
+
+    /// The connection to `peer` to write on: ours, else one borrowed from another loop.
+    func connection(to peer: SIPPeer) -> (any Channel)? {
+        if let channel = connections[peer] { return channel }
+        guard let channel = borrowed[peer] else { return nil }
+        if channel.isActive { return channel }
+        borrowed[peer] = nil
+        return nil
+    }
+
+    @discardableResult
+    private func parse(_ bytes: [UInt8], framing: SIPFraming, from peer: SIPPeer, replyOn channel: any Channel) -> Bool {
         switch SIPMessageParser.parse(bytes, limits: configuration.limits, framing: framing) {
         case .success(.request(var request)):
             ViaStamping.stamp(&request, source: peer)

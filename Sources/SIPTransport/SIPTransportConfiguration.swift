@@ -25,6 +25,10 @@ public struct SIPTransportConfiguration: Sendable {
     public var firstRequestTimeout: TimeAmount
     /// Most stream connections we open ourselves (to targets and trunks). Default 1024.
     public var maxOutboundConnections: Int
+    /// Bind UDP with SO_REUSEPORT, so that each SIP loop has its own socket on the same
+    /// address (the kernel spreads peers over them; each loop sends from its own). Off with one
+    /// loop: then a second daemon cannot share the port by mistake. (TCP listens on one loop.)
+    public var reusePort = false
 
     public init(endpoints: [Endpoint], limits: SIPLimits = SIPLimits(), stallTimeout: TimeAmount = .seconds(10),
                 idleTimeout: TimeAmount = .seconds(600), maxConnections: Int = 4096,

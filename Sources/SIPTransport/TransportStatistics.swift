@@ -24,10 +24,32 @@ public struct TransportStatistics: Equatable, Sendable {
     public var firstRequestTimeouts = 0
     /// Outbound TCP connects that failed (each fails the messages waiting for it).
     public var connectFailures = 0
+    /// Messages received here and handed to the loop that owns their call (several loops).
+    public var handedOff = 0
 
     public init() {}
 
     public var totalDestinationsRefused: Int { destinationsRefused.values.reduce(0, +) }
+
+    /// The counters of several loops' transports added up (for metrics and the status line).
+    public static func sum(_ all: [TransportStatistics]) -> TransportStatistics {
+        var total = TransportStatistics()
+        for s in all {
+            total.sendErrors += s.sendErrors
+            for (reason, count) in s.destinationsRefused { total.destinationsRefused[reason, default: 0] += count }
+            total.listenerReopens += s.listenerReopens
+            total.listenersDown += s.listenersDown
+            total.inboundConnections += s.inboundConnections
+            total.outboundConnections += s.outboundConnections
+            total.refusedInboundLimit += s.refusedInboundLimit
+            total.refusedPerSourceLimit += s.refusedPerSourceLimit
+            total.refusedOutboundLimit += s.refusedOutboundLimit
+            total.firstRequestTimeouts += s.firstRequestTimeouts
+            total.connectFailures += s.connectFailures
+            total.handedOff += s.handedOff
+        }
+        return total
+    }
 }
 
 /// Logs one line per kind of event at most every `interval`, with how many were not logged:

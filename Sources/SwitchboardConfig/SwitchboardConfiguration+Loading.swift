@@ -6,7 +6,7 @@ extension SwitchboardConfiguration {
         "listen", "trusted-networks", "dialplans", "log-level", "server-header", "pid-file", "limits", "timers",
         "calls", "trunks", "advertised-address", "default-region", "journal", "database", "node-id",
         "metrics", "drain-grace", "media", "dns-server", "access-refresh", "security",
-        "admin-token-file",
+        "admin-token-file", "sip",
     ]
 
     /// Loads and validates `path`. Every problem is collected with its position; the
@@ -86,6 +86,8 @@ extension SwitchboardConfiguration {
                 config.calls = reader.calls(value)
             case "media":
                 config.media = reader.media(value)
+            case "sip":
+                config.sip = reader.sip(value)
             case "trunks":
                 if let items = reader.sequence(value) { config.trunks = items.compactMap { reader.trunk($0) } }
             case "journal":

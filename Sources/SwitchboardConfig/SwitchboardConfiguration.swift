@@ -113,6 +113,8 @@ public struct SwitchboardConfiguration: Sendable, Equatable {
     public var drainGraceSeconds: Double
     /// RTP for IVR and queue calls (see `Media`).
     public var media: Media
+    /// `sip:` SIP event loops (see `SIP`).
+    public var sip: SIP
     /// `dns-server:` name server for RFC 3263 SRV lookups; nil (the default): the first
     /// `nameserver` of /etc/resolv.conf.
     public var dnsServer: DNSServer?
@@ -142,6 +144,7 @@ public struct SwitchboardConfiguration: Sendable, Equatable {
         adminToken = nil
         drainGraceSeconds = 30
         media = Media()
+        sip = SIP()
         dnsServer = nil
         security = Security()
     }

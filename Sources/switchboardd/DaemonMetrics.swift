@@ -101,6 +101,12 @@ final class DaemonMetrics: Sendable {
         if responsesSent.indices.contains(index) { responsesSent[index].increment() }
     }
 
+    /// Calls started on one SIP loop (`sip.threads`): shows how the Call-ID hash spreads
+    /// calls over the loops. The label is the loop's index, a fixed set.
+    func shardCallsStarted(shard: Int) -> CoreMetrics.Counter {
+        CoreMetrics.Counter(label: "switchboard_sip_shard_calls_started_total", dimensions: [("shard", "\(shard)")], factory: factory)
+    }
+
     func reloaded(_ outcome: DialplanReloader.Outcome) {
         reloads[outcome.succeeded]!.increment()
         lastReloadSucceeded.record(outcome.succeeded ? 1 : 0)

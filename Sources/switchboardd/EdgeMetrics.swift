@@ -30,7 +30,7 @@ final class EdgeMetrics: Sendable {
     }
 }
 
-/// The edge's and the layer's counters mirrored into `EdgeMetrics` at each scrape (SIP loop only).
+/// The edge's and the layers' counters mirrored into `EdgeMetrics` at each scrape (the first SIP loop only).
 struct EdgeCounterMirrors {
     var refused, dropped, banned, trustedCap, bans, stray: CounterMirror
 
@@ -43,15 +43,15 @@ struct EdgeCounterMirrors {
         stray = CounterMirror(metrics.strayResponses)
     }
 
-    mutating func update(_ edge: EdgePolicy, layer: TransactionLayer?, metrics: EdgeMetrics) {
-        let c = edge.counters
+    mutating func update(_ sample: (counters: EdgePolicy.Counters, bans: Int, sources: Int), strayResponses: Int, metrics: EdgeMetrics) {
+        let c = sample.counters
         refused.update(to: c.refused)
         dropped.update(to: c.dropped)
         banned.update(to: c.droppedBanned)
         trustedCap.update(to: c.droppedTrustedCap)
         bans.update(to: c.bans)
-        if let layer { stray.update(to: layer.strayResponses) }
-        metrics.bansActive.record(edge.bans().count)
-        metrics.sourcesTracked.record(edge.trackedSources)
+        stray.update(to: strayResponses)
+        metrics.bansActive.record(sample.bans)
+        metrics.sourcesTracked.record(sample.sources)
     }
 }

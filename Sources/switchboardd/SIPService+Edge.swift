@@ -20,9 +20,25 @@ extension SIPService {
         return edge
     }
 
-    /// What every received request meets first (event loop). A stranger's request is answered
-    /// here without any transaction: one 403 sent once (no Timer G, so no reflection), or nothing.
-    func receiveAtEdge(_ message: SIPMessage, from peer: SIPPeer, edge: EdgePolicy, layer: TransactionLayer) {
+    /// Every message a shard's transport parsed (on the shard's loop): a call living on the
+    /// queue home goes there, everything else meets the edge here.
+    func receive(_ message: SIPMessage, from peer: SIPPeer, on shard: SIPShard) {
+        if shards.count > 1, shard.index != 0, let home = queueHome(for: message, from: peer, on: shard) {
+            let connection = peer.transport.isReliable ? shard.transport.streamConnection(to: peer) : nil
+            home.eventLoop.execute {
+                if let connection { home.transport.adopt(connection, for: peer) }
+                self.receiveAtEdge(message, from: peer, on: home)
+            }
+            return
+        }
+        receiveAtEdge(message, from: peer, on: shard)
+    }
+
+    /// What every received request meets first (the owner shard's loop). A stranger's request
+    /// is answered here without any transaction: one 403 sent once (no Timer G, so no
+    /// reflection), or nothing.
+    func receiveAtEdge(_ message: SIPMessage, from peer: SIPPeer, on shard: SIPShard) {
+        guard let layer = shard.layer else { return }
         guard case .request(let request) = message else {
             layer.receive(message, from: peer)  // responses: matched or dropped and counted there
             return
@@ -33,8 +49,8 @@ extension SIPService {
             layer.receive(message, from: peer)
         case .reject:
             operations.metrics?.responseSent(status: 403)
-            transport.sendResponse(StatelessResponse.forbidden(to: request),
-                                   requestSource: TransactionLayer.responseDestination(for: request, receivedFrom: peer))
+            shard.transport.sendResponse(StatelessResponse.forbidden(to: request),
+                                         requestSource: TransactionLayer.responseDestination(for: request, receivedFrom: peer))
         case .drop:
             break
         }
@@ -44,7 +60,7 @@ extension SIPService {
     func startEdgeSummary() {
         let every = TimeAmount.seconds(60)
         repeatedTasks.append(eventLoop.scheduleRepeatedTask(initialDelay: every, delay: every) { [self] _ in
-            guard let edge, let s = edge.takeSummary() else { return }
+            guard let s = edge.takeSummary() else { return }
             logger.notice("edge: strangers and floods in the last minute", metadata: [
                 "edge.refused": "\(s.refused)", "edge.dropped": "\(s.dropped)", "edge.banned_drops": "\(s.droppedBanned)",
                 "edge.new_bans": "\(s.bans)", "edge.trusted_cap_drops": "\(s.droppedTrustedCap)",
@@ -55,10 +71,10 @@ extension SIPService {
 
     // MARK: admin endpoint (`GET /bans`, `DELETE /bans/ADDRESS`)
 
-    /// `{"bans": [{"address", "remaining_seconds", "dropped_requests"}]}`, read on the SIP loop.
+    /// `{"bans": [{"address", "remaining_seconds", "dropped_requests"}]}`.
     func banDocument() -> EventLoopFuture<[UInt8]> {
         eventLoop.submit { [self] in
-            let bans = edge?.bans() ?? []
+            let bans = edge.bans()
             let items: [[String: Any]] = bans.map {
                 ["address": $0.address, "remaining_seconds": Int(ceil(TokenSeconds.of($0.remaining))),
                  "dropped_requests": $0.droppedRequests]
@@ -68,10 +84,10 @@ extension SIPService {
         }
     }
 
-    /// Lifts a ban; true when there was one.
+    /// Lifts a ban (on every shard: the edge is shared); true when there was one.
     func liftBan(_ address: String) -> EventLoopFuture<Bool> {
         eventLoop.submit { [self] in
-            let lifted = edge?.lift(address) ?? false
+            let lifted = edge.lift(address)
             if lifted { logger.notice("ban lifted by the admin endpoint", metadata: ["sip.peer.address": "\(address)"]) }
             return lifted
         }

@@ -2,6 +2,7 @@ import CallEngine
 import Foundation
 import Logging
 import NIOCore
+import SIPTransport
 
 /// The engine's own counters, mirrored into Prometheus counters at each look.
 struct EngineCounterMirrors {
@@ -16,53 +17,66 @@ struct EngineCounterMirrors {
         legs = CounterMirror(metrics.legsPlaced)
     }
 
-    mutating func update(_ s: CallEngine.Statistics) {
-        started.update(to: s.callsStarted)
-        answered.update(to: s.callsAnswered)
-        failed.update(to: s.callsFailed)
-        cancelled.update(to: s.callsCancelled)
-        refused.update(to: s.callsRefused)
-        legs.update(to: s.legsPlaced)
+    /// From every shard's engine, added up.
+    mutating func update(_ all: [CallEngine.Statistics]) {
+        started.update(to: all.reduce(0) { $0 + $1.callsStarted })
+        answered.update(to: all.reduce(0) { $0 + $1.callsAnswered })
+        failed.update(to: all.reduce(0) { $0 + $1.callsFailed })
+        cancelled.update(to: all.reduce(0) { $0 + $1.callsCancelled })
+        refused.update(to: all.reduce(0) { $0 + $1.callsRefused })
+        legs.update(to: all.reduce(0) { $0 + $1.legsPlaced })
     }
 }
 
 extension SIPService {
-    // MARK: systemd (event loop)
+    // MARK: systemd (first shard's loop)
 
-    /// READY=1 once listening with the dialplans loaded, then the watchdog and `STATUS=`
-    /// from this very loop: a loop that stops turning stops the pings, and systemd restarts us.
-    func startOperations() {
+    /// READY=1 once listening with the dialplans loaded, then the watchdog and `STATUS=`.
+    /// The watchdog pings only when every SIP loop has answered a no-op: a loop that stops
+    /// turning stops the pings, and systemd restarts us.
+    func startOperations(readyStatus: String) {
         eventLoop.preconditionInEventLoop()
-        if let metrics = operations.metrics { mirrors = EngineCounterMirrors(metrics) }
+        if let metrics = operations.metrics {
+            mirrors = EngineCounterMirrors(metrics)
+            edgeMirrors = EdgeCounterMirrors(metrics.edge)
+            shardCalls = shards.map { CounterMirror(metrics.shardCallsStarted(shard: $0.index)) }
+        }
+        startEdgeSummary()
         guard let notifier = operations.notifier else { return }
-        notifier.send(["READY=1", SystemdNotifier.status(statusLine())])
-        transport.onListenerChange = { [weak self] in
-            if let self { notifier.send(SystemdNotifier.status(statusLine())) }
+        notifier.send(["READY=1", SystemdNotifier.status(readyStatus)])
+        for shard in shards {
+            shard.transport.onListenerChange = { [weak self] in
+                self?.statusLine().whenSuccess { notifier.send(SystemdNotifier.status($0)) }
+            }
         }
         if let interval = notifier.watchdogInterval {
             notifier.send("WATCHDOG=1")
             repeatedTasks.append(eventLoop.scheduleRepeatedTask(initialDelay: Self.timeAmount(interval),
-                                                                delay: Self.timeAmount(interval)) { _ in
-                notifier.send("WATCHDOG=1")
+                                                                delay: Self.timeAmount(interval)) { [self] _ in
+                onEveryShard { _ in () }.whenSuccess { _ in notifier.send("WATCHDOG=1") }
             })
         }
         let statusEvery = Self.timeAmount(operations.statusInterval)
         repeatedTasks.append(eventLoop.scheduleRepeatedTask(initialDelay: statusEvery, delay: statusEvery) { [self] _ in
-            notifier.send(SystemdNotifier.status(statusLine()))
+            statusLine().whenSuccess { notifier.send(SystemdNotifier.status($0)) }
         })
     }
 
     /// "Ready: 3 calls in progress" (+ the last reload's failure while it stands, and any
-    /// listening socket that is down or had to be reopened: systemd shows it in `status`).
-    func statusLine(draining: String? = nil) -> String {
-        let calls = handler?.engine.activeCallCount ?? 0
-        let head = draining ?? "Ready"
-        return "\(head): \(calls) call\(calls == 1 ? "" : "s") in progress\(operations.reloads.suffix)\(listenerSuffix)"
+    /// listening socket that is down or had to be reopened: systemd shows it in `status`),
+    /// counted over every shard.
+    func statusLine(draining: String? = nil) -> EventLoopFuture<String> {
+        let reloads = operations.reloads
+        return onEveryShard { $0.snapshot() }.map { snapshots in
+            let calls = snapshots.reduce(0) { $0 + $1.calls }
+            let head = draining ?? "Ready"
+            let transport = TransportStatistics.sum(snapshots.map(\.transport))
+            return "\(head): \(calls) call\(calls == 1 ? "" : "s") in progress\(reloads.suffix)\(Self.listenerSuffix(transport))"
+        }
     }
 
-    /// "; 1 listening socket down" / "; listening sockets reopened 2 times" (event loop).
-    var listenerSuffix: String {
-        let s = transport.statistics
+    /// "; 1 listening socket down" / "; listening sockets reopened 2 times".
+    static func listenerSuffix(_ s: TransportStatistics) -> String {
         var text = ""
         if s.listenersDown > 0 { text += "; \(s.listenersDown) listening socket\(s.listenersDown == 1 ? "" : "s") down" }
         if s.listenerReopens > 0 { text += "; listening sockets reopened \(s.listenerReopens) time\(s.listenerReopens == 1 ? "" : "s")" }
@@ -76,25 +90,34 @@ extension SIPService {
 
     // MARK: Metrics
 
-    /// Gauges and mirrored counters brought up to date on the SIP loop (before a scrape).
+    /// Gauges and mirrored counters brought up to date (before a scrape): each shard's
+    /// counters read on its loop, added up and mirrored on the first loop.
     func refreshMetrics() -> EventLoopFuture<Void> {
-        eventLoop.submit { [self] in
-            guard let metrics = operations.metrics else { return }
-            metrics.callsInProgress.record(handler?.engine.activeCallCount ?? 0)
-            metrics.transactionsInProgress.record(layer?.activeTransactionCount ?? 0)
-            if let engine = handler?.engine { mirrors?.update(engine.statistics) }
-            if let edge { edgeMirrors?.update(edge, layer: layer, metrics: metrics.edge) }
+        guard let metrics = operations.metrics else { return eventLoop.makeSucceededVoidFuture() }
+        let snapshots = onEveryShard { shard in (shard.snapshot(), shard.engine?.queueSnapshots() ?? []) }
+        return snapshots.map { [self] all in
+            let shots = all.map(\.0)
+            metrics.callsInProgress.record(shots.reduce(0) { $0 + $1.calls })
+            metrics.transactionsInProgress.record(shots.reduce(0) { $0 + $1.transactions })
+            let statistics = shots.compactMap(\.statistics)
+            mirrors?.update(statistics)
+            for (index, s) in shots.enumerated() where index < shardCalls.count {
+                shardCalls[index].update(to: s.statistics?.callsStarted ?? 0)
+            }
+            edgeMirrors?.update(edge.metricsSample(), strayResponses: shots.reduce(0) { $0 + $1.strayResponses },
+                                metrics: metrics.edge)
             metrics.sampleJournal()
-            metrics.transport.record(transport.statistics)
-            if let engine = handler?.engine { metrics.queueStatus.record(engine.queueSnapshots()) }
+            metrics.transport.record(TransportStatistics.sum(shots.map(\.transport)))
+            metrics.queueStatus.record(all.flatMap(\.1))
         }
     }
 
-    /// `GET /queues`: every queue's waiting callers and agents, read on the SIP loop; the
-    /// callers' numbers masked unless the request carried the admin token.
+    /// `GET /queues`: every queue's waiting callers and agents (queue calls live on the
+    /// first shard, see `SIPService+QueueHome`); the callers' numbers masked unless the
+    /// request carried the admin token.
     func queueDocument(revealCallers: Bool) -> EventLoopFuture<[UInt8]> {
-        eventLoop.submit { [self] in
-            QueueStatus.json(handler?.engine.queueSnapshots() ?? [], revealCallers: revealCallers)
+        onEveryShard { $0.engine?.queueSnapshots() ?? [] }.map { all in
+            QueueStatus.json(all.flatMap { $0 }, revealCallers: revealCallers)
         }
     }
 
@@ -108,10 +131,13 @@ extension SIPService {
         operations.metrics?.draining.record(1)
         let grace = operations.drainGrace
         let start = ContinuousClock.now
-        var remaining = (try? await eventLoop.submit { [self] in
-            handler?.engine.isDraining = true
-            return handler?.engine.activeCallCount ?? 0
-        }.get()) ?? 0
+        func callsInProgress() async -> Int {
+            (try? await onEveryShard { $0.engine?.activeCallCount ?? 0 }.get())?.reduce(0, +) ?? 0
+        }
+        var remaining = (try? await onEveryShard { shard -> Int in
+            shard.engine?.isDraining = true
+            return shard.engine?.activeCallCount ?? 0
+        }.get())?.reduce(0, +) ?? 0
         if remaining > 0 {
             logger.notice("draining: new calls get 503; calls in progress may go on",
                           metadata: ["calls": "\(remaining)", "drain.grace": "\(grace)"])
@@ -119,24 +145,24 @@ extension SIPService {
         var lastStatus = start
         while remaining > 0, ContinuousClock.now - start < grace {
             try? await Task.sleep(for: .milliseconds(50))
-            remaining = (try? await eventLoop.submit { [self] in handler?.engine.activeCallCount ?? 0 }.get()) ?? 0
+            remaining = await callsInProgress()
             if ContinuousClock.now - lastStatus >= .seconds(1) {
                 lastStatus = ContinuousClock.now
                 let left = Int((grace - (ContinuousClock.now - start)).components.seconds)
-                let status = (try? await eventLoop.submit { [self] in statusLine(draining: "Draining, \(left)s of grace left") }.get()) ?? "Draining"
+                let status = (try? await statusLine(draining: "Draining, \(left)s of grace left").get()) ?? "Draining"
                 operations.notifier?.send(SystemdNotifier.status(status))
             }
         }
         if remaining > 0 {
             logger.warning("drain grace over: hanging up the calls still in progress", metadata: ["calls": "\(remaining)"])
-            try? await eventLoop.submit { [self] in
-                guard let engine = handler?.engine else { return }
+            _ = try? await onEveryShard { shard in
+                guard let engine = shard.engine else { return }
                 for id in engine.activeCallIDs { engine.hangUp(callID: id, reason: .shutdown) }
             }.get()
             // Give the BYEs a moment to be answered (bounded: a dead peer must not hold us).
             let byeDeadline = ContinuousClock.now + .seconds(2)
             while ContinuousClock.now < byeDeadline {
-                let pending = (try? await eventLoop.submit { [self] in layer?.activeClientTransactionCount ?? 0 }.get()) ?? 0
+                let pending = (try? await onEveryShard { $0.layer?.activeClientTransactionCount ?? 0 }.get())?.reduce(0, +) ?? 0
                 if pending == 0 { break }
                 try? await Task.sleep(for: .milliseconds(50))
             }
