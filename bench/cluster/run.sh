@@ -84,6 +84,7 @@ cleanup() {
     for p in $KAM_CHILDREN; do [ "$(cat /proc/$p/comm 2>/dev/null)" = kamailio ] && kill -KILL "$p" 2>/dev/null; done
   fi
   stop_pg standby; stop_pg primary
+  for f in "$PGROOT"/*.log; do [ -e "$f" ] && cp "$f" "$OUT/pg-$(basename "$f")"; done
   rm -rf "$WORK" "$PGROOT"
 }
 trap cleanup EXIT
@@ -97,9 +98,10 @@ done
 
 # --- PostgreSQL: primary (and standby) ------------------------------------------
 start_pg() { # name port
-  ( cd / && as_pg "$PGBIN/pg_ctl" -D "$PGROOT/$1" -l "$OUT/pg-$1.log" -w -t 60 start \
+  # the log in PGROOT (written by postgres), copied to OUT at exit
+  ( cd / && as_pg "$PGBIN/pg_ctl" -D "$PGROOT/$1" -l "$PGROOT/$1.log" -w -t 60 start \
       -o "-p $2 -c listen_addresses=127.0.0.1 -c unix_socket_directories=$PGROOT/$1" ) > /dev/null ||
-    { echo "postgres $1 did not start" >&2; tail "$OUT/pg-$1.log" >&2; exit 1; }
+    { echo "postgres $1 did not start" >&2; tail "$PGROOT/$1.log" >&2; exit 1; }
 }
 as_pg "$PGBIN/initdb" -D "$PGROOT/primary" -U postgres --auth=trust -E UTF8 --no-instructions > "$OUT/initdb.log" 2>&1 ||
   { echo "initdb failed" >&2; exit 1; }

@@ -144,6 +144,11 @@ def main():
         if doubled:
             failures.append(f"once: phase {phase}: {len(doubled)} calls recorded twice, e.g. {doubled[:3]}")
 
+    kam = open(os.path.join(a.out, "kamailio.log"), encoding="latin-1").read()
+    lines.append(f"\ndispatcher: {kam.count('trying the next')} INVITEs failed over to the next node, "
+                 f"{kam.count('node down:')} node-down and {kam.count('node up:')} node-up events, "
+                 f"{kam.count('no node available')} calls refused for want of a node")
+
     ended = int(psql(a.database, "SELECT count(*) FROM call_legs WHERE ended_at IS NOT NULL")[0][0])
     ratings, rated_distinct = map(int, psql(a.database, "SELECT count(*), count(DISTINCT leg_id) FROM rated_legs")[0])
     rated_sum, per_close = 0, []
