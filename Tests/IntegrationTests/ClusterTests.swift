@@ -208,8 +208,9 @@ import Testing
         let load = try cluster.caller(calls: 40, rate: 10, holdMs: 1500).start()
         defer { load.stop() }
         usleep(2_000_000)
-        let killedAt = Date()
         cluster.kill(killed)
+        // After the kill: an INVITE sent later cannot have reached the node alive.
+        let killedAt = Date()
         let first = try load.wait(timeout: 90)
         let firstCalls = Self.tracedCalls(first.messages)
         let answeredBy = Dictionary(grouping: firstCalls.values.compactMap(\.answeredBy), by: { $0 }).mapValues(\.count)

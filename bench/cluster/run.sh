@@ -207,8 +207,8 @@ log "phase 1: $CALLS calls at $RATE/s over $NODES nodes; node $KILLED is killed 
 start_caller 1
 sleep $(( DUR / 3 ))
 log "kill -9 node $KILLED (pid ${NODE_PID[$KILLED]})"
-date +%s.%N > "$OUT/kill.at"
 kill -KILL "${NODE_PID[$KILLED]}"; wait "${NODE_PID[$KILLED]}" 2>/dev/null; NODE_PID[$KILLED]=
+date +%s.%N > "$OUT/kill.at"   # after it: a call sent later cannot have reached the node alive
 sleep 5
 log "restart node $KILLED on its journal"
 date +%s.%N > "$OUT/restart.at"
