@@ -61,6 +61,39 @@ public final class PostgresCluster: @unchecked Sendable {
         }
     }
 
+    /// A streaming-replication standby of `primary` (`pg_basebackup -R`: it copies the
+    /// primary's data and writes `primary_conninfo` and `standby.signal`), on its own port,
+    /// read-only until `promote()`. For failover tests: stop the primary, promote this one.
+    public init(standbyOf primary: PostgresCluster, port: Int = FreePort.next()) throws {
+        self.port = port
+        directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("pgtest-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        if getuid() == 0 {
+            guard let pw = getpwnam("postgres") else { throw ClusterError.noPostgresUser }
+            guard chown(directory.path, pw.pointee.pw_uid, pw.pointee.pw_gid) == 0 else { throw ClusterError.command("chown", errno) }
+        }
+        chmod(directory.path, 0o700)
+        do {
+            try Self.run("pg_basebackup", ["-h", "127.0.0.1", "-p", String(primary.port), "-U", "postgres",
+                                           "-D", directory.path, "-R", "-X", "stream", "-c", "fast"])
+            // The copied postgresql.conf names the primary's port and socket directory; the
+            // last setting of a key wins.
+            let handle = try FileHandle(forWritingTo: directory.appendingPathComponent("postgresql.conf"))
+            handle.seekToEndOfFile()
+            handle.write(Data("port = \(port)\nunix_socket_directories = '\(directory.path)'\n".utf8))
+            try handle.close()
+            try start()
+        } catch {
+            try? FileManager.default.removeItem(at: directory)
+            throw error
+        }
+    }
+
+    /// Ends recovery on a standby: it becomes a primary that accepts writes (`pg_ctl promote -w`).
+    public func promote() throws {
+        try Self.run("pg_ctl", ["-D", directory.path, "-w", "-t", "30", "promote"])
+    }
+
     deinit { destroy() }
 
     /// Stops the server (immediate) and deletes its directory. Idempotent.

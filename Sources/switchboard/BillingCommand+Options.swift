@@ -2,14 +2,29 @@ import ArgumentParser
 import Billing
 import Foundation
 import LegStore
+import SwitchboardConfig
 
-/// `--database`, shared by the billing and accounts commands.
+/// `--database` or `--config`, shared by the billing and accounts commands.
 struct BillingDatabaseOption: ParsableArguments {
-    @Option(help: "PostgreSQL connection string (URL or key=value); default $SWITCHBOARD_DATABASE_URL.")
-    var database: String = ProcessInfo.processInfo.environment["SWITCHBOARD_DATABASE_URL"] ?? ""
+    @Option(help: "PostgreSQL connection string (URL or key=value, e.g. a multi-host URL with target_session_attrs=read-write).")
+    var database: String = ""
 
-    func validate() throws {
-        if database.isEmpty { throw ValidationError("give --database or set SWITCHBOARD_DATABASE_URL") }
+    /// What the billing timer on every node passes (systemd/switchboard-billing.service), so
+    /// the close uses the node's own `database:` and never a second copy of it.
+    @Option(help: "Daemon config file whose `database:` to use when --database is not given.")
+    var config: String?
+
+    /// Which connection string wins: --database, then the config file's `database:`, then
+    /// $SWITCHBOARD_DATABASE_URL.
+    mutating func validate() throws {
+        if database.isEmpty, let config {
+            guard let url = try ConfigurationFile.load(config).database, !url.isEmpty else {
+                throw ValidationError("\(config) has no database: setting")
+            }
+            database = url
+        }
+        if database.isEmpty { database = ProcessInfo.processInfo.environment["SWITCHBOARD_DATABASE_URL"] ?? "" }
+        if database.isEmpty { throw ValidationError("give --database or --config, or set SWITCHBOARD_DATABASE_URL") }
     }
 }
 
