@@ -84,6 +84,11 @@ let package = Package(
             "LegStore",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Agents, digest credentials (HA1 only), bindings with expiry, NAT flows (issue 15)
+        .target(name: "Registrar", dependencies: [
+            "SIPMessage", "LegStore",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "CallEngine", dependencies: [
             "SIPMessage", "SIPTransaction", "Dialplan", "Media",
             .product(name: "Logging", package: "swift-log"),
@@ -93,7 +98,7 @@ let package = Package(
         // MARK: Executables
         .executableTarget(name: "switchboardd", dependencies: [
             "SIPMessage", "SIPTransport", "SIPTransaction", "Dialplan", "SwitchboardConfig", "CallEngine", "LegStore", "Media", "SIPDNS",
-            "Billing", "SIPEdge",
+            "Billing", "SIPEdge", "Registrar",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -110,7 +115,7 @@ let package = Package(
             path: "bench/LegStoreBench"
         ),
         .executableTarget(name: "switchboard", dependencies: [
-            "Dialplan", "LegStore", "Billing", "SwitchboardConfig",
+            "Dialplan", "LegStore", "Billing", "SwitchboardConfig", "Registrar",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -160,7 +165,8 @@ let package = Package(
         .testTarget(name: "LegStoreTests", dependencies: ["LegStore", "SIPTestKit"]),
         .testTarget(name: "BillingTests", dependencies: ["Billing", "LegStore", "SIPTestKit"]),
         .executableTarget(name: "BillingBench", dependencies: ["Billing", "LegStore", "SIPTestKit"], path: "bench/BillingBench"),
-        .testTarget(name: "IntegrationTests", dependencies: ["SIPTestKit", "SIPMessage", "Dialplan", "LegStore", "Billing"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["SIPTestKit", "SIPMessage", "Dialplan", "LegStore", "Billing", "Registrar"]),
+        .testTarget(name: "RegistrarTests", dependencies: ["Registrar", "SIPMessage", "LegStore", "SIPTestKit"]),
         .testTarget(name: "CallEngineTests", dependencies: [
             "CallEngine", "Dialplan", "SIPMessage", "SIPTransaction", "SIPTransport", "SIPTestKit",
             .product(name: "Logging", package: "swift-log"),

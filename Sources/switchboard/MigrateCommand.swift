@@ -1,9 +1,10 @@
 import ArgumentParser
 import Billing
 import LegStore
+import Registrar
 
 /// `switchboard migrate --database URL`: brings the leg-record schema, then the billing
-/// schema, up to date (the logic is `Migrator`, shared with the daemon's start-up).
+/// and registrar schemas, up to date (the logic is `Migrator`, shared with the daemon's start-up).
 struct MigrateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
@@ -13,7 +14,10 @@ struct MigrateCommand: ParsableCommand {
     var database: String
 
     func run() throws {
-        let applied = try Billing.migrate(connectionString: database)
+        let connection = try PostgresConnection(database)
+        defer { connection.close() }
+        // Legs, billing, then the registrar's agents and bindings (versions 200–209).
+        let applied = try Billing.migrate(connection) + Migrator.migrate(connection, migrations: RegistrarMigrations.all)
         print(applied.isEmpty ? "schema up to date" : "applied migrations \(applied.map(String.init).joined(separator: ", "))")
     }
 }

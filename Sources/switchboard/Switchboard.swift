@@ -8,6 +8,6 @@ struct Switchboard: ParsableCommand {
         abstract: "Administer Switchboard: check and dry-run dialplans, reload the daemon, migrate and export call legs, run billing.",
         version: SwitchboardVersion.description,
         subcommands: [Check.self, Route.self, Reload.self, MigrateCommand.self, LegsCommand.self,
-                      AccountsCommand.self, BillingCommand.self, QueuesCommand.self, BansCommand.self]
+                      AccountsCommand.self, BillingCommand.self, QueuesCommand.self, BansCommand.self, AgentsCommand.self]
     )
 }

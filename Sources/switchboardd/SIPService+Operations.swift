@@ -84,6 +84,7 @@ extension SIPService {
             metrics.transactionsInProgress.record(layer?.activeTransactionCount ?? 0)
             if let engine = handler?.engine { mirrors?.update(engine.statistics) }
             if let edge { edgeMirrors?.update(edge, layer: layer, metrics: metrics.edge) }
+            if let registrar { registrarMirrors?.update(registrar, metrics: metrics.registrar) }
             metrics.sampleJournal()
             metrics.transport.record(transport.statistics)
             if let engine = handler?.engine { metrics.queueStatus.record(engine.queueSnapshots()) }

@@ -6,6 +6,7 @@ import Billing
 import CallEngine
 import Dialplan
 import Media
+import Registrar
 import SIPEdge
 import SIPMessage
 import SIPTransaction
@@ -40,10 +41,17 @@ final class SIPService: Service, @unchecked Sendable {
     var mirrors: EngineCounterMirrors?
     /// The engine's observer for the call-timing histograms (held here: the engine's is weak).
     var callTiming: CallTimingMetrics?
+    /// Agents' credentials and bindings (nil without a database); the registrar itself is
+    /// made on the event loop (`SIPService+Registrar`).
+    let agents: AgentRegistry?
+    var registrar: Registrar?
+    var registrarMirrors: RegistrarCounterMirrors?
 
     init(configuration: SwitchboardConfiguration, dialplans: DialplanStore, legs: JournalLegSink?,
-         access: AccessCache? = nil, operations: DaemonOperations = .init(), prompts: PromptCache, logger: Logger) {
+         access: AccessCache? = nil, agents: AgentRegistry? = nil, operations: DaemonOperations = .init(),
+         prompts: PromptCache, logger: Logger) {
         self.configuration = configuration
+        self.agents = agents
         self.operations = operations
         self.dialplans = dialplans
         self.legs = legs
@@ -117,6 +125,7 @@ final class SIPService: Service, @unchecked Sendable {
                 logger.warning("source banned for flooding", metadata: ["sip.peer.address": "\(address)", "ban.seconds": "\(ban)"])
             }
             self.edge = edge
+            self.startRegistrar(engine: engine, handler: handler, edge: edge)
             if let metrics = self.operations.metrics { self.edgeMirrors = EdgeCounterMirrors(metrics.edge) }
             self.startEdgeSummary()
             self.transport.onMessage = { [unowned self, unowned layer] message, peer in
@@ -145,6 +154,7 @@ final class SIPService: Service, @unchecked Sendable {
             self.layer?.user = nil
             self.handler = nil
             self.edge = nil
+            self.registrar = nil
             self.layer = nil
         }.get()
         try await group.shutdownGracefully()
