@@ -108,8 +108,9 @@ import Testing
 
         // Two phones register from their own ports (the flow each INVITE will use).
         let desk = FreePort.next(), mobile = FreePort.next()
-        for port in [desk, mobile] {
-            let r = try SIPpRun.register(daemon: daemon, user: "alice", password: "correct-horse", localPort: port).run()
+        // The mobile registers through an edge proxy: its Path must become the INVITE's Route.
+        for (port, scenario) in [(desk, "register.xml"), (mobile, "register-path.xml")] {
+            let r = try SIPpRun.register(scenario, daemon: daemon, user: "alice", password: "correct-horse", localPort: port).run()
             #expect(r.successfulCalls == 1, "\(r.output.suffix(1500))")
         }
         #expect(try db.waitFor("SELECT count(*) FROM agent_bindings WHERE agent = 'alice'", toBe: "2"))
@@ -127,6 +128,10 @@ import Testing
         #expect(tracedMessages(answered.messages, startingWith: "INVITE sip:alice@127.0.0.1:\(desk)", received: true).count == 1)
         #expect(tracedMessages(rang.messages, startingWith: "INVITE sip:alice@127.0.0.1:\(mobile)", received: true).count == 1)
         #expect(tracedMessages(rang.messages, startingWith: "CANCEL", received: true).count == 1)
+        let viaEdge = try #require(tracedMessages(rang.messages, startingWith: "INVITE", received: true).first)
+        #expect(header("Route", in: viaEdge) == "<sip:edge.invalid;lr>")
+        let direct1 = try #require(tracedMessages(answered.messages, startingWith: "INVITE", received: true).first)
+        #expect(header("Route", in: direct1) == nil)
 
         // The agent's own tracking number (in no dialplan) reaches it too, after a restart:
         // the bindings come back from PostgreSQL.
@@ -164,6 +169,43 @@ import Testing
         #expect(finalStatuses(refused) == [403])
         let show = try db.cli(["agents", "show", "alice"])
         #expect(show.output.contains("via udp:127.0.0.9:"), "\(show.output)")
+    }
+
+    /// A queue offers a registered agent its callers and skips one with neither a binding
+    /// nor a static contact (it is unavailable, not a failed offer).
+    @Test func queueSkipsAnAgentThatIsNowhere() throws {
+        let db = try AgentsDatabase()
+        defer { db.stop() }
+        let plan = try TestDialplan(plans: """
+          main:
+            queue:
+              agents: ["agent:carol", "agent:alice"]
+              strategy: linear
+              max-wait: 20s
+              agent-timeout: 10s
+
+        """, extra: "agents:\n  alice: ~\n  carol: ~\n")
+        defer { plan.remove() }
+        let metricsPort = FreePort.next()
+        let daemon = try DaemonProcess(extraConfig: mediaConfig() + registrarConfig(database: db.url, metricsPort: metricsPort),
+                                       dialplans: plan.directory.path)
+        defer { daemon.stop() }
+        try db.addAgent("alice", password: "correct-horse", config: daemon.configURL.path)
+        try db.addAgent("carol", password: "another-horse", config: daemon.configURL.path)
+        try waitForAgents(metricsPort, count: 2)
+        let port = FreePort.next()
+        let r = try SIPpRun.register(daemon: daemon, user: "alice", password: "correct-horse", localPort: port).run()
+        #expect(r.successfulCalls == 1, "\(r.output.suffix(1500))")
+        var agent = SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "300"])
+        agent.localPort = port
+        let a = try agent.start()
+        defer { a.stop() }
+        let caller = try AnchoredCaller.run(daemon, steps: [.pause(1500)]).run()
+        #expect(caller.status == 0, "\(caller.output.suffix(1500))\n\(daemon.log().suffix(3000))")
+        let answered = try a.wait(timeout: 20)
+        #expect(tracedMessages(answered.messages, startingWith: "INVITE sip:alice@", received: true).count == 1)
+        // carol was never offered the call (an offer to nowhere would be logged as undiallable).
+        #expect(!daemon.log().contains("agent:carol"), "\(daemon.log().suffix(3000))")
     }
 
     func waitForAgents(_ metricsPort: Int, count: Int, timeout: TimeInterval = 10) throws {
