@@ -119,8 +119,7 @@ public final class Registrar {
         if request.headers.values("Contact").contains(where: { $0.trimmingCharacters(in: .whitespaces) == "*" }) {
             // `Contact: *` removes every binding, and only with Expires: 0 (§10.2.2).
             guard request.contacts.isEmpty, headerExpires == 0 else { return reply(request, 400, "Bad Request (Contact: * needs Expires: 0)") }
-            if let stale = current.first(where: { $0.callID == request.callID && request.cSeq.sequence <= $0.cseq }) {
-                _ = stale
+            if current.contains(where: { $0.callID == request.callID && request.cSeq.sequence <= $0.cseq }) {
                 return reply(request, 500, "Server Internal Error (CSeq out of order)")
             }
             current = []
@@ -174,7 +173,7 @@ public final class Registrar {
         }
         // RFC 3327 §5.3: the Path we stored goes back in the 200 so the phone sees it.
         for value in request.headers.values("Path") { response.headers.add("Path", value) }
-        response.headers.add("Date", Self.httpDate(at))
+        response.headers.add("Date", dateFormatter.string(from: at))
         if request.contacts.contains(where: { $0.uri.parameter("ob") != nil && $0.parameter("reg-id") != nil }),
            request.headers.values("Supported").contains(where: { $0.lowercased().contains("outbound") }) {
             response.headers.add("Require", "outbound")  // RFC 5626 §6
@@ -208,11 +207,12 @@ public final class Registrar {
                     toTag: String(UInt64.random(in: 1...UInt64.max), radix: 36))
     }
 
-    static func httpDate(_ date: Date) -> String {
+    /// RFC 3261 §20.17 Date (RFC 1123 form, GMT); one formatter, used on the loop only.
+    private let dateFormatter: DateFormatter = {
         let f = DateFormatter()
         f.locale = Locale(identifier: "en_US_POSIX")
         f.timeZone = TimeZone(identifier: "GMT")
         f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-        return f.string(from: date)
-    }
+        return f
+    }()
 }
