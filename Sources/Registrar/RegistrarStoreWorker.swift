@@ -78,9 +78,12 @@ public final class RegistrarStoreWorker: @unchecked Sendable {
         var nextRefresh = Date()
         var nextCleanup = Date().addingTimeInterval(60)
         var failing = false
+        // After a failure: 1 s, doubling to 30 s (a database without the registrar's
+        // migrations is not hammered once a second forever).
+        var backoff: TimeInterval = 1
         while true {
             condition.lock()
-            let wake = failing ? Date().addingTimeInterval(1) : nextRefresh
+            let wake = failing ? Date().addingTimeInterval(backoff) : nextRefresh
             while !stopping, pending.isEmpty || failing, condition.wait(until: wake), Date() < wake {}
             let stop = stopping
             let batch = order.compactMap { a in pending[a].map { (a, $0) } }
@@ -108,8 +111,10 @@ public final class RegistrarStoreWorker: @unchecked Sendable {
                     nextCleanup = Date().addingTimeInterval(60)
                 }
                 failing = false
+                backoff = 1
             } catch {
                 if !failing { logger.warning("registrar store unavailable; retrying", metadata: ["error": "\(error)"]) }
+                else { backoff = min(30, backoff * 2) }
                 failing = true
                 connection = nil
             }
