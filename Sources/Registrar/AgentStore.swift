@@ -94,29 +94,35 @@ public struct AgentStore {
 
     // MARK: bindings
 
-    /// Bindings not expired (all agents, or one).
-    public func bindings(agent: String? = nil) throws -> [Binding] {
+    /// Bindings not expired (all agents, or one), each with the node that registered it.
+    public func bindingsWithNodes(agent: String? = nil) throws -> [(binding: Binding, node: String?)] {
         try connection.execute("""
         SELECT agent, account, contact, flow_transport, flow_host, flow_port, path, call_id, cseq,
-               extract(epoch FROM expires_at)::float8, instance, reg_id, outbound, user_agent
+               extract(epoch FROM expires_at)::float8, instance, reg_id, outbound, user_agent, node
         FROM agent_bindings WHERE expires_at > now() AND ($1::text IS NULL OR agent = $1)
         ORDER BY agent, updated_at, binding_key
-        """, [agent]).rows.map { r in
-            Binding(agent: r[0] ?? "", account: r[1] ?? "", contact: r[2] ?? "",
+        """, [agent]).rows.map { r in (Self.binding(r), r[14]) }
+    }
+
+    public func bindings(agent: String? = nil) throws -> [Binding] { try bindingsWithNodes(agent: agent).map(\.binding) }
+
+    static func binding(_ r: [String?]) -> Binding {
+        Binding(agent: r[0] ?? "", account: r[1] ?? "", contact: r[2] ?? "",
                     flow: SIPPeer(transport: SIPTransportProtocol(rawValue: r[3] ?? "UDP") ?? .udp, host: r[4] ?? "",
                                   port: Int(r[5] ?? "") ?? 5060),
                     path: (r[6] ?? "").split(separator: "\n").map(String.init), callID: r[7] ?? "",
                     cseq: UInt32(r[8] ?? "") ?? 0,
                     expires: Date(timeIntervalSince1970: Double(r[9] ?? "") ?? 0), instance: r[10],
                     regID: r[11].flatMap { Int($0) }, outbound: r[12] == "t", userAgent: r[13])
-        }
     }
 
-    /// Replaces an agent's rows by `bindings` in one transaction (what the registrar holds).
+    /// Replaces the agent's rows this `node` registered by `bindings` in one transaction (what
+    /// its registrar holds); other nodes' rows for the agent stay. A contact registered here
+    /// that another node held before becomes this node's.
     public func replaceBindings(agent: String, with bindings: [Binding], node: String?) throws {
         try connection.execute("BEGIN")
         do {
-            try connection.execute("DELETE FROM agent_bindings WHERE agent = $1", [agent])
+            try connection.execute("DELETE FROM agent_bindings WHERE agent = $1 AND node IS NOT DISTINCT FROM $2", [agent, node])
             for b in bindings {
                 // An agent removed meanwhile: its bindings go with it (no row to refer to).
                 try connection.execute("""
@@ -125,7 +131,11 @@ public struct AgentStore {
                 SELECT $1, $2, $3, $4, $5, $6, $7::int, $8, $9, $10::bigint, to_timestamp($11::float8), $12, $13::int,
                        $14::boolean, $15, $16
                 WHERE EXISTS (SELECT 1 FROM agents WHERE name = $1)
-                ON CONFLICT (agent, binding_key) DO UPDATE SET contact = EXCLUDED.contact
+                ON CONFLICT (agent, binding_key) DO UPDATE SET account = EXCLUDED.account, contact = EXCLUDED.contact,
+                    flow_transport = EXCLUDED.flow_transport, flow_host = EXCLUDED.flow_host, flow_port = EXCLUDED.flow_port,
+                    path = EXCLUDED.path, call_id = EXCLUDED.call_id, cseq = EXCLUDED.cseq, expires_at = EXCLUDED.expires_at,
+                    instance = EXCLUDED.instance, reg_id = EXCLUDED.reg_id, outbound = EXCLUDED.outbound,
+                    user_agent = EXCLUDED.user_agent, node = EXCLUDED.node, updated_at = now()
                 """, [agent, b.key, b.account, b.contact, b.flow.transport.rawValue, b.flow.host, String(b.flow.port),
                       b.path.joined(separator: "\n"), b.callID, String(b.cseq), String(b.expires.timeIntervalSince1970),
                       b.instance, b.regID.map(String.init), b.outbound ? "true" : "false", b.userAgent, node])

@@ -1,19 +1,38 @@
 import Foundation
 
 /// Every agent's live bindings, in memory for routing (PostgreSQL holds the same rows, so a
-/// restart or another node gets them back). The registrar writes it on the SIP event loop;
-/// the call engine reads it, possibly from other loops: a lock guards a dictionary swap per
-/// write and a lookup per read (REGISTERs and new calls, never per packet).
+/// restart or another node gets them back). Two parts: this node's own bindings, which the
+/// registrar writes on the SIP event loop, and those other nodes registered (`others`,
+/// replaced whole from the database every refresh). The call engine reads both, possibly
+/// from other loops: a lock guards a dictionary swap per write and a lookup per read
+/// (REGISTERs and new calls, never per packet).
 public final class BindingTable: @unchecked Sendable {
     private let lock = NSLock()
     private var byAgent: [String: [Binding]] = [:]
+    private var others: [String: [Binding]] = [:]
 
     public init() {}
 
-    /// The agent's bindings that have not expired at `now`, oldest first.
+    /// Every live binding of the agent (this node's, then other nodes' not also held here),
+    /// for routing.
     public func bindings(of agent: String, at now: Date = Date()) -> [Binding] {
         lock.lock(); defer { lock.unlock() }
+        let own = (byAgent[agent] ?? []).filter { $0.expires > now }
+        let keys = Set(own.map(\.key))
+        return own + (others[agent] ?? []).filter { $0.expires > now && !keys.contains($0.key) }
+    }
+
+    /// This node's live bindings of the agent: what its registrar updates and writes.
+    public func ownBindings(of agent: String, at now: Date = Date()) -> [Binding] {
+        lock.lock(); defer { lock.unlock() }
         return (byAgent[agent] ?? []).filter { $0.expires > now }
+    }
+
+    /// Replaces what other nodes registered (from the store's periodic read).
+    public func replaceOthers(_ bindings: [Binding]) {
+        let grouped = Dictionary(grouping: bindings, by: \.agent)
+        lock.lock(); defer { lock.unlock() }
+        others = grouped
     }
 
     public func replace(_ agent: String, with bindings: [Binding]) {
@@ -35,15 +54,23 @@ public final class BindingTable: @unchecked Sendable {
         return removed
     }
 
-    /// Loads what the store held at start-up.
-    public func load(_ bindings: [Binding], at now: Date = Date()) {
+    /// Loads what the store held at start-up: this node's own rows, and the others'.
+    public func load(own: [Binding], others: [Binding] = [], at now: Date = Date()) {
         lock.lock(); defer { lock.unlock() }
-        byAgent = Dictionary(grouping: bindings.filter { $0.expires > now }, by: \.agent)
+        byAgent = Dictionary(grouping: own.filter { $0.expires > now }, by: \.agent)
+        self.others = Dictionary(grouping: others.filter { $0.expires > now }, by: \.agent)
     }
 
+    /// This node's bindings.
     public var count: Int {
         lock.lock(); defer { lock.unlock() }
         return byAgent.values.reduce(0) { $0 + $1.count }
+    }
+
+    /// Other nodes' bindings known here.
+    public var othersCount: Int {
+        lock.lock(); defer { lock.unlock() }
+        return others.values.reduce(0) { $0 + $1.count }
     }
 
     public var agentCount: Int {

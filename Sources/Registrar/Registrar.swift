@@ -104,7 +104,7 @@ public final class Registrar {
         let removed = bindings.removeExpired(at: now())
         for agent in Set(removed.map(\.agent)) {
             guard let first = removed.first(where: { $0.agent == agent }) else { continue }
-            onChange?(agent, first.account, bindings.bindings(of: agent, at: now()))
+            onChange?(agent, first.account, bindings.ownBindings(of: agent, at: now()))
         }
     }
 
@@ -113,7 +113,8 @@ public final class Registrar {
     private func updateBindings(_ request: SIPRequest, agent: AgentCredentials, source: SIPPeer) -> SIPResponse {
         let at = now()
         let headerExpires = request.headers["Expires"].flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        var current = bindings.bindings(of: agent.name, at: at)
+        // Only this node's bindings: another node's are its registrar's to change.
+        var current = bindings.ownBindings(of: agent.name, at: at)
         let before = current
 
         if request.headers.values("Contact").contains(where: { $0.trimmingCharacters(in: .whitespaces) == "*" }) {

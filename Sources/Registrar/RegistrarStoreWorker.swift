@@ -4,12 +4,13 @@ import Logging
 
 /// The registrar's link to PostgreSQL, on its own thread (libpq blocks; the registrar runs
 /// on the SIP event loop). It writes each agent's latest bindings (changes for one agent
-/// coalesce: only the newest list is written), re-reads the agents' credentials every
-/// `refreshInterval`, and deletes expired rows. A failed write stays queued and is retried;
+/// coalesce: only the newest list is written), re-reads the agents' credentials and the
+/// bindings other nodes registered every `refreshInterval`, and deletes expired rows. A failed write stays queued and is retried;
 /// a database outage loses no registration the daemon still holds in memory.
 public final class RegistrarStoreWorker: @unchecked Sendable {
     private let connectionString: String
     private let directory: AgentDirectory
+    private let table: BindingTable
     private let node: String?
     private let refreshInterval: TimeInterval
     private let logger: Logger
@@ -20,27 +21,32 @@ public final class RegistrarStoreWorker: @unchecked Sendable {
     private var thread: Thread?
     private var written = 0
 
-    public init(connectionString: String, directory: AgentDirectory, node: String?, refreshInterval: TimeInterval = 5,
-                logger: Logger = Logger(label: "switchboard.registrar.store")) {
+    public init(connectionString: String, directory: AgentDirectory, bindings: BindingTable, node: String?,
+                refreshInterval: TimeInterval = 5, logger: Logger = Logger(label: "switchboard.registrar.store")) {
         self.connectionString = connectionString
         self.directory = directory
+        self.table = bindings
         self.node = node
         self.refreshInterval = refreshInterval
         self.logger = logger
     }
 
-    /// Reads credentials and live bindings once (the daemon's start, before any loop); nil
-    /// when the database cannot be read (the worker keeps trying to load the agents).
-    public func loadInitial() -> [Binding]? {
+    /// Reads credentials and live bindings once into the directory and the table (the
+    /// daemon's start, before any loop); false when the database cannot be read (the worker
+    /// keeps trying to load the agents).
+    @discardableResult
+    public func loadInitial() -> Bool {
         do {
             let c = try PostgresConnection(connectionString)
             defer { c.close() }
             let store = AgentStore(connection: c)
             directory.replace(try store.credentials())
-            return try store.bindings()
+            let all = try store.bindingsWithNodes()
+            table.load(own: all.filter { $0.node == node }.map(\.binding), others: all.filter { $0.node != node }.map(\.binding))
+            return true
         } catch {
             logger.warning("agents not loaded yet; retrying in the background", metadata: ["error": "\(error)"])
-            return nil
+            return false
         }
     }
 
@@ -104,6 +110,7 @@ public final class RegistrarStoreWorker: @unchecked Sendable {
                 }
                 if Date() >= nextRefresh {
                     directory.replace(try store.credentials())
+                    table.replaceOthers(try store.bindingsWithNodes().filter { $0.node != node }.map(\.binding))
                     nextRefresh = Date().addingTimeInterval(refreshInterval)
                 }
                 if Date() >= nextCleanup {

@@ -19,7 +19,9 @@ final class AgentRegistry: AgentLocator, @unchecked Sendable {
     init(settings: SwitchboardConfiguration, database: String, logger: Logger) {
         self.configuration = Self.configuration(settings.registrar)
         self.logger = logger
-        self.store = RegistrarStoreWorker(connectionString: database, directory: directory, node: settings.nodeID,
+        // The node names its own rows: each node rewrites only the bindings it registered.
+        self.store = RegistrarStoreWorker(connectionString: database, directory: directory, bindings: bindings,
+                                          node: settings.nodeID ?? ProcessInfo.processInfo.hostName,
                                           refreshInterval: settings.registrar.refreshSeconds,
                                           logger: Logger(label: "switchboard.registrar.store"))
     }
@@ -43,9 +45,9 @@ final class AgentRegistry: AgentLocator, @unchecked Sendable {
 
     /// Loads agents and live bindings (blocking: before the loops run), then starts the store thread.
     func start() {
-        if let loaded = store.loadInitial() {
-            bindings.load(loaded)
-            logger.info("registrar loaded", metadata: ["agents": "\(directory.count)", "bindings": "\(bindings.count)"])
+        if store.loadInitial() {
+            logger.info("registrar loaded", metadata: ["agents": "\(directory.count)", "bindings": "\(bindings.count)",
+                                                       "bindings.other_nodes": "\(bindings.othersCount)"])
         }
         store.start()
     }
