@@ -66,8 +66,14 @@ extension CallEngine {
                resolvedPort: Int? = nil, binding: AgentContact? = nil) -> OutboundLeg? {
         let log = callLogger(call)
         let resolution: TargetResolution
-        switch binding.map({ .success(TargetResolution(uri: $0.uri, peer: $0.flow, trunk: nil)) }) ?? TargetResolution.resolve(target: leg.target, contact: leg.contact, configuration: configuration,
-                                        resolvedAddress: resolvedAddress, resolvedPort: resolvedPort) {
+        let resolved: Result<TargetResolution, TargetResolution.Failure>
+        if let binding {
+            resolved = .success(TargetResolution(uri: binding.uri, peer: binding.flow, trunk: nil))
+        } else {
+            resolved = TargetResolution.resolve(target: leg.target, contact: leg.contact, configuration: configuration,
+                                                resolvedAddress: resolvedAddress, resolvedPort: resolvedPort)
+        }
+        switch resolved {
         case .success(let r): resolution = r
         case .failure(.unresolvedHost(let host)) where resolver != nil && resolvedAddress == nil:
             resolveThenPlace(call, leg, host: host, groupSize: groupSize)
