@@ -38,7 +38,8 @@ import Testing
         try process.run()
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { usleep(50_000) }
-        if process.isRunning { process.terminate(); process.waitUntilExit() }
+        // SIGKILL: the tool inherits the test thread's signal mask, where SIGTERM may be blocked.
+        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
         try? out.close()
         return (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
     }
