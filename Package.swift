@@ -106,6 +106,11 @@ let package = Package(
             "LegStore",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Agents, digest credentials (HA1 only), bindings with expiry, NAT flows (issue 15)
+        .target(name: "Registrar", dependencies: [
+            "SIPMessage", "LegStore",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "CallEngine", dependencies: [
             "SIPMessage", "SIPTransaction", "Dialplan", "Media",
             .product(name: "Logging", package: "swift-log"),
@@ -117,7 +122,7 @@ let package = Package(
         // MARK: Executables
         .executableTarget(name: "switchboardd", dependencies: [
             "SIPMessage", "SIPTransport", "SIPTransaction", "Dialplan", "SwitchboardConfig", "CallEngine", "LegStore", "Media", "SIPDNS",
-            "Billing", "SIPEdge",
+            "Billing", "SIPEdge", "Registrar",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -134,7 +139,7 @@ let package = Package(
             path: "bench/LegStoreBench"
         ),
         .executableTarget(name: "switchboard", dependencies: [
-            "Dialplan", "LegStore", "Billing", "SwitchboardConfig", "Tracking", "TrackingWeb",
+            "Dialplan", "LegStore", "Billing", "SwitchboardConfig", "Tracking", "TrackingWeb", "Registrar",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -184,11 +189,12 @@ let package = Package(
         .testTarget(name: "LegStoreTests", dependencies: ["LegStore", "SIPTestKit"]),
         .testTarget(name: "BillingTests", dependencies: ["Billing", "LegStore", "SIPTestKit"]),
         .executableTarget(name: "BillingBench", dependencies: ["Billing", "LegStore", "SIPTestKit"], path: "bench/BillingBench"),
-        .testTarget(name: "IntegrationTests", dependencies: ["SIPTestKit", "SIPMessage", "Dialplan", "LegStore", "Billing", "Tracking"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["SIPTestKit", "SIPMessage", "Dialplan", "LegStore", "Billing", "Tracking", "Registrar"]),
         .testTarget(name: "TrackingTests", dependencies: [
             "Tracking", "TrackingWeb", "Dialplan", "LegStore", "SIPTestKit",
             .product(name: "Yams", package: "Yams"),
         ]),
+        .testTarget(name: "RegistrarTests", dependencies: ["Registrar", "SIPMessage", "LegStore", "SIPTestKit"]),
         .testTarget(name: "CallEngineTests", dependencies: [
             "CallEngine", "Dialplan", "SIPMessage", "SIPTransaction", "SIPTransport", "SIPTestKit",
             .product(name: "Logging", package: "swift-log"),

@@ -25,6 +25,10 @@ public final class B2BUA: TransactionUser {
     let serverChecks = RequestChecks(configuration: .init(locallyAnsweredMethods: [.options]))
     let forwardedChecks = RequestChecks()
 
+    /// Answers REGISTER (the daemon's registrar, issue 15); nil: REGISTER gets 405.
+    /// Agents register from anywhere, so this is asked before the trusted-source check.
+    public var registrar: ((_ request: SIPRequest, _ source: SIPPeer) -> SIPResponse)?
+
     /// Counters the daemon exports as metrics.
     public private(set) var requestsReceived = 0
     public private(set) var requestsForbidden = 0
@@ -50,6 +54,15 @@ public final class B2BUA: TransactionUser {
         // In-dialog requests belong to calls whose legs may be anywhere (the callee's phone
         // is not a trusted carrier): the dialog, not the address, authorises them.
         if request.to.tag != nil, engine.receiveInDialog(request, from: peer, transaction: transaction) { return }
+
+        if request.method == .register, request.to.tag == nil, let registrar {
+            if let refusal = serverChecks.check(request) {
+                send(refusal.response(to: request, toTag: CallEngine.makeTag()), transaction)
+            } else {
+                send(registrar(request, peer), transaction)
+            }
+            return
+        }
 
         guard isTrusted(peer.host) else {
             requestsForbidden += 1

@@ -18,8 +18,10 @@ extension CallEngine {
         let decoded = dialled.removingPercentEncoding ?? dialled
         let callerUser = invite.from.uri.user.map { $0.removingPercentEncoding ?? $0 }
         let table = dialplans.current
-        let (route, continuations) = Router.routeWithContinuations(to: decoded, from: callerUser, at: Date(), table: table,
+        var (route, continuations) = Router.routeWithContinuations(to: decoded, from: callerUser, at: Date(), table: table,
                                                                    defaultRegion: configuration.defaultRegion)
+        // An agent's tracking number that no dialplan claims rings that agent (issue 15).
+        if RouteOutcome(route) != .routed, let direct = agentDirectRoute(route) { route = direct; continuations = [] }
         guard RouteOutcome(route) == .routed, let account = route.account, let number = route.trackingNumber else {
             logger.info("no route for dialled number", metadata: ["number": "\(decoded)", "sip.call_id": "\(invite.callID)"])
             refuse(invite, transaction, 404, toTag: toTag)

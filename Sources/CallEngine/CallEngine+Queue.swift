@@ -47,7 +47,9 @@ extension CallEngine {
         for callID in queue.waiting {
             guard let call = calls[callID], let anchor = call.anchor, call.state == .ringing, anchor.stage == .queue else { continue }
             if call.liveLegs.contains(where: { anchor.agentOfLeg[ObjectIdentifier($0)] != nil }) { continue }
-            let free = queue.agentLegs.indices.filter { agents[queue.agentLegs[$0].target]?.isFree(at: now) ?? true }
+            let free = queue.agentLegs.indices.filter {
+                (agents[queue.agentLegs[$0].target]?.isFree(at: now) ?? true) && isReachable(queue.agentLegs[$0], account: queue.account)
+            }
             if free.isEmpty { break }
             let candidates = free.filter { !anchor.triedAgents.contains(queue.agentLegs[$0].target) }
             if candidates.isEmpty {
@@ -73,11 +75,13 @@ extension CallEngine {
         for index in indices {
             let leg = queue.agentLegs[index]
             anchor.triedAgents.insert(leg.target)
-            guard let placed = place(call, leg, groupSize: indices.count) else { continue }
-            call.currentLegs.append(placed)
-            call.allLegs.append(placed)
-            anchor.agentOfLeg[ObjectIdentifier(placed)] = leg.target
-            agents[leg.target, default: AgentState()].ringing = call.id
+            let placed = placeAll(call, leg, groupSize: indices.count)
+            for one in placed {
+                call.currentLegs.append(one)
+                call.allLegs.append(one)
+                anchor.agentOfLeg[ObjectIdentifier(one)] = leg.target
+            }
+            if !placed.isEmpty { agents[leg.target, default: AgentState()].ringing = call.id }
         }
         queue.offered += 1
         callLogger(call).info("queue offers the call", metadata: [

@@ -47,7 +47,7 @@ extension CallEngine {
         var timeout = 0
         for leg in group.legs {
             timeout = max(timeout, leg.timeout)
-            if let placed = place(call, leg, groupSize: group.legs.count) {
+            for placed in placeAll(call, leg, groupSize: group.legs.count) {
                 call.currentLegs.append(placed)
                 call.allLegs.append(placed)
             }
@@ -61,12 +61,19 @@ extension CallEngine {
     }
 
     /// Builds and sends the INVITE for one leg. Only targets of the plan are ever dialled.
+    /// `binding`: a registered agent's contact, dialled as registered (its flow and Path).
     func place(_ call: Call, _ leg: RouteDecision.Leg, groupSize: Int, resolvedAddress: String? = nil,
-               resolvedPort: Int? = nil) -> OutboundLeg? {
+               resolvedPort: Int? = nil, binding: AgentContact? = nil) -> OutboundLeg? {
         let log = callLogger(call)
         let resolution: TargetResolution
-        switch TargetResolution.resolve(target: leg.target, contact: leg.contact, configuration: configuration,
-                                        resolvedAddress: resolvedAddress, resolvedPort: resolvedPort) {
+        let resolved: Result<TargetResolution, TargetResolution.Failure>
+        if let binding {
+            resolved = .success(TargetResolution(uri: binding.uri, peer: binding.flow, trunk: nil))
+        } else {
+            resolved = TargetResolution.resolve(target: leg.target, contact: leg.contact, configuration: configuration,
+                                                resolvedAddress: resolvedAddress, resolvedPort: resolvedPort)
+        }
+        switch resolved {
         case .success(let r): resolution = r
         case .failure(.unresolvedHost(let host)) where resolver != nil && resolvedAddress == nil:
             resolveThenPlace(call, leg, host: host, groupSize: groupSize)
@@ -76,7 +83,8 @@ extension CallEngine {
             call.failureStatuses.append(480)
             return nil
         }
-        let invite = makeInvite(call, leg: leg, resolution: resolution)
+        var invite = makeInvite(call, leg: leg, resolution: resolution)
+        if let binding { invite.routes = binding.route }
         let transaction: ClientTransactionID
         do {
             transaction = try layer.sendRequest(invite, to: resolution.peer)

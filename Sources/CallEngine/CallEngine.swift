@@ -47,6 +47,8 @@ public final class CallEngine {
     /// Says why an account may not take calls (its paid access ended), nil when it may.
     /// Called on the event loop: it must answer from memory (a cache refreshed elsewhere).
     public var accessPolicy: ((String) -> String?)?
+    /// Registered agents' contacts (`agent:NAME` targets); nil: agents ring their static contact.
+    public var agentLocator: (any AgentLocator)?
 
     struct Relay {
         let call: Call

@@ -72,6 +72,11 @@ struct AccountParser {
             return
         }
         for (key, value) in mapping {
+            // `bob: ~` (or `bob:`): an agent reached only where it is registered (issue 15).
+            if let name = key.scalar?.string, case .scalar(let scalar) = value, scalar.string.isEmpty || scalar.string == "~" || scalar.string == "null" {
+                agents[name] = ""
+                continue
+            }
             guard let name = key.scalar?.string, let contact = file.string(value, "agent '\(key.scalar?.string ?? "")'") else { continue }
             if case .failure(let problem) = Target.parse(contact, agents: [:]) {
                 file.error(value, "agent '\(name)': \(problem.message)")

@@ -27,6 +27,13 @@ public struct RouteDecision: Sendable, Codable, Equatable {
         public var groups: [LegGroup]
         /// How the attempt ends when nothing answers.
         public var onFailure: String
+
+        public init(trigger: String, decisions: [Decision], groups: [LegGroup], onFailure: String) {
+            self.trigger = trigger
+            self.decisions = decisions
+            self.groups = groups
+            self.onFailure = onFailure
+        }
     }
 
     public struct Decision: Sendable, Codable, Equatable {
@@ -45,6 +52,13 @@ public struct RouteDecision: Sendable, Codable, Equatable {
         public var startsAfter: Int
         public var legs: [Leg]
         public var note: String?
+
+        public init(plan: String, startsAfter: Int, legs: [Leg], note: String? = nil) {
+            self.plan = plan
+            self.startsAfter = startsAfter
+            self.legs = legs
+            self.note = note
+        }
     }
 
     public struct Leg: Sendable, Codable, Equatable {
@@ -55,5 +69,12 @@ public struct RouteDecision: Sendable, Codable, Equatable {
         public var timeout: Int
         /// The caller ID the receiving phone sees.
         public var callerID: String
+
+        public init(target: String, contact: String?, timeout: Int, callerID: String) {
+            self.target = target
+            self.contact = contact
+            self.timeout = timeout
+            self.callerID = callerID
+        }
     }
 }

@@ -211,7 +211,7 @@ struct RouteWalk: Sendable {
 
     private func leg(_ target: Target, _ timeout: Int) -> RouteDecision.Leg {
         var contact: String?
-        if case .agent(_, let agentContact) = target { contact = agentContact }
+        if case .agent(_, let agentContact) = target, !agentContact.isEmpty { contact = agentContact }
         return .init(target: target.description, contact: contact, timeout: timeout, callerID: callerID)
     }
 

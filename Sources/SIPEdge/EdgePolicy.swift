@@ -38,6 +38,8 @@ public final class EdgePolicy {
         public var bans = 0
         /// Untrusted requests let through because they belong to one of our dialogs.
         public var inDialog = 0
+        /// Untrusted REGISTERs let through to the registrar (`admitsRegister`).
+        public var registers = 0
         public init() {}
     }
 
@@ -56,6 +58,12 @@ public final class EdgePolicy {
     public private(set) var counters = Counters()
     /// Counts at the last `takeSummary()`.
     private var summarised = Counters()
+    /// The one deliberate exception to "strangers cost nothing" (issue 15): agents register
+    /// from anywhere on the Internet, so a REGISTER this says yes to (the registrar is on
+    /// and it is for our domain) reaches the registrar from any address. It still counts
+    /// toward the source's flood limit and ban like every other request, and the registrar
+    /// itself blocks sources that fail authentication. nil: no exception.
+    public var admitsRegister: ((SIPRequest) -> Bool)?
     /// Called once per new ban (the daemon logs it: one line per ban, never per packet).
     public var onBan: ((_ address: String) -> Void)?
 
@@ -94,6 +102,10 @@ public final class EdgePolicy {
         if request.method == .ack || request.method == .cancel {
             counters.dropped += 1
             return .drop
+        }
+        if request.method == .register, request.to.tag == nil, admitsRegister?(request) == true {
+            counters.registers += 1
+            return .pass
         }
         return strangerVerdict()
     }
@@ -218,6 +230,7 @@ public final class EdgePolicy {
         delta.droppedTrustedCap = current.droppedTrustedCap - summarised.droppedTrustedCap
         delta.bans = current.bans - summarised.bans
         delta.inDialog = current.inDialog - summarised.inDialog
+        delta.registers = current.registers - summarised.registers
         return delta
     }
 }

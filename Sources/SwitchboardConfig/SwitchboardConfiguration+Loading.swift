@@ -6,7 +6,7 @@ extension SwitchboardConfiguration {
         "listen", "trusted-networks", "dialplans", "log-level", "server-header", "pid-file", "limits", "timers",
         "calls", "trunks", "advertised-address", "default-region", "journal", "database", "node-id",
         "metrics", "drain-grace", "media", "dns-server", "access-refresh", "security",
-        "admin-token-file", "sip",
+        "admin-token-file", "sip", "registrar",
     ]
 
     /// Loads and validates `path`. Every problem is collected with its position; the
@@ -128,6 +128,8 @@ extension SwitchboardConfiguration {
                 config.dnsServer = reader.dnsServer(value)
             case "security":
                 config.security = reader.security(value)
+            case "registrar":
+                config.registrar = reader.registrar(value)
             default:
                 reader.unknownKey(keyNode, known: knownKeys)
             }

@@ -120,6 +120,8 @@ public struct SwitchboardConfiguration: Sendable, Equatable {
     public var dnsServer: DNSServer?
     /// `security:` strangers, floods and bans (see `Security`).
     public var security: Security
+    /// `registrar:` agents' registrations and digest authentication (see `Registrar`).
+    public var registrar: Registrar
 
     public init() {
         listen = [Listen(transport: "udp", host: "127.0.0.1", port: 5060),
@@ -147,6 +149,7 @@ public struct SwitchboardConfiguration: Sendable, Equatable {
         sip = SIP()
         dnsServer = nil
         security = Security()
+        registrar = Registrar()
     }
 
     /// True when `address` is inside one of the trusted networks.

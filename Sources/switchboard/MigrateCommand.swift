@@ -1,10 +1,11 @@
 import ArgumentParser
 import Billing
 import LegStore
+import Registrar
 import Tracking
 
-/// `switchboard migrate --database URL`: brings the leg-record schema, then the billing
-/// schema and the call-tracking schema, up to date (the logic is `Migrator`, shared with the daemon's start-up).
+/// `switchboard migrate --database URL`: brings the leg-record schema, then the billing,
+/// registrar and call-tracking schemas, up to date (the logic is `Migrator`, shared with the daemon's start-up).
 struct MigrateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
@@ -16,8 +17,10 @@ struct MigrateCommand: ParsableCommand {
     func run() throws {
         let connection = try PostgresConnection(database)
         defer { connection.close() }
-        // Call tracking (versions 300–309) after billing: its view reads the calls table.
-        let applied = try Billing.migrate(connection) + Migrator.migrate(connection, migrations: TrackingMigrations.all)
+        // Legs, billing, the registrar's agents and bindings (versions 200–209), then call
+        // tracking (300–309; its view reads the calls table).
+        let applied = try Billing.migrate(connection) + Migrator.migrate(connection, migrations: RegistrarMigrations.all)
+            + Migrator.migrate(connection, migrations: TrackingMigrations.all)
         print(applied.isEmpty ? "schema up to date" : "applied migrations \(applied.map(String.init).joined(separator: ", "))")
     }
 }

@@ -9,6 +9,6 @@ struct Switchboard: ParsableCommand {
         version: SwitchboardVersion.description,
         subcommands: [Check.self, Route.self, Reload.self, MigrateCommand.self, LegsCommand.self,
                       AccountsCommand.self, BillingCommand.self, QueuesCommand.self, BansCommand.self,
-                      WebCommand.self, PoolsCommand.self, NumbersCommand.self]
+                      WebCommand.self, PoolsCommand.self, NumbersCommand.self, AgentsCommand.self]
     )
 }

@@ -19,6 +19,8 @@ final class DaemonMetrics: Sendable {
     let edge: EdgeMetrics
     /// Send errors, refused destinations, listener reopens, TCP connections (SIP loop only).
     let transport: TransportMetrics
+    /// Registrations, authentications and blocks (issue 15).
+    let registrar: RegistrarMetrics
 
     /// Methods with their own label value; anything else counts as `other`.
     static let methods = ["INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "UPDATE", "INFO", "PRACK",
@@ -50,6 +52,7 @@ final class DaemonMetrics: Sendable {
         self.queueStatus = QueueStatus(factory: factory)
         self.edge = EdgeMetrics(factory: factory)
         self.transport = TransportMetrics(factory: factory)
+        self.registrar = RegistrarMetrics(factory: factory)
         func counter(_ name: String, _ labels: [(String, String)] = []) -> CoreMetrics.Counter {
             CoreMetrics.Counter(label: name, dimensions: labels, factory: factory)
         }

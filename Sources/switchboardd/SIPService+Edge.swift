@@ -23,7 +23,8 @@ extension SIPService {
     /// Every message a shard's transport parsed (on the shard's loop): a call living on the
     /// queue home goes there, everything else meets the edge here.
     func receive(_ message: SIPMessage, from peer: SIPPeer, on shard: SIPShard) {
-        if shards.count > 1, shard.index != 0, let home = queueHome(for: message, from: peer, on: shard) {
+        if shards.count > 1, shard.index != 0,
+           let home = registrarHome(for: message) ?? queueHome(for: message, from: peer, on: shard) {
             let connection = peer.transport.isReliable ? shard.transport.streamConnection(to: peer) : nil
             home.eventLoop.execute {
                 if let connection { home.transport.adopt(connection, for: peer) }
@@ -32,6 +33,13 @@ extension SIPService {
             return
         }
         receiveAtEdge(message, from: peer, on: shard)
+    }
+
+    /// REGISTERs (and their retransmissions, same Call-ID: no state to remember) go to the
+    /// first shard, where the registrar lives; none of our client transactions sends one.
+    func registrarHome(for message: SIPMessage) -> SIPShard? {
+        guard agents != nil, case .request(let request) = message, request.method == .register else { return nil }
+        return shards[0]
     }
 
     /// What every received request meets first (the owner shard's loop). A stranger's request

@@ -106,6 +106,7 @@ extension SIPService {
             }
             edgeMirrors?.update(edge.metricsSample(), strayResponses: shots.reduce(0) { $0 + $1.strayResponses },
                                 metrics: metrics.edge)
+            if let registrar { registrarMirrors?.update(registrar, metrics: metrics.registrar) }  // first loop: its own
             metrics.sampleJournal()
             metrics.transport.record(TransportStatistics.sum(shots.map(\.transport)))
             metrics.queueStatus.record(all.flatMap(\.1))

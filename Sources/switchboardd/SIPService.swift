@@ -6,6 +6,7 @@ import Billing
 import CallEngine
 import Dialplan
 import Media
+import Registrar
 import SIPEdge
 import SIPMessage
 import SIPTransaction
@@ -50,10 +51,17 @@ final class SIPService: Service, @unchecked Sendable {
     var mirrors: EngineCounterMirrors?
     var edgeMirrors: EdgeCounterMirrors?
     var shardCalls: [CounterMirror] = []
+    /// Agents' credentials and bindings (nil without a database). The registrar itself lives
+    /// on the first shard (`SIPService+Registrar`): every REGISTER is handed there.
+    let agents: AgentRegistry?
+    var registrar: Registrar?
+    var registrarMirrors: RegistrarCounterMirrors?
 
     init(configuration: SwitchboardConfiguration, dialplans: DialplanStore, legs: JournalLegSink?,
-         access: AccessCache? = nil, operations: DaemonOperations = .init(), prompts: PromptCache, logger: Logger) {
+         access: AccessCache? = nil, agents: AgentRegistry? = nil, operations: DaemonOperations = .init(),
+         prompts: PromptCache, logger: Logger) {
         self.configuration = configuration
+        self.agents = agents
         self.operations = operations
         self.dialplans = dialplans
         self.legs = legs
@@ -105,6 +113,9 @@ final class SIPService: Service, @unchecked Sendable {
         policy.onBan = { address in
             logger.warning("source banned for flooding", metadata: ["sip.peer.address": "\(address)", "ban.seconds": "\(ban)"])
         }
+        // Agents register from anywhere (issue 15): their REGISTERs pass the edge, still
+        // counted by its flood buckets.
+        if let agents { policy.admitsRegister = { [unowned agents] request in agents.admits(request) } }
         self.edge = SharedEdge(policy)
     }
 
@@ -143,6 +154,7 @@ final class SIPService: Service, @unchecked Sendable {
         try? await eventLoop.submit {
             self.repeatedTasks.forEach { $0.cancel() }
             self.repeatedTasks = []
+            self.registrar = nil
         }.get()
         for shard in shards {
             try? await shard.eventLoop.submit {
@@ -193,6 +205,7 @@ final class SIPService: Service, @unchecked Sendable {
         layer.user = handler
         shard.layer = layer
         shard.handler = handler
+        startRegistrar(on: shard, engine: engine, handler: handler)
         let edge = self.edge
         shard.transport.owner = owner
         shard.transport.onMessage = { [unowned self, unowned shard] message, peer in

@@ -74,6 +74,13 @@ struct Switchboardd: AsyncParsableCommand {
             access?.startInBackground()
         }
         defer { access?.stop() }
+        // Agents register and are rung where they are (issue 15): only with a database.
+        var agents: AgentRegistry?
+        if let database = settings.database, settings.registrar.enabled {
+            agents = AgentRegistry(settings: settings, database: database, logger: logger)
+            agents?.start()
+        }
+        defer { agents?.stop() }
 
         let prompts = PromptCache()
         for (path, error) in prompts.preload(table: store.current) {
@@ -94,7 +101,7 @@ struct Switchboardd: AsyncParsableCommand {
 
 
 
-        let sip = SIPService(configuration: settings, dialplans: store, legs: legs, access: access, operations: operations, prompts: prompts, logger: logger)
+        let sip = SIPService(configuration: settings, dialplans: store, legs: legs, access: access, agents: agents, operations: operations, prompts: prompts, logger: logger)
         var services: [any Service] = []
         // The metrics server comes first so the group stops it last: it answers during a drain.
         if let endpoint = settings.metrics, let metrics = operations.metrics {
