@@ -3,7 +3,9 @@ import Foundation
 import NIOCore
 import SIPMessage
 
-/// Queue calls live on the first shard, the queues' home (issue 12 item 4).
+/// Queue calls live on the first shard, the queues' home (issue 12 item 4), and so do calls
+/// that may ring registered agents (issue 15): the registrar, its bindings' flows (TCP
+/// connections are accepted on the first loop) and their Path live there.
 ///
 /// A queue's agents are shared by all its callers (and an agent of two queues is busy in
 /// both), and the engine keeps that state with the calls, on one loop. Rather than lock it
@@ -36,12 +38,15 @@ extension SIPService {
         guard case .request(let request) = message, request.method == .invite, request.to.tag == nil,
               configuration.isTrusted(peer.host) else { return nil }
         let table = dialplans.current
-        guard Self.hasQueues(table, cache: &shard.queueTable) else { return nil }
         // The dialled number as the engine reads it (Request-URI user, else the To user).
         let dialled = request.uri.user ?? request.to.uri.user ?? ""
         let decoded = dialled.removingPercentEncoding ?? dialled
-        guard let entry = table.lookup(dialled: decoded, defaultRegion: configuration.defaultRegion),
-              entry.account.plans.values.contains(where: \.isQueue) else { return nil }
+        let agentLine = agents.map { $0.agent(withNumber: decoded) != nil || $0.agent(withNumber: "+" + decoded) != nil } ?? false
+        if !agentLine {
+            guard Self.hasQueues(table, cache: &shard.queueTable) else { return nil }
+            guard let entry = table.lookup(dialled: decoded, defaultRegion: configuration.defaultRegion),
+                  entry.account.plans.values.contains(where: \.needsHomeShard) else { return nil }
+        }
         if shard.forwarded.count >= 4096, shard.forwarded.count.isMultiple(of: 4096) {
             shard.forwarded = shard.forwarded.filter { $0.value > now }
         }
@@ -53,7 +58,7 @@ extension SIPService {
     /// (The cache holds the table itself: an identifier could be reused by the next one.)
     static func hasQueues(_ table: DialplanTable, cache: inout (table: DialplanTable, hasQueues: Bool)?) -> Bool {
         if let cache, cache.table === table { return cache.hasQueues }
-        let has = table.accounts.values.contains { $0.plans.values.contains(where: \.isQueue) }
+        let has = table.accounts.values.contains { $0.plans.values.contains(where: \.needsHomeShard) }
         cache = (table, has)
         return has
     }
@@ -62,6 +67,24 @@ extension SIPService {
 extension Plan {
     var isQueue: Bool {
         if case .queue = kind { return true }
+        return false
+    }
+
+    /// A queue, or a plan that rings an `agent:` target (which may be registered).
+    var needsHomeShard: Bool {
+        switch kind {
+        case .queue: true
+        case .ringAll(let p): p.targets.contains(where: \.isAgent)
+        case .sequential(let p): p.steps.contains { $0.target.isAgent }
+        case .geographic(let p): p.rules.contains { $0.plan.needsHomeShard } || (p.defaultPlan?.needsHomeShard ?? false)
+        case .ivr, .schedule: false  // they name other plans of the account, looked at on their own
+        }
+    }
+}
+
+extension Target {
+    var isAgent: Bool {
+        if case .agent = self { return true }
         return false
     }
 }
