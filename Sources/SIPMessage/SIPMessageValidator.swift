@@ -20,6 +20,8 @@ enum SIPMessageValidator {
         if raw.tooManyHeaders { return .failure(raw.error(513, "More than \(limits.maxHeaderCount) header lines")) }
         if raw.hasBareCR { return .failure(raw.error(400, "CR without LF in the header section")) }
         if let line = raw.malformedLine { return .failure(raw.error(400, "Malformed header line: \(line.prefix(40))")) }
+        // Written back from Swift strings, such a value would change (U+FFFD) on the way out.
+        if let name = raw.nonTextHeader { return .failure(raw.error(400, "\(name.prefix(40)): not UTF-8 text")) }
 
         // Start line (RFC 3261 §7.1, §7.2).
         if raw.isResponse {
