@@ -120,4 +120,20 @@ import Testing
         #expect(valid(Array("\"a\\\u{0}b\"".utf8)))   // ... but fine as a quoted-pair
         #expect(!valid(Array("a\\\u{0}b".utf8)))      // a backslash outside quotes escapes nothing
     }
+
+    /// Two Content-Type headers, one of them multipart: libosip2 was shown neither (the
+    /// multipart leak fix above renames them all), we kept the last, `applic;ttl=/octet-stream`,
+    /// and wrote it back alone, which libosip2 refuses (found by the sip round trip after
+    /// 459,324 executions; the input is rebuilt from the logged copy, as the crash file was
+    /// lost). Content-Type is not a list header (RFC 3261 §7.3.1): more than one is a 400 now.
+    @Test func secondContentTypeIsRefused() throws {
+        let two = try Self.corpus("regress-two-content-types")
+        #expect(Fixtures.parse(two).error?.reason == "More than one Content-Type header")
+        let text = String(decoding: two, as: UTF8.self)
+        let one = Array(text.replacingOccurrences(of: "Content-Type: applic;ttl=/octet-stream\r\n", with: "").utf8)
+        let first = try #require(Fixtures.parse(one).request)
+        #expect(first.contentType == "multipart/mixed;boundary=7a9cbec02ceef655")
+        let again = try #require(Fixtures.parse(SIPMessage.request(first).serialize()).request)
+        #expect(again.contentType == first.contentType && again.body == first.body)
+    }
 }
