@@ -30,7 +30,36 @@ public enum DialplanLoader {
         if fileNames.isEmpty {
             diagnostics.append(Diagnostic(path: directory, line: 0, column: 0, severity: .warning, message: "no *.yaml dialplan files"))
         }
-        let specs = parseAll(fileNames.map { directory + "/" + $0 }, directory: directory, into: &diagnostics)
+        let paths = fileNames.map { directory + "/" + $0 }
+        let specs = parseAll(paths.count, into: &diagnostics) { parseFile(paths[$0], directory: directory) }
+        return compile(specs, diagnostics)
+    }
+
+    /// One dialplan file's contents, for `load(files:directory:)`.
+    public struct Source: Sendable {
+        /// The name diagnostics give (as `load(directory:)` gives directory + file name).
+        public var path: String
+        public var contents: [UInt8]
+        public init(path: String, contents: [UInt8]) { self.path = path; self.contents = contents }
+    }
+
+    /// The same load over texts already in memory, in the order given: the same parse,
+    /// checks and diagnostics as `load(directory:)` on files with these contents, with no
+    /// dialplan file read (the fuzz target, tests). Prompt and sound paths a plan names are
+    /// still resolved, and their WAV files checked, against `directory`.
+    public static func load(files: [Source], directory: String) -> Result {
+        var diagnostics: [Diagnostic] = []
+        if files.isEmpty {
+            diagnostics.append(Diagnostic(path: directory, line: 0, column: 0, severity: .warning, message: "no *.yaml dialplan files"))
+        }
+        let specs = parseAll(files.count, into: &diagnostics) {
+            parseContents(Data(files[$0].contents), path: files[$0].path, directory: directory)
+        }
+        return compile(specs, diagnostics)
+    }
+
+    private static func compile(_ specs: [AccountSpec], _ parsed: [Diagnostic]) -> Result {
+        var diagnostics = parsed
         var compiler = DialplanCompiler(specs: specs)
         let table = compiler.compile(build: !diagnostics.hasErrors)
         diagnostics += compiler.diagnostics
@@ -38,15 +67,16 @@ public enum DialplanLoader {
         return Result(table: sorted.hasErrors ? nil : table, diagnostics: sorted)
     }
 
-    /// Parses files, on all cores when there are many (10,000 account files
-    /// take seconds on one core); results keep the sorted file order.
-    private static func parseAll(_ paths: [String], directory: String, into diagnostics: inout [Diagnostic]) -> [AccountSpec] {
-        let results = UnsafeResults(count: paths.count)
-        DispatchQueue.concurrentPerform(iterations: min(paths.count, ProcessInfo.processInfo.activeProcessorCount * 4)) { worker in
-            let workers = min(paths.count, ProcessInfo.processInfo.activeProcessorCount * 4)
+    /// Parses `count` files (`parse(i)` parses the i-th), on all cores when there are many
+    /// (10,000 account files take seconds on one core); results keep the order of `i`.
+    private static func parseAll(_ count: Int, into diagnostics: inout [Diagnostic],
+                                 _ parse: @Sendable (Int) -> (AccountSpec?, [Diagnostic])) -> [AccountSpec] {
+        let results = UnsafeResults(count: count)
+        let workers = min(count, ProcessInfo.processInfo.activeProcessorCount * 4)
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
             var index = worker
-            while index < paths.count {
-                results.set(index, parseFile(paths[index], directory: directory))
+            while index < count {
+                results.set(index, parse(index))
                 index += workers
             }
         }
@@ -60,7 +90,6 @@ public enum DialplanLoader {
 
     /// Parses one file into an account spec and its diagnostics.
     static func parseFile(_ path: String, directory: String) -> (AccountSpec?, [Diagnostic]) {
-        let file = FileParser(path: path, directory: directory)
         // An empty file is answered before reading it: Foundation's `contents(atPath:)` leaks
         // its 4 KB read buffer on a zero-length file (LeakSanitizer, found by bench/fuzz).
         if let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber, size.intValue == 0 {
@@ -69,6 +98,15 @@ public enum DialplanLoader {
         guard let data = FileManager.default.contents(atPath: path) else {
             return (nil, [Diagnostic(path: path, line: 0, column: 0, severity: .error, message: "cannot read file")])
         }
+        return parseContents(data, path: path, directory: directory)
+    }
+
+    /// Parses one file's contents (read from `path`, or handed over in memory).
+    static func parseContents(_ data: Data, path: String, directory: String) -> (AccountSpec?, [Diagnostic]) {
+        if data.isEmpty {
+            return (nil, [Diagnostic(path: path, line: 1, column: 1, severity: .error, message: "file is empty")])
+        }
+        let file = FileParser(path: path, directory: directory)
         guard let text = String(data: data, encoding: .utf8) else {
             return (nil, [Diagnostic(path: path, line: 0, column: 0, severity: .error, message: "file is not UTF-8")])
         }

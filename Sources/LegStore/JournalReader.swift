@@ -1,30 +1,22 @@
 import Foundation
 import Logging
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Reads journal records sequentially between two positions. The writer owns one; it only
 /// ever reads bytes the journal has already fsync'd (below `limit`), so it never races the
 /// flusher's writes.
-struct JournalReader {
-    let directory: String
+/// It reads through a `JournalStorage`: the journal directory, or bytes in memory.
+struct JournalReader<Storage: JournalStorage> {
+    private(set) var storage: Storage
     let logger: Logger
-    private var openSegment: (number: UInt64, fd: Int32)?
     /// Records whose checksum held but that did not decode (newer format or a bug): skipped.
     private(set) var undecodable = 0
 
-    init(directory: String, logger: Logger) {
-        self.directory = directory
+    init(storage: Storage, logger: Logger) {
+        self.storage = storage
         self.logger = logger
     }
 
-    mutating func close() {
-        if let s = openSegment { Glibc.close(s.fd) }
-        openSegment = nil
-    }
+    mutating func close() { storage.close() }
 
     /// Up to `maxEvents` events from `from` (inclusive) to `limit` (exclusive), the
     /// position just after the last one returned (the commit point for them), and how many
@@ -35,19 +27,18 @@ struct JournalReader {
         var records = 0
         // Bounded: each pass either consumes records or moves to the next segment.
         while events.count < maxEvents, pos < limit {
-            guard let fd = descriptor(for: pos.segment) else {
+            guard (try? storage.open(segment: pos.segment)) != nil else {
                 if pos.segment < limit.segment { pos = JournalPosition(segment: pos.segment + 1, offset: 0); continue }
                 break
             }
-            let path = JournalFiles.segmentPath(directory, pos.segment)
             let sealed = pos.segment < limit.segment
-            let end = sealed ? (JournalFiles.fileSize(path) ?? 0) : limit.offset
+            let end = sealed ? (storage.size(ofSegment: pos.segment) ?? 0) : limit.offset
             if pos.offset >= end {
                 if sealed { pos = JournalPosition(segment: pos.segment + 1, offset: 0); continue }
                 break
             }
             let want = Int(min(end - pos.offset, UInt64(max(64 << 10, maxEvents * 256))))
-            let bytes = JournalFiles.pread(fd, offset: pos.offset, count: want)
+            let bytes = (try? storage.read(segment: pos.segment, offset: pos.offset, count: want)) ?? []
             let readAllToEnd = UInt64(bytes.count) >= end - pos.offset
             var slice = bytes[...]
             var progressed = false
@@ -77,13 +68,10 @@ struct JournalReader {
         }
         return (events, pos, records)
     }
+}
 
-    private mutating func descriptor(for segment: UInt64) -> Int32? {
-        if let s = openSegment, s.number == segment { return s.fd }
-        close()
-        let fd = open(JournalFiles.segmentPath(directory, segment), O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        openSegment = (segment, fd)
-        return fd
+extension JournalReader where Storage == JournalDirectory {
+    init(directory: String, logger: Logger) {
+        self.init(storage: JournalDirectory(path: directory), logger: logger)
     }
 }

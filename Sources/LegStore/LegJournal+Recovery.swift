@@ -12,6 +12,8 @@ extension LegJournal {
         var backlog: Int
         var heartbeat: Date?
         var nextSegment: UInt64
+        /// Where a torn or corrupt tail was cut, one position per segment cut.
+        var cuts: [JournalPosition] = []
     }
 
     /// Opening after a crash: validates every segment still needed, cuts each at its first
@@ -19,10 +21,17 @@ extension LegJournal {
     /// committed, and picks a fresh segment for this run (never appending after a cut).
     static func recover(directory: String, logger: Logger) throws -> Recovered {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        var segments = JournalFiles.segments(in: directory)
+        var storage = JournalDirectory(path: directory)
+        defer { storage.close() }
+        return try recover(&storage, logger: logger)
+    }
+
+    /// `recover(directory:logger:)` over any storage (a directory, or bytes in memory).
+    static func recover<Storage: JournalStorage>(_ storage: inout Storage, logger: Logger) throws -> Recovered {
+        var segments = storage.segments()
 
         var committed = JournalPosition(segment: segments.first ?? 1, offset: 0)
-        if let text = JournalFiles.readSmallFile(directory + "/committed") {
+        if let text = storage.smallFile("committed") {
             let parts = text.split(separator: " ").compactMap { UInt64($0) }
             if parts.count == 2 { committed = JournalPosition(segment: parts[0], offset: parts[1]) }
             else { logger.error("leg journal: unreadable committed position \"\(text)\"; replaying every segment") }
@@ -32,7 +41,7 @@ extension LegJournal {
         if let first = segments.first, committed.segment < first { committed = JournalPosition(segment: first, offset: 0) }
 
         for old in segments where old < committed.segment {
-            unlink(JournalFiles.segmentPath(directory, old))
+            storage.remove(segment: old)
         }
         segments.removeAll { $0 < committed.segment }
         let next = max(segments.last ?? 0, committed.segment) + 1
@@ -41,19 +50,20 @@ extension LegJournal {
         }
 
         var backlog = 0
+        var cuts: [JournalPosition] = []
         for n in segments {
-            let path = JournalFiles.segmentPath(directory, n)
-            let scan = try scanSegment(path)
+            let scan = try scanSegment(n, in: &storage)
             if let cut = scan.validEnd {
-                let size = JournalFiles.fileSize(path) ?? 0
+                let size = storage.size(ofSegment: n) ?? 0
                 logger.error("leg journal: torn or corrupt tail cut", metadata: [
-                    "segment": "\(JournalFiles.segmentName(n))", "at": "\(cut)", "bytesDropped": "\(size - cut)",
+                    "segment": "\(storage.name(ofSegment: n))", "at": "\(cut)", "bytesDropped": "\(size - cut)",
                 ])
-                guard truncate(path, off_t(cut)) == 0 else { throw JournalIOError(operation: "truncate \(path)", errno: errno) }
+                try storage.truncate(segment: n, to: cut)
+                cuts.append(JournalPosition(segment: n, offset: cut))
             }
             if n == committed.segment {
                 // Records before the committed offset are already in PostgreSQL.
-                let end = scan.validEnd ?? (JournalFiles.fileSize(path) ?? 0)
+                let end = scan.validEnd ?? (storage.size(ofSegment: n) ?? 0)
                 if committed.offset > end { committed.offset = end }
                 backlog += scan.recordEnds.filter { $0 > committed.offset }.count
             } else {
@@ -62,39 +72,36 @@ extension LegJournal {
         }
 
         var heartbeat: Date?
-        if let text = JournalFiles.readSmallFile(directory + "/heartbeat"), let us = Int64(text) {
+        if let text = storage.smallFile("heartbeat"), let us = Int64(text) {
             heartbeat = Date(timeIntervalSince1970: Double(us) / 1_000_000)
         }
         // A run that never got to close the legs left open before it (PostgreSQL down, a
         // crash during start-up) must not move their end to its own heartbeat: the first
         // unfinished run's last-alive time is kept (`alive-before`, fsync'd) until
         // `openLegsClosed()` says those legs are closed. Several restarts in a row keep it.
-        if let text = JournalFiles.readSmallFile(directory + "/alive-before"), let us = Int64(text) {
+        if let text = storage.smallFile("alive-before"), let us = Int64(text) {
             let kept = Date(timeIntervalSince1970: Double(us) / 1_000_000)
             heartbeat = heartbeat.map { min($0, kept) } ?? kept
         } else if let heartbeat {
-            try JournalFiles.writeAtomically("\(Int64(heartbeat.timeIntervalSince1970 * 1_000_000))\n", dir: directory,
-                                             name: "alive-before", sync: true)
+            try storage.writeSmallFile("\(Int64(heartbeat.timeIntervalSince1970 * 1_000_000))\n", name: "alive-before")
         }
         return Recovered(committed: committed, backlog: backlog, heartbeat: heartbeat,
-                         nextSegment: next)
+                         nextSegment: next, cuts: cuts)
     }
 
     /// Offsets just after each valid record, and where to cut (nil if the whole file is valid).
-    static func scanSegment(_ path: String) throws -> (recordEnds: [UInt64], validEnd: UInt64?) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw JournalIOError(operation: "open \(path)", errno: errno) }
-        defer { Glibc.close(fd) }
-        let size = JournalFiles.fileSize(path) ?? 0
+    static func scanSegment<Storage: JournalStorage>(_ n: UInt64, in storage: inout Storage) throws -> (recordEnds: [UInt64], validEnd: UInt64?) {
+        let size = storage.size(ofSegment: n) ?? 0
         var ends: [UInt64] = []
         var offset: UInt64 = 0
         let chunk = 1 << 20
         // Each read covers `chunk` bytes plus the largest possible record (or up to EOF), so a
         // record that does not parse inside the first `chunk` bytes is torn or corrupt, not
         // cut by the read. Bounded: every pass consumes records or returns.
+        try storage.open(segment: n)
         while offset < size {
             let want = Int(min(UInt64(chunk + JournalFiles.headerSize + JournalFiles.maxPayload), size - offset))
-            let bytes = JournalFiles.pread(fd, offset: offset, count: want)
+            let bytes = try storage.read(segment: n, offset: offset, count: want)
             var slice = bytes[...]
             var parsed = 0
             while parsed < chunk, !slice.isEmpty {

@@ -20,6 +20,8 @@ enum SIPMessageValidator {
         if raw.tooManyHeaders { return .failure(raw.error(513, "More than \(limits.maxHeaderCount) header lines")) }
         if raw.hasBareCR { return .failure(raw.error(400, "CR without LF in the header section")) }
         if let line = raw.malformedLine { return .failure(raw.error(400, "Malformed header line: \(line.prefix(40))")) }
+        // Written back from Swift strings, such a value would change (U+FFFD) on the way out.
+        if let name = raw.nonTextHeader { return .failure(raw.error(400, "\(name.prefix(40)): not UTF-8 text")) }
 
         // Start line (RFC 3261 §7.1, §7.2).
         if raw.isResponse {
@@ -49,6 +51,7 @@ enum SIPMessageValidator {
             case .cSeq: counts.cSeq += 1
             case .maxForwards: counts.maxForwards += 1
             case .contentLength: counts.contentLength += 1
+            case .contentType: counts.contentType += 1
             case .contact:
                 if h.value != "*", listShape(h.value).emptyElement { return .failure(raw.error(400, "Empty element in Contact")) }
             default: break
@@ -65,6 +68,10 @@ enum SIPMessageValidator {
         if counts.cSeq > 1 { return .failure(raw.error(400, "More than one CSeq header")) }
         if counts.maxForwards > 1 { return .failure(raw.error(400, "More than one Max-Forwards header")) }
         if counts.contentLength > 1 { return .failure(raw.error(400, "More than one Content-Length header")) }
+        // Not a list (RFC 3261 §7.3.1, §20.15). We keep the last one, while libosip2 is shown
+        // none of them once one says multipart (SIPMessageParser.hideContentType): a second
+        // one would escape libosip2's check and come back alone (found by bench/fuzz).
+        if counts.contentType > 1 { return .failure(raw.error(400, "More than one Content-Type header")) }
         // From/To/Contact/Route syntax is checked where they are parsed (NameAddressSyntax).
 
         // CSeq (RFC 3261 §20.16, §8.1.1.5).
@@ -91,7 +98,7 @@ enum SIPMessageValidator {
     }
 
     private struct HeaderCounts {
-        var via = 0, from = 0, to = 0, callID = 0, cSeq = 0, maxForwards = 0, contentLength = 0
+        var via = 0, from = 0, to = 0, callID = 0, cSeq = 0, maxForwards = 0, contentLength = 0, contentType = 0
     }
 
     // MARK: start line

@@ -66,6 +66,8 @@ struct SIPRawMessage {
     /// A CR not followed by LF in the header section: RFC 3261 §7 lines end in CRLF, and a
     /// lone CR would be read as a line end by some parsers and not by others.
     var hasBareCR = false
+    /// The name of the first header whose value is not RFC 3261 §25.1 text (`TextUTF8`).
+    var nonTextHeader: String?
     /// Offset just past the empty line (or the end of the bytes).
     var bodyStart = 0
 
@@ -151,12 +153,14 @@ struct SIPRawMessage {
                     if !bytes.isEmpty { bytes.append(0x20) }
                     bytes.append(contentsOf: UnsafeBufferPointer(rebasing: p[s..<e]))
                 }
+                if nonTextHeader == nil, !bytes.withUnsafeBufferPointer(TextUTF8.isValid) { nonTextHeader = string(cursor, nameEnd) }
                 value = String(decoding: bytes, as: UTF8.self)
             } else {
                 var s = colon + 1
                 while s < line.end, p[s] == 0x20 || p[s] == 0x09 { s += 1 }
                 var e = line.end
                 while e > s, p[e - 1] == 0x20 || p[e - 1] == 0x09 { e -= 1 }
+                if nonTextHeader == nil, !TextUTF8.isValid(UnsafeBufferPointer(rebasing: p[s..<e])) { nonTextHeader = string(cursor, nameEnd) }
                 value = string(s, e)
             }
             headers.append(SIPRawHeader(kind: kind, name: name, value: value))

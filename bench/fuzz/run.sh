@@ -8,10 +8,11 @@
 # FUZZ_CONFIG=debug for the quicker smoke build scripts/test uses), then runs one libFuzzer
 # process per target (one core) on the seed corpus bench/fuzz/corpus/TARGET. New inputs go
 # to .build-fuzz/corpus/TARGET (kept between runs, never committed), a crashing input to
-# .build-fuzz/artifacts/TARGET/, the log to .build-fuzz/logs/TARGET.log. LeakSanitizer runs
+# .build-fuzz/crashes/TARGET/ (not artifacts/: SwiftPM owns that folder of its scratch path
+# and empties it on every build, which lost a crash input), the log to .build-fuzz/logs/TARGET.log. LeakSanitizer runs
 # at exit. Prints one summary line per target; exits non-zero if any target found anything.
 # Extra libFuzzer flags: FUZZ_FLAGS="-dict=... -max_len=...". FUZZ_WORK moves the grown
-# corpus, artifacts and logs elsewhere (scripts/test's smoke run keeps its own).
+# corpus, crash inputs and logs elsewhere (scripts/test's smoke run keeps its own).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 targets=(sip framer sdp rtp dialplan journal dns)
@@ -41,7 +42,7 @@ max_len() {
 work=${FUZZ_WORK:-$scratch}
 failed=0
 for t in "${run[@]}"; do
-    mkdir -p "$work/corpus/$t" "$work/artifacts/$t" "$work/logs"
+    mkdir -p "$work/corpus/$t" "$work/crashes/$t" "$work/logs"
     log=$work/logs/$t.log
     dict=()
     [ -f "bench/fuzz/dict/$t.dict" ] && dict=("-dict=bench/fuzz/dict/$t.dict")
@@ -53,7 +54,7 @@ for t in "${run[@]}"; do
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=0${ASAN_OPTIONS:+:$ASAN_OPTIONS} \
         "$bin" "$work/corpus/$t" "bench/fuzz/corpus/$t" \
         -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len="$(max_len "$t")" \
-        -detect_leaks=1 -print_final_stats=1 -artifact_prefix="$work/artifacts/$t/" \
+        -detect_leaks=1 -print_final_stats=1 -artifact_prefix="$work/crashes/$t/" \
         "${dict[@]}" ${FUZZ_FLAGS:-} >"$log" 2>&1
     rc=$?
     set -e
@@ -65,7 +66,7 @@ for t in "${run[@]}"; do
         echo "fuzz $t: ok, ${runs:-?} executions in ${seconds}s (${rate:-?}/s), ${last:-no coverage line}, peak RSS ${rss:-?} MB"
     else
         failed=1
-        echo "fuzz $t: FAILED (exit $rc) after ${runs:-?} executions; log $log, input in $work/artifacts/$t/"
+        echo "fuzz $t: FAILED (exit $rc) after ${runs:-?} executions; log $log, input in $work/crashes/$t/"
         grep -aE 'FUZZ FINDING|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|Fatal error|SUMMARY' "$log" | head -5 || true
     fi
 done

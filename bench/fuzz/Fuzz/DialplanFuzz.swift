@@ -1,9 +1,11 @@
 import Dialplan
 import Foundation
 
-/// One YAML file through the dialplan loader, exactly as `switchboard check` loads it. It must
-/// never crash, and every diagnostic must name the file and a place inside it (line 0 col 0
-/// only for whole-file problems), or an admin's editor cannot jump to it.
+/// One YAML file through the dialplan loader, as `switchboard check` loads it but handed over
+/// in memory (`DialplanLoader.load(files:directory:)`: the same parse and checks, no file
+/// written or read per input but the prompts a plan names). It must never crash, and every
+/// diagnostic must name the file and a place inside it (line 0 col 0 only for whole-file
+/// problems), or an admin's editor cannot jump to it.
 enum DialplanFuzz {
     nonisolated(unsafe) static var directory = ""
     static var file: String { directory + "/fuzz.yaml" }
@@ -18,8 +20,7 @@ enum DialplanFuzz {
     }
 
     static func run(_ bytes: UnsafeRawBufferPointer) {
-        guard FileManager.default.createFile(atPath: file, contents: Data(bytes)) else { finding("cannot write \(file)") }
-        let result = DialplanLoader.load(directory: directory)
+        let result = DialplanLoader.load(files: [.init(path: file, contents: Array(bytes))], directory: directory)
         if result.table != nil && result.diagnostics.hasErrors { finding("a table despite errors") }
         guard !result.diagnostics.isEmpty else { return }
         // Bounds: YAML counts CR, LF, CRLF, NEL, LS and PS as line breaks; columns count characters.

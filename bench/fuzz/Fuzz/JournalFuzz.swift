@@ -8,12 +8,9 @@ import Logging
 /// bit 1 also writes a `committed` file (bits 3-6 and 7 pick it), bit 2 splits the input over two segments. Invariants:
 /// no crash, no hang, and the reader reads exactly the records recovery counted.
 enum JournalFuzz {
-    nonisolated(unsafe) static var directory = ""
     static let logger: Logger = { var l = Logger(label: "fuzz.journal"); l.logLevel = .critical; return l }()
 
-    static func setUp() {
-        directory = NSTemporaryDirectory() + "/switchboard-fuzz-journal-\(getpid())"
-    }
+    static func setUp() {}
 
     static func run(_ bytes: UnsafeRawBufferPointer) {
         let input = Array(bytes)
@@ -22,23 +19,27 @@ enum JournalFuzz {
         let rest = Array(input.dropFirst())
         let segment = mode & 1 != 0 ? framed(rest) : rest
 
-        try? FileManager.default.removeItem(atPath: directory)
-        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        // The journal directory in memory (LegJournal.replay(segments:files:)): the same
+        // recovery and reader as on disk, without a file per input.
         let split = mode & 4 != 0 ? segment.count / 2 : segment.count
-        write(Array(segment[..<split]), "legs-00000000000000000001.journal")
-        if split < segment.count { write(Array(segment[split...]), "legs-00000000000000000002.journal") }
+        var segments: [UInt64: [UInt8]] = [1: Array(segment[..<split])]
+        if split < segment.count { segments[2] = Array(segment[split...]) }
         // A committed position the writer could have left (a segment start), or with bit 7 any
         // offset: then the reader may start mid-record and only "no crash, no hang" holds.
         let anyOffset = mode & 0x80 != 0
+        var files: [String: String] = [:]
         if mode & 2 != 0 {
-            let committed = anyOffset ? "1 \(Int(mode >> 3 & 0x0F) * 16)" : "\(1 + Int(mode >> 3 & 0x0F) % 3) 0"
-            write(Array((committed + "\n").utf8), "committed")
+            files["committed"] = (anyOffset ? "1 \(Int(mode >> 3 & 0x0F) * 16)" : "\(1 + Int(mode >> 3 & 0x0F) % 3) 0") + "\n"
         }
 
         let replay: LegJournal.Replay
-        do { replay = try LegJournal.replay(directory: directory, logger: logger) } catch { return }
+        do { replay = try LegJournal.replay(segments: segments, files: files, logger: logger) } catch { return }
         if !(anyOffset && mode & 2 != 0), replay.records != replay.backlog { finding("reader read \(replay.records) records, recovery counted \(replay.backlog)") }
         if replay.events.count > replay.records { finding("\(replay.events.count) events from \(replay.records) records") }
+        // Recovery cuts at most once per segment, inside it, and never where it read nothing.
+        for cut in replay.cuts {
+            guard let bytes = segments[cut.segment], cut.offset < UInt64(bytes.count) else { finding("cut \(cut) outside its segment") }
+        }
     }
 
     /// `u8 length | payload` chunks → `u32 length | u32 crc32c | payload` records.
@@ -54,10 +55,6 @@ enum JournalFuzz {
             i += 1 + n
         }
         return out
-    }
-
-    static func write(_ bytes: [UInt8], _ name: String) {
-        guard FileManager.default.createFile(atPath: directory + "/" + name, contents: Data(bytes)) else { finding("cannot write \(name)") }
     }
 
     static func append(_ v: UInt32, _ out: inout [UInt8]) {
