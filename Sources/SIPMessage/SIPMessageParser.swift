@@ -294,7 +294,11 @@ public enum SIPMessageParser {
             guard !name.isEmpty, name.utf8.allSatisfy(SIPMessageValidator.isTokenChar),
                   value.map({ !$0.isEmpty && $0.utf8.allSatisfy(isParamValueChar) }) ?? true else { return nil }
         }
-        return Via(transport: proto, host: normalisedHost(host), port: port, parameters: params, version: "2.0")
+        // Brackets only enclose an IPv6 reference (RFC 3261 §25.1 sent-by): libosip2 takes
+        // `[a[2.10]` as the host `a[2.10`, which we would write back bare and it refuses.
+        let normalised = normalisedHost(host)
+        guard !normalised.utf8.contains(where: { $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: "]") }) else { return nil }
+        return Via(transport: proto, host: normalised, port: port, parameters: params, version: "2.0")
     }
 
     /// hostname, IPv4 or IPv6 characters (brackets already removed or kept by libosip2).

@@ -136,4 +136,24 @@ import Testing
         let again = try #require(Fixtures.parse(SIPMessage.request(first).serialize()).request)
         #expect(again.contentType == first.contentType && again.body == first.body)
     }
+
+    /// `Via: SIP/2.0/UDP [User-to-User[2.10]:34`: libosip2 took the host as
+    /// `User-to-User[2.10`, we accepted it and wrote it back unbracketed, which libosip2
+    /// refuses, so our own copy (and our response's Via) was unparseable. A bracket is only
+    /// the pair around an IPv6 reference; anything else is a malformed Via now.
+    @Test func viaHostWithAStrayBracketIsRefused() throws {
+        let found = try Self.corpus("regress-via-host-stray-bracket")
+        #expect(Fixtures.parse(found).request == nil)
+        for via in ["[User-to-User[2.10]:34", "a[b.example.com", "host]"] {
+            let text = String(decoding: Self.invite(), as: UTF8.self)
+                .replacingOccurrences(of: "Via: SIP/2.0/UDP 192.0.2.1;", with: "Via: SIP/2.0/UDP \(via);")
+            #expect(Fixtures.parse(Array(text.utf8)).request == nil, "\(via)")
+        }
+        let v6 = String(decoding: Self.invite(), as: UTF8.self)
+            .replacingOccurrences(of: "Via: SIP/2.0/UDP 192.0.2.1;", with: "Via: SIP/2.0/UDP [2001:db8::1]:5060;")
+        let r = try #require(Fixtures.parse(Array(v6.utf8)).request)
+        #expect(r.vias.first?.host == "2001:db8::1")
+        let again = try #require(Fixtures.parse(SIPMessage.request(r).serialize()).request)
+        #expect(again.vias.first?.host == "2001:db8::1")
+    }
 }
