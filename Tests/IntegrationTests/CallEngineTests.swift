@@ -71,18 +71,18 @@ import Testing
           main:
             sequential:
               steps:
-                - { target: "sip:first@127.0.0.1:\(busy.port)", timeout: 20s }
-                - { target: "sip:second@127.0.0.1:\(answer.port)", timeout: 20s }
+                - { target: "sip:first@127.0.0.1:\(busy.port)", timeout: 10m }
+                - { target: "sip:second@127.0.0.1:\(answer.port)", timeout: 10m }
 
         """)
         defer { plan.remove() }
         let daemon = try DaemonProcess(dialplans: plan.directory.path)
         defer { daemon.stop() }
-        let start = Date()
+        // The first step's timer is 10 minutes, far beyond the caller's own bound: the calls
+        // complete only if the 486 moves the plan on at once (no wall-clock assertion).
         let caller = try SIPpRun.caller(daemon: daemon, calls: 2, rate: 2).run()
-        #expect(caller.status == 0, "caller:\n\(caller.output.suffix(1500))")
+        #expect(caller.status == 0, "busy did not move on at once; caller:\n\(caller.output.suffix(1500))")
         #expect(caller.successfulCalls == 2)
-        #expect(Date().timeIntervalSince(start) < 15, "busy did not move on at once")
         #expect(try busy.wait().successfulCalls == 2)
         #expect(try answer.wait().successfulCalls == 2)
     }
