@@ -60,20 +60,17 @@ final class MediaAnchor {
     var sessions: [RTPSession] { [callerSession, legSession].compactMap { $0 } }
 }
 
-/// One IVR menu being played to the caller.
+/// One IVR menu being played to the caller: its plan, its logic as a value, and the input
+/// timer the engine runs for it.
 final class IVRRun {
     let name: String
     let plan: IVRPlan
-    var attempt = 0
-    var buffer = ""
-    var entries: [String] = []
-    var collecting = false
+    var menu: IVRMenuMachine
     var timer: (any TransactionTimerHandle)?
-    /// Bumped at each menu play, so a stale prompt completion starts no timer.
-    var generation = 0
 
     init(name: String, plan: IVRPlan) {
         self.name = name
         self.plan = plan
+        self.menu = IVRMenuMachine(plan: plan)
     }
 }
