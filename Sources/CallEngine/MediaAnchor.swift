@@ -48,11 +48,9 @@ final class MediaAnchor {
     var queueKey: String?
     var queueStarted = false
     var queueEnteredAt: Duration = .zero
-    var maxWaitTimer: (any TransactionTimerHandle)?
-    var agentTimer: (any TransactionTimerHandle)?
-    var retryTimer: (any TransactionTimerHandle)?
-    /// The next "you are caller number N" (queues with `announce-position`).
-    var positionTimer: (any TransactionTimerHandle)?
+    /// The caller's stay in the queue as a value, and the timers it asked for.
+    var queueWait: QueueWaitMachine?
+    var queueTimers: [QueueWaitMachine.TimerID: any TransactionTimerHandle] = [:]
     /// Agents tried for this caller in the current round (then the round starts over).
     var triedAgents: Set<String> = []
     var agentOfLeg: [ObjectIdentifier: String] = [:]
