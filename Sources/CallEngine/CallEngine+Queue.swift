@@ -7,7 +7,9 @@ import SIPTransaction
 /// Queue plans: callers wait in arrival order with hold music while agents are offered the
 /// call by the queue's strategy. An agent ringing, on a call or in wrap-up is not offered
 /// another; one that lets it ring for agent-timeout goes back and the next is tried; after
-/// max-wait the caller moves on to `then:`. State lives here, on the engine's loop.
+/// max-wait the caller moves on to `then:`. Each waiting caller's offers, timers and
+/// announcements are its `QueueWaitMachine`; the shared state (the line, the agents) lives
+/// here, on the engine's loop (loop 0: `SIPService+QueueHome`).
 extension CallEngine {
     func startQueue(_ call: Call, planName: String, attempt: RouteDecision.Attempt) {
         guard let anchor = call.anchor, let plan = call.table?.accounts[call.account]?.plans[planName],

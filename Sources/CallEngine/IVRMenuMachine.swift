@@ -65,8 +65,6 @@ struct IVRMenuMachine: Equatable, Sendable {
                   terminator: plan.terminator)
     }
 
-    var isDecided: Bool { if case .decided = state { true } else { false } }
-
     mutating func start() -> [Action] {
         guard state == .idle else { return [] }
         return playMenu(invalid: false)

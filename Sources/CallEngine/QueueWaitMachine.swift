@@ -75,8 +75,6 @@ struct QueueWaitMachine: Equatable, Sendable {
         self.announceEvery = announceEvery
     }
 
-    var isWaiting: Bool { if case .waiting = state { true } else { false } }
-
     var offer: Offer? { if case .waiting(let offer, _) = state { offer } else { nil } }
 
     mutating func entered() -> [Action] {
