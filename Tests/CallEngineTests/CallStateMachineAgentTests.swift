@@ -104,4 +104,29 @@ import Testing
         #expect(h.machine.state == .ended(.callerCancelled))
         #expect(h.recorded(.ended, leg: 1).first?.endReason == .callerCancelled)
     }
+
+    /// The caller hangs up (BYE in its early dialog) while both bindings ring, and one phone
+    /// answers after that: its 2xx is ACKed and BYEd, never reaches the caller, and its leg
+    /// is recorded as answered and ended (what really happened), the call ending once the
+    /// other binding's 487 came.
+    @Test func aBindingAnsweringAfterTheCallerHungUp() throws {
+        var h = try MachineHarness(plans: "main:\n  ring-all: { targets: [\"agent:bob\"], timeout: 20s }", agents: Self.agents)
+        h.machine.agentBindings = ["bob": [Self.binding(1), Self.binding(2)]]
+        h.invite()
+        h.respond(1, 180)
+        h.respond(2, 180)
+        let bye = h.request(.bye, from: .caller)
+        #expect(bye.first == .answerRequest(status: 200))
+        #expect(MachineHarness.cancelled(bye) == [1, 2] && MachineHarness.callerStatuses(bye) == [487])
+        h.wait(.milliseconds(40))
+        let late = h.respond(2, 200)
+        #expect(late.contains(.ackAndBye(.n(2), MachineHarness.response(2, 200))))
+        #expect(MachineHarness.callerStatuses(late) == [])
+        #expect(h.recorded(.answered, leg: 2).count == 1)
+        let ended = try #require(h.recorded(.ended, leg: 2).first)
+        #expect(ended.finalStatus == 200 && ended.endReason == .callerCancelled && ended.time == h.now)
+        #expect(h.machine.state == .ending(.callerCancelled), "binding 1 still owes its final response")
+        h.respond(1, 487)
+        #expect(h.machine.state == .ended(.callerCancelled))
+    }
 }
