@@ -56,6 +56,9 @@ final class Call {
     /// The call's logic as a value, for plans with media end to end (ring-all, sequential,
     /// geographic); nil for calls the engine's anchored code runs (IVR, queue).
     var machine: CallStateMachine?
+    /// The `agent:` names the plan rings, whose bindings the driver gives the machine
+    /// before each event (empty for most calls: nothing to look up).
+    var agentNames: [String] = []
     /// The machine's legs, by its numbers.
     var legsByRef: [CallStateMachine.LegRef: OutboundLeg] = [:]
     /// Timers the machine asked for.

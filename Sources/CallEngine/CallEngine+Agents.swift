@@ -22,18 +22,6 @@ extension CallEngine {
         return place(call, leg, groupSize: groupSize).map { [$0] } ?? []
     }
 
-    /// Whether any leg of the walk is an agent with a live binding (one leg per binding).
-    func ringsRegisteredAgents(_ route: RouteDecision, account: String) -> Bool {
-        guard let agentLocator else { return false }
-        return route.attempts.contains { attempt in
-            attempt.groups.contains { group in
-                group.legs.contains { leg in
-                    Self.agentName(leg.target).map { !agentLocator.contacts(ofAgent: $0, account: account).isEmpty } ?? false
-                }
-            }
-        }
-    }
-
     /// False for an agent with no live binding and no static contact.
     func isReachable(_ leg: RouteDecision.Leg, account: String) -> Bool {
         guard let name = Self.agentName(leg.target) else { return true }

@@ -405,9 +405,6 @@ extension CallEngine {
         guard let anchor = call.anchor else { return }
         anchor.ivr?.timer?.cancel()
         anchor.ivr = nil
-        anchor.maxWaitTimer?.cancel()
-        anchor.agentTimer?.cancel()
-        anchor.retryTimer?.cancel()
         anchor.relay?.stop()
         let log = callLogger(call)
         for session in anchor.sessions {
@@ -422,5 +419,7 @@ extension CallEngine {
             session.close()
         }
         leaveQueue(call, ended: true)
+        for timer in anchor.queueTimers.values { timer.cancel() }
+        anchor.queueTimers = [:]
     }
 }

@@ -4,11 +4,12 @@ import Logging
 import Media
 import SIPTransaction
 
-/// IVR menus on anchored calls: play the prompt, collect digits (RFC 4733 from the caller's
-/// RTP session, or SIP INFO), time out, retry with the invalid-input prompt, take the default.
-/// The choice is applied by resuming the routing walk at the menu with its entries
-/// (`RouteContinuation`): the same walk `switchboard route --digits` runs, so the engine and
-/// the dry-run agree, without routing the call again from the top.
+/// IVR menus on anchored calls: the engine drives each menu's `IVRMenuMachine` (prompt,
+/// digits from RFC 4733 or SIP INFO, input timeout, retries with the invalid-input prompt)
+/// and performs what it decides: plays prompts, runs its input timer, and once it is decided
+/// resumes the routing walk at the menu with its entries (`RouteContinuation`): the same
+/// walk `switchboard route --digits` runs, so the engine and the dry-run agree, without
+/// routing the call again from the top.
 extension CallEngine {
     func startIVR(_ call: Call, planName: String) {
         guard let anchor = call.anchor else { return }
@@ -18,92 +19,69 @@ extension CallEngine {
             return
         }
         anchor.stage = .ivr
-        anchor.ivr = IVRRun(name: planName, plan: ivr)
+        let run = IVRRun(name: planName, plan: ivr)
+        anchor.ivr = run
         callLogger(call).info("IVR menu", metadata: ["plan": "\(planName)"])
-        playMenu(call, invalid: false)
-    }
-
-    func playMenu(_ call: Call, invalid: Bool) {
-        guard let anchor = call.anchor, let run = anchor.ivr, let media else { return }
-        run.generation += 1
-        run.buffer = ""
-        run.collecting = true  // barge-in: keys pressed during the prompt count
-        run.timer?.cancel()
-        let generation = run.generation
-        let menu = media.prompts.prompt(run.plan.prompt)
-        let afterMenu: (PlaybackResult) -> Void = { [weak self, weak call] result in
-            guard let self, let call, result == .finished, let run = call.anchor?.ivr, run.generation == generation else { return }
-            self.armInputTimer(call, run)
-        }
-        if invalid, let path = run.plan.invalidPrompt {
-            play(call, media.prompts.prompt(path), name: path, loop: false) { [weak self, weak call] result in
-                guard let self, let call, result == .finished, call.anchor?.ivr?.generation == generation else { return }
-                self.play(call, menu, name: run.plan.prompt, loop: false, completion: afterMenu)
-            }
-        } else {
-            play(call, menu, name: run.plan.prompt, loop: false, completion: afterMenu)
-        }
-    }
-
-    func armInputTimer(_ call: Call, _ run: IVRRun) {
-        run.timer?.cancel()
-        run.timer = clock.schedule(after: .seconds(max(1, run.plan.timeout))) { [weak self, weak call] in
-            guard let self, let call, let run = call.anchor?.ivr else { return }
-            self.callLogger(call).info("IVR input timeout", metadata: ["digits": "\(run.buffer)"])
-            self.completeEntry(call, run.buffer)
-        }
+        driveMenu(call, run) { $0.start() }
     }
 
     /// A key from RTP (RFC 4733) or SIP INFO.
     func receiveDigit(_ call: Call, _ digit: DTMFDigit) {
-        guard call.state != .ended, let anchor = call.anchor, let run = anchor.ivr, run.collecting,
-              let key = digit.character else { return }
+        guard call.state != .ended, let run = call.anchor?.ivr, let key = digit.character else { return }
         callLogger(call).info("DTMF", metadata: ["digit": "\(key)"])
-        if run.buffer.isEmpty {
-            anchor.playing = nil
-            anchor.callerSession?.stopPlayback()  // barge-in
-        }
-        if let terminator = run.plan.terminator, String(key) == terminator {
-            completeEntry(call, run.buffer + terminator)
-            return
-        }
-        run.buffer.append(key)
-        if run.buffer.count >= run.plan.maxDigits {
-            completeEntry(call, run.buffer)
-        } else {
-            armInputTimer(call, run)  // inter-digit timeout
-        }
+        driveMenu(call, run) { $0.digit(key) }
     }
 
-    func completeEntry(_ call: Call, _ entry: String) {
-        guard let anchor = call.anchor, let run = anchor.ivr else { return }
-        run.collecting = false
-        run.timer?.cancel()
-        run.entries.append(entry)
-        run.attempt += 1
-        var key = entry
-        if let terminator = run.plan.terminator, key.hasSuffix(terminator) { key.removeLast(terminator.count) }
-        if run.plan.options[key] != nil || run.attempt >= run.plan.attempts {
-            resolveIVR(call)
-        } else {
-            callLogger(call).info("IVR: no valid choice, menu again", metadata: ["entry": "\(entry)", "attempt": "\(run.attempt)"])
-            playMenu(call, invalid: !entry.isEmpty)
+    /// Feeds the menu of `run` one event and performs its actions, while `run` is still the
+    /// call's menu (a prompt end or timer of a menu already left is dropped).
+    private func driveMenu(_ call: Call, _ run: IVRRun, _ event: (inout IVRMenuMachine) -> [IVRMenuMachine.Action]) {
+        guard call.state != .ended, let anchor = call.anchor, anchor.ivr === run else { return }
+        let round = run.menu.generation
+        let actions = event(&run.menu)
+        if round > 0, run.menu.generation > round {
+            callLogger(call).info("IVR: no valid choice, menu again",
+                                  metadata: ["entry": "\(run.menu.entries.last ?? "")", "attempt": "\(run.menu.entries.count)"])
+        }
+        for action in actions {
+            switch action {
+            case .play(let prompt, let generation):
+                guard let media, let path = prompt == .menu ? run.plan.prompt : run.plan.invalidPrompt else { continue }
+                play(call, media.prompts.prompt(path), name: path, loop: false) { [weak self, weak call] result in
+                    guard let self, let call, result == .finished else { return }
+                    self.driveMenu(call, run) { $0.promptFinished(prompt, generation: generation) }
+                }
+            case .stopPlayback:
+                anchor.playing = nil
+                anchor.callerSession?.stopPlayback()
+            case .startInputTimer(let generation, let delay):
+                run.timer?.cancel()
+                run.timer = clock.schedule(after: delay) { [weak self, weak call] in
+                    guard let self, let call else { return }
+                    self.callLogger(call).info("IVR input timeout", metadata: ["digits": "\(run.menu.buffer)"])
+                    self.driveMenu(call, run) { $0.timerFired(generation: generation) }
+                }
+            case .cancelInputTimer:
+                run.timer?.cancel()
+                run.timer = nil
+            case .decide(let entries):
+                resolveIVR(call, run, entries: entries)
+            }
         }
     }
 
     /// The menu is decided: resume the routing walk at this menu with its entries, and go on
     /// with what it rings.
-    func resolveIVR(_ call: Call) {
-        guard let anchor = call.anchor, let run = anchor.ivr else { return }
+    private func resolveIVR(_ call: Call, _ run: IVRRun, entries: [String]) {
+        guard let anchor = call.anchor else { return }
         anchor.ivr = nil
-        anchor.digits += run.entries
+        anchor.digits += entries
         let menu = anchor.resolvedIVRs
         anchor.resolvedIVRs += 1
         anchor.playing = nil
         anchor.callerSession?.stopPlayback()
         var route = call.route
         if let continuation = call.continuations.first(where: { $0.attempt == call.attemptIndex && $0.menu == menu }) {
-            let resumed = continuation.resume(entries: run.entries)
+            let resumed = continuation.resume(entries: entries)
             route.attempts = resumed.attempts
             call.continuations = resumed.continuations
         } else if let table = call.table {
@@ -117,7 +95,7 @@ extension CallEngine {
             return
         }
         let decision = route.attempts[call.attemptIndex].decisions.filter { PlanKind(keyword: $0.kind) == .ivr }.dropFirst(anchor.resolvedIVRs - 1).first
-        callLogger(call).info("IVR choice", metadata: ["plan": "\(run.name)", "entries": "\(run.entries)",
+        callLogger(call).info("IVR choice", metadata: ["plan": "\(run.name)", "entries": "\(entries)",
                                                        "choice": "\(decision?.choice ?? "")", "reason": "\(decision?.reason ?? "")"])
         call.route = route
         call.groupIndex = -1

@@ -67,9 +67,7 @@ extension CallEngine {
                           trackingNumber: number, source: call.source, direction: .inbound, target: number,
                           sipCallID: invite.callID, caller: call.caller))
         callLogger(call).info("call started", metadata: ["source": "\(call.source)", "caller": "\(call.caller)"])
-        // Registered agents ring one leg per binding, which only the anchored code places
-        // (`placeAll`) so far: such calls stay there, like IVR and queue calls.
-        if Self.machineRuns(route), !ringsRegisteredAgents(route, account: account) { startMachine(call) } else { advance(call) }
+        if Self.machineRuns(route) { startMachine(call) } else { advance(call) }
     }
 
     func refuse(_ request: SIPRequest, _ transaction: ServerTransactionID, _ status: Int, toTag: String, retryAfter: Bool = false) {

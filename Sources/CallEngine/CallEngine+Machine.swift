@@ -27,6 +27,7 @@ extension CallEngine {
         call.machine = CallStateMachine(attempts: call.route.attempts,
                                         configuration: .init(t1: configuration.t1, maxCallDuration: configuration.maxCallDuration))
         call.callerTags = [call.inbound.localTag]
+        if agentLocator != nil { call.agentNames = CallStateMachine.agentNames(in: call.route.attempts) }
         drive(call) { machine, now in machine.inviteReceived(now: now) }
     }
 
@@ -40,10 +41,20 @@ extension CallEngine {
         while !call.pendingEvents.isEmpty {
             let (next, context) = call.pendingEvents.removeFirst()
             guard var machine = call.machine else { return }
+            refreshAgentBindings(call, &machine)
             let actions = next(&machine, Date())
             call.machine = machine
             mirror(call, machine)
             for action in actions { perform(action, call, context) }
+        }
+    }
+
+    /// The registrations of the agents the call's plan names, as the registrar holds them now
+    /// (in memory, on this loop): a group rung later rings the bindings of that moment.
+    private func refreshAgentBindings(_ call: Call, _ machine: inout CallStateMachine) {
+        guard !call.agentNames.isEmpty, let agentLocator else { return }
+        for name in call.agentNames {
+            machine.agentBindings[name] = agentLocator.contacts(ofAgent: name, account: call.account)
         }
     }
 
@@ -61,8 +72,8 @@ extension CallEngine {
 
     private func perform(_ action: CallStateMachine.Action, _ call: Call, _ context: InDialogContext?) {
         switch action {
-        case .placeLeg(let ref, let leg):
-            placeLeg(call, ref, leg)
+        case .placeLeg(let ref, let leg, let binding):
+            placeLeg(call, ref, leg, binding: binding)
         case .bridgeLeg(let ref, let response):
             guard let leg = call.legsByRef[ref] else { return }
             let dialog = makeCalleeDialog(leg, response)
@@ -205,12 +216,16 @@ extension CallEngine {
     // MARK: Placing legs
 
     /// Builds and sends the INVITE of leg `ref`. Only targets of the plan are ever dialled.
-    private func placeLeg(_ call: Call, _ ref: CallStateMachine.LegRef, _ leg: RouteDecision.Leg,
+    /// A `binding` (a registered agent's) is dialled as registered: no DNS, its flow, its Path.
+    private func placeLeg(_ call: Call, _ ref: CallStateMachine.LegRef, _ leg: RouteDecision.Leg, binding: AgentContact? = nil,
                           resolvedAddress: String? = nil, resolvedPort: Int? = nil) {
         let log = callLogger(call)
         let resolution: TargetResolution
-        switch TargetResolution.resolve(target: leg.target, contact: leg.contact, configuration: configuration,
-                                        resolvedAddress: resolvedAddress, resolvedPort: resolvedPort) {
+        let resolved: Result<TargetResolution, TargetResolution.Failure> =
+            binding.map { .success(TargetResolution(uri: $0.uri, peer: $0.flow, trunk: nil)) }
+            ?? TargetResolution.resolve(target: leg.target, contact: leg.contact, configuration: configuration,
+                                        resolvedAddress: resolvedAddress, resolvedPort: resolvedPort)
+        switch resolved {
         case .success(let r): resolution = r
         case .failure(.unresolvedHost(let host)) where resolver != nil && resolvedAddress == nil:
             let query = TargetResolution.locationQuery(target: leg.target, contact: leg.contact, configuration: configuration)
@@ -231,7 +246,8 @@ extension CallEngine {
             drive(call) { machine, now in machine.legNotPlaced(ref, now: now) }
             return
         }
-        let invite = makeInvite(call, leg: leg, resolution: resolution)
+        var invite = makeInvite(call, leg: leg, resolution: resolution)
+        if let binding { invite.routes = binding.route }
         let transaction: ClientTransactionID
         do {
             transaction = try layer.sendRequest(invite, to: resolution.peer)

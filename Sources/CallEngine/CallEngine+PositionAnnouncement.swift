@@ -4,10 +4,10 @@ import Media
 
 /// Position announcements (issue 7 item 5): every `announce-position` of hold music the
 /// waiting caller hears "you are caller number N", N being their place in the queue's
-/// arrival order at that moment, then the hold music starts again. The timer runs on the
-/// engine's loop like the queue's other timers; it is cancelled when the caller leaves the
-/// waiting line (answered, max-wait, hang-up), and `bridgeAnchored` stopping the caller's
-/// playback cuts an announcement in progress.
+/// arrival order at that moment, then the hold music starts again. The caller's
+/// `QueueWaitMachine` times them (its `position` timer) and cancels that timer when the caller
+/// leaves the waiting line (answered, max-wait, hang-up); `bridgeAnchored` stopping the
+/// caller's playback cuts an announcement in progress.
 extension CallEngine {
     /// The prompt name while an announcement plays (`MediaAnchor.playing`).
     static let positionAnnouncementName = "position-announcement"
@@ -22,18 +22,6 @@ extension CallEngine {
         }
     }
 
-    /// Arms the next announcement `every` seconds from now (from `startQueue`, and after each
-    /// announcement ends, so the caller always hears that much music in between).
-    func schedulePositionAnnouncement(_ call: Call, _ plan: QueuePlan) {
-        guard let announcement = plan.announcePosition, let anchor = call.anchor else { return }
-        anchor.positionTimer?.cancel()
-        anchor.positionTimer = clock.schedule(after: .seconds(announcement.every)) { [weak self, weak call] in
-            guard let self, let call else { return }
-            call.anchor?.positionTimer = nil
-            self.announcePosition(call)
-        }
-    }
-
     /// The caller's live position (1-based) in their queue, nil when no longer waiting.
     func queuePosition(_ call: Call) -> Int? {
         guard let anchor = call.anchor, anchor.stage == .queue, let key = anchor.queueKey,
@@ -41,17 +29,18 @@ extension CallEngine {
         return index + 1
     }
 
-    private func announcePosition(_ call: Call) {
-        guard call.state == .ringing, let anchor = call.anchor, let key = anchor.queueKey, let queue = queues[key],
+    /// The caller's `QueueWaitMachine` asked for an announcement (`announce-position` seconds
+    /// of hold music went by); its end, or its skipping, goes back to the machine.
+    func announcePosition(_ call: Call) {
+        guard call.state == .ringing, let key = call.anchor?.queueKey, let queue = queues[key],
               let announcement = queue.plan.announcePosition, let position = queuePosition(call) else { return }
-        let plan = queue.plan
         let names = PositionAnnouncement.soundNames(forPosition: position)
         let parts = names.compactMap { media?.prompts.prompt(announcement.path(of: $0)) }
         guard !names.isEmpty, parts.count == names.count else {
             // The load checked the set, so only a file that vanished before preload gets here:
             // keep the music going rather than interrupt it with silence.
             callLogger(call).warning("position sounds not loaded: announcement skipped", metadata: ["sounds": "\(announcement.sounds)"])
-            schedulePositionAnnouncement(call, plan)
+            driveQueueWait(call) { $0.announcementSkipped() }
             return
         }
         callLogger(call).info("position announced", metadata: ["queue": "\(key)", "position": "\(position)"])
@@ -61,8 +50,7 @@ extension CallEngine {
             // cut by an answer or by max-wait, which chose what the caller hears next.
             guard let self, let call, result == .finished, let anchor = call.anchor, anchor.stage == .queue,
                   anchor.playing == Self.positionAnnouncementName else { return }
-            self.playHold(call, plan)
-            self.schedulePositionAnnouncement(call, plan)
+            self.driveQueueWait(call) { $0.announcementFinished() }
         }
     }
 }

@@ -7,7 +7,9 @@ import SIPTransaction
 /// Queue plans: callers wait in arrival order with hold music while agents are offered the
 /// call by the queue's strategy. An agent ringing, on a call or in wrap-up is not offered
 /// another; one that lets it ring for agent-timeout goes back and the next is tried; after
-/// max-wait the caller moves on to `then:`. State lives here, on the engine's loop.
+/// max-wait the caller moves on to `then:`. Each waiting caller's offers, timers and
+/// announcements are its `QueueWaitMachine`; the shared state (the line, the agents) lives
+/// here, on the engine's loop (loop 0: `SIPService+QueueHome`).
 extension CallEngine {
     func startQueue(_ call: Call, planName: String, attempt: RouteDecision.Attempt) {
         guard let anchor = call.anchor, let plan = call.table?.accounts[call.account]?.plans[planName],
@@ -31,21 +33,65 @@ extension CallEngine {
         anchor.stage = .queue
         anchor.queueEnteredAt = monotonic()
         anchor.triedAgents = []
+        anchor.queueWait = QueueWaitMachine(maxWait: .seconds(max(1, queuePlan.maxWait)),
+                                            agentTimeout: .seconds(max(1, queuePlan.agentTimeout)),
+                                            announceEvery: queuePlan.announcePosition.map { .seconds($0.every) })
         callLogger(call).info("caller queued", metadata: ["queue": "\(key)", "position": "\(queue.waiting.count)"])
-        playHold(call, queuePlan)
-        schedulePositionAnnouncement(call, queuePlan)
-        anchor.maxWaitTimer = clock.schedule(after: .seconds(max(1, queuePlan.maxWait))) { [weak self, weak call] in
-            guard let self, let call else { return }
-            self.queueTimedOut(call)
+        driveQueueWait(call) { $0.entered() }
+    }
+
+    /// Feeds the caller's `QueueWaitMachine` one event and performs its actions.
+    func driveQueueWait(_ call: Call, _ event: (inout QueueWaitMachine) -> [QueueWaitMachine.Action]) {
+        guard let anchor = call.anchor, var machine = anchor.queueWait else { return }
+        let actions = event(&machine)
+        anchor.queueWait = machine
+        for action in actions {
+            let queue = anchor.queueKey.flatMap { queues[$0] }
+            switch action {
+            case .playHold:
+                if let queue { playHold(call, queue.plan) }
+            case .announcePosition:
+                announcePosition(call)
+            case .startTimer(let id, let delay):
+                anchor.queueTimers[id]?.cancel()
+                anchor.queueTimers[id] = clock.schedule(after: delay) { [weak self, weak call] in
+                    guard let self, let call, let anchor = call.anchor else { return }
+                    anchor.queueTimers[id] = nil
+                    switch id {
+                    case .maxWait: self.callLogger(call).info("queue max-wait reached: failing over")
+                    case .agent:
+                        for leg in call.liveLegs { self.callLogger(call).info("agent did not answer", metadata: ["target": "\(leg.target)"]) }
+                    default: break
+                    }
+                    self.driveQueueWait(call) { $0.timerFired(id) }
+                }
+            case .cancelTimer(let id):
+                anchor.queueTimers.removeValue(forKey: id)?.cancel()
+            case .dispatch:
+                if let queue { dispatchQueue(queue) }
+            case .resetTriedAgents:
+                anchor.triedAgents = []
+            case .cancelAgentLegs(let reason):
+                for leg in call.liveLegs { cancelLeg(call, leg, reason: nil, endReason: reason) }
+            case .releaseRingingAgents:
+                for (target, state) in agents where state.ringing == call.id {
+                    if !call.liveLegs.contains(where: { anchor.agentOfLeg[ObjectIdentifier($0)] == target }) {
+                        agents[target]?.ringing = nil
+                    }
+                }
+            case .failOver:
+                queueTimedOut(call)
+            }
         }
-        dispatchQueue(queue)
     }
 
     /// Offers waiting callers, head first, to free agents.
     func dispatchQueue(_ queue: QueueState) {
         let now = monotonic()
         for callID in queue.waiting {
-            guard let call = calls[callID], let anchor = call.anchor, call.state == .ringing, anchor.stage == .queue else { continue }
+            guard let call = calls[callID], let anchor = call.anchor, call.state == .ringing, anchor.stage == .queue,
+                  let current = anchor.queueWait?.offer else { continue }
+            if case .ringing = current { continue }
             if call.liveLegs.contains(where: { anchor.agentOfLeg[ObjectIdentifier($0)] != nil }) { continue }
             let free = queue.agentLegs.indices.filter {
                 (agents[queue.agentLegs[$0].target]?.isFree(at: now) ?? true) && isReachable(queue.agentLegs[$0], account: queue.account)
@@ -53,16 +99,8 @@ extension CallEngine {
             if free.isEmpty { break }
             let candidates = free.filter { !anchor.triedAgents.contains(queue.agentLegs[$0].target) }
             if candidates.isEmpty {
-                // Every free agent had its chance with this caller: a new round, after a pause
-                // so an agent who rejects at once is not hammered.
-                if anchor.retryTimer == nil {
-                    anchor.retryTimer = clock.schedule(after: .seconds(1)) { [weak self, weak call] in
-                        guard let self, let call, let anchor = call.anchor else { return }
-                        anchor.retryTimer = nil
-                        anchor.triedAgents = []
-                        if let key = anchor.queueKey, let queue = self.queues[key] { self.dispatchQueue(queue) }
-                    }
-                }
+                // Every free agent had its chance with this caller: a new round after a pause.
+                driveQueueWait(call) { $0.everyFreeAgentTried() }
                 continue
             }
             offer(call, queue, queue.choose(from: candidates, agents: agents))
@@ -87,45 +125,19 @@ extension CallEngine {
         callLogger(call).info("queue offers the call", metadata: [
             "queue": "\(queue.key)", "agents": "\(indices.map { queue.agentLegs[$0].target })",
         ])
-        anchor.agentTimer?.cancel()
-        if call.currentLegs.isEmpty {
-            anchor.agentTimer = clock.schedule(after: .milliseconds(100)) { [weak self] in self?.dispatchQueue(queue) }
-            return
-        }
-        anchor.agentTimer = clock.schedule(after: .seconds(max(1, queue.plan.agentTimeout))) { [weak self, weak call] in
-            guard let self, let call else { return }
-            self.agentTimedOut(call)
-        }
-    }
-
-    func agentTimedOut(_ call: Call) {
-        guard call.state == .ringing, let anchor = call.anchor, anchor.stage == .queue else { return }
-        for leg in call.liveLegs {
-            callLogger(call).info("agent did not answer", metadata: ["target": "\(leg.target)"])
-            cancelLeg(call, leg, reason: nil, endReason: .agentNoAnswer)
-        }
-        queueLegsEnded(call)
+        let placed = call.currentLegs.count
+        driveQueueWait(call) { $0.offered(legs: placed) }
     }
 
     /// Every agent leg of the caller's offer ended without an answer: the agents go back.
     func queueLegsEnded(_ call: Call) {
-        guard let anchor = call.anchor, let key = anchor.queueKey, let queue = queues[key] else { return }
-        anchor.agentTimer?.cancel()
-        for (target, state) in agents where state.ringing == call.id {
-            if !call.liveLegs.contains(where: { anchor.agentOfLeg[ObjectIdentifier($0)] == target }) {
-                agents[target]?.ringing = nil
-            }
-        }
-        dispatchQueue(queue)
+        driveQueueWait(call) { $0.agentLegsEnded() }
     }
 
     /// From `bridgeAnchored`: the caller leaves the waiting line; the agent is busy.
     func anchoredQueueAnswered(_ call: Call, _ leg: OutboundLeg) {
         guard let anchor = call.anchor, let key = anchor.queueKey, let queue = queues[key] else { return }
-        anchor.maxWaitTimer?.cancel()
-        anchor.agentTimer?.cancel()
-        anchor.retryTimer?.cancel()
-        anchor.positionTimer?.cancel()
+        driveQueueWait(call) { $0.agentAnswered() }
         queue.waiting.removeAll { $0 == call.id }
         queue.answered += 1
         for (target, state) in agents where state.ringing == call.id { agents[target]?.ringing = nil }
@@ -136,14 +148,11 @@ extension CallEngine {
         dispatchAllQueues()
     }
 
-    /// Max-wait: the caller leaves the queue and the call fails over to `then:`.
-    func queueTimedOut(_ call: Call) {
+    /// Max-wait (the machine cancelled the agent legs and its timers): the caller leaves the
+    /// queue and the call fails over to `then:`.
+    private func queueTimedOut(_ call: Call) {
         guard call.state == .ringing, let anchor = call.anchor, anchor.stage == .queue else { return }
-        callLogger(call).info("queue max-wait reached: failing over")
         if let key = anchor.queueKey { queues[key]?.timedOut += 1 }
-        for leg in call.liveLegs { cancelLeg(call, leg, reason: nil, endReason: .queueTimeout) }
-        anchor.agentTimer?.cancel()
-        anchor.retryTimer?.cancel()
         leaveQueue(call, ended: false)
         anchor.queueKey = nil
         anchor.failureReason = .queueTimeout
@@ -159,7 +168,7 @@ extension CallEngine {
     /// The caller leaves the queue (answered calls stay until they end, for the agent's wrap-up).
     func leaveQueue(_ call: Call, ended: Bool) {
         guard let anchor = call.anchor, let key = anchor.queueKey, let queue = queues[key] else { return }
-        anchor.positionTimer?.cancel()
+        if ended { driveQueueWait(call) { $0.callerLeft() } }
         let wasWaiting = queue.waiting.contains(call.id)
         queue.waiting.removeAll { $0 == call.id }
         if ended, wasWaiting { queue.abandoned += 1 }

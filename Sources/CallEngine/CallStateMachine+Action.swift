@@ -22,8 +22,10 @@ extension CallStateMachine {
     enum Action: Equatable, Sendable {
         /// Send the INVITE of a new leg (its `created` is recorded by the driver, which knows
         /// its SIP Call-ID). If it cannot be sent, the driver reports `legNotPlaced`, or
-        /// `legTransportFailed` once the leg was recorded.
-        case placeLeg(LegRef, RouteDecision.Leg)
+        /// `legTransportFailed` once the leg was recorded. With a `binding` (a registered
+        /// agent) the INVITE goes to that registration: its Contact as Request-URI, sent over
+        /// the flow it registered from, its Path as Route set (RFC 3327).
+        case placeLeg(LegRef, RouteDecision.Leg, binding: AgentContact?)
         /// The leg's 2xx wins: the driver makes the callee's dialog from it (§12.1.2) and maps
         /// our tag in it to the call.
         case bridgeLeg(LegRef, SIPResponse)

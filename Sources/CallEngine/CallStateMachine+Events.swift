@@ -245,11 +245,11 @@ extension CallStateMachine {
                 actions.append(.respondToCaller(status: 180, relaying: nil))
             }
             let generation = nextGeneration()
-            let refs = group.legs.map { makeLeg($0) }
+            let refs = group.legs.flatMap { plan in expansion(of: plan).map { makeLeg(plan, binding: $0) } }
             let timeout = group.legs.map(\.timeout).max() ?? 0
             state = .ringing(Ringing(position: position, generation: generation, legs: refs))
             actions.append(.startTimer(.group(generation: generation), after: .seconds(max(1, timeout))))
-            for ref in refs { actions.append(.placeLeg(ref, legs[ref]!.plan)) }
+            for ref in refs { actions.append(.placeLeg(ref, legs[ref]!.plan, binding: legs[ref]!.binding)) }
             return
         }
         let status = FinalResponse.select(failureStatuses)

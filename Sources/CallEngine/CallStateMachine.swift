@@ -10,8 +10,9 @@ import SIPMessage
 ///
 /// The driver (`CallEngine`) keeps the tables (by transaction, by tag), builds the SIP
 /// messages and performs the actions in order. It drives ring-all, sequential and
-/// geographic plans (media end to end) and their `then:` fallbacks; IVR and queue calls
-/// (media anchored at the daemon) are still run by the engine's own code.
+/// geographic plans (media end to end) and their `then:` fallbacks, registered agents
+/// included (one leg per binding); IVR and queue calls (media anchored at the daemon) are
+/// still run by the engine's own code.
 ///
 /// Coverage of states and events by `CallStateMachine*Tests`: see `docs/call-state-machine.md`.
 struct CallStateMachine {
@@ -95,6 +96,9 @@ struct CallStateMachine {
     struct Leg: Equatable, Sendable {
         let ref: LegRef
         let plan: RouteDecision.Leg
+        /// The registration this leg rings when the plan's target is an `agent:` with live
+        /// bindings (one leg per binding); nil: the plan's target (or static contact) itself.
+        let binding: AgentContact?
         var phase: LegPhase = .trying
         /// Whether the driver recorded the leg's `created` (a leg that could not be sent
         /// at all has no record, so no `ended` either).
@@ -146,6 +150,11 @@ struct CallStateMachine {
     /// A re-INVITE (or UPDATE) we relayed into `Side`'s dialog and whose final response has
     /// not come: one arriving from that side meanwhile is glare (§14.2: 491).
     var offerPendingTowards: Set<Side> = []
+    /// The live bindings of the `agent:` targets the plan names, by agent name (issue 15).
+    /// An input, not state the machine makes: the driver refreshes it from the registrar
+    /// before each event of a call whose plan names agents, so a group rung later sees the
+    /// registrations of that moment. An agent absent or empty here rings its static contact.
+    var agentBindings: [String: [AgentContact]] = [:]
     private(set) var nextLegNumber = 1
     private(set) var generation = 0
 
@@ -181,11 +190,34 @@ struct CallStateMachine {
 
     var liveLegs: [LegRef] { legs.values.filter(\.isLive).map(\.ref).sorted() }
 
-    mutating func makeLeg(_ plan: RouteDecision.Leg) -> LegRef {
+    mutating func makeLeg(_ plan: RouteDecision.Leg, binding: AgentContact? = nil) -> LegRef {
         let ref = LegRef(number: nextLegNumber)
         nextLegNumber += 1
-        legs[ref] = Leg(ref: ref, plan: plan)
+        legs[ref] = Leg(ref: ref, plan: plan, binding: binding)
         return ref
+    }
+
+    /// The legs one plan leg rings as: one per live binding of a registered agent (they ring
+    /// in parallel within the group, the first answer wins as in ring-all), else the plan
+    /// leg itself (for an agent: its static contact from the dialplan).
+    func expansion(of plan: RouteDecision.Leg) -> [AgentContact?] {
+        guard let name = CallEngine.agentName(plan.target), let bindings = agentBindings[name], !bindings.isEmpty else {
+            return [nil]
+        }
+        return bindings
+    }
+
+    /// The agent names of `attempts`' legs, for the driver to look up.
+    static func agentNames(in attempts: [RouteDecision.Attempt]) -> [String] {
+        var names: [String] = []
+        for attempt in attempts {
+            for group in attempt.groups {
+                for leg in group.legs {
+                    if let name = CallEngine.agentName(leg.target), !names.contains(name) { names.append(name) }
+                }
+            }
+        }
+        return names
     }
 
     mutating func nextGeneration() -> Int {

@@ -48,11 +48,9 @@ final class MediaAnchor {
     var queueKey: String?
     var queueStarted = false
     var queueEnteredAt: Duration = .zero
-    var maxWaitTimer: (any TransactionTimerHandle)?
-    var agentTimer: (any TransactionTimerHandle)?
-    var retryTimer: (any TransactionTimerHandle)?
-    /// The next "you are caller number N" (queues with `announce-position`).
-    var positionTimer: (any TransactionTimerHandle)?
+    /// The caller's stay in the queue as a value, and the timers it asked for.
+    var queueWait: QueueWaitMachine?
+    var queueTimers: [QueueWaitMachine.TimerID: any TransactionTimerHandle] = [:]
     /// Agents tried for this caller in the current round (then the round starts over).
     var triedAgents: Set<String> = []
     var agentOfLeg: [ObjectIdentifier: String] = [:]
@@ -60,20 +58,17 @@ final class MediaAnchor {
     var sessions: [RTPSession] { [callerSession, legSession].compactMap { $0 } }
 }
 
-/// One IVR menu being played to the caller.
+/// One IVR menu being played to the caller: its plan, its logic as a value, and the input
+/// timer the engine runs for it.
 final class IVRRun {
     let name: String
     let plan: IVRPlan
-    var attempt = 0
-    var buffer = ""
-    var entries: [String] = []
-    var collecting = false
+    var menu: IVRMenuMachine
     var timer: (any TransactionTimerHandle)?
-    /// Bumped at each menu play, so a stale prompt completion starts no timer.
-    var generation = 0
 
     init(name: String, plan: IVRPlan) {
         self.name = name
         self.plan = plan
+        self.menu = IVRMenuMachine(plan: plan)
     }
 }

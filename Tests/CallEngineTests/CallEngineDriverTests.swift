@@ -89,4 +89,60 @@ import Testing
         #expect(h.responses(491, method: .invite, to: h.carrier).count == 1)
         #expect(h.requests(.invite, to: DialogHarness.callee).count == toCallee)
     }
+
+    /// The registrar's bindings, as the daemon's locator answers them from memory.
+    final class Registrations: AgentLocator, @unchecked Sendable {
+        var bindings: [String: [AgentContact]] = [:]
+        func contacts(ofAgent agent: String, account: String) -> [AgentContact] { account == "a" ? bindings[agent] ?? [] : [] }
+        func agent(withNumber number: String) -> (account: String, agent: String)? { nil }
+    }
+
+    static let bobPlan = "main:\n  ring-all: { targets: [\"agent:bob\"], timeout: 30s }"
+    static let phone1 = SIPPeer(transport: .udp, host: "127.0.0.1", port: 5091)
+    static let phone2 = SIPPeer(transport: .udp, host: "127.0.0.1", port: 5092)
+
+    /// A registered agent with two bindings, on the machine: one INVITE per binding, each to
+    /// its registered Contact over the flow it registered from with its Path as Route set
+    /// (RFC 3327), none to the static contact; the first answer wins and the other binding
+    /// is cancelled as completed elsewhere.
+    @Test func aRegisteredAgentRingsEachBindingAndTheFirstAnswerWins() throws {
+        let h = try DialogHarness(plans: Self.bobPlan, agents: "bob: \"sip:bob@127.0.0.1:5090\"")
+        let registrations = Registrations()
+        let path = NameAddress(uri: SIPTestKit.sipURI("sip:edge.example;lr"))
+        registrations.bindings["bob"] = [
+            AgentContact(uri: SIPTestKit.sipURI("sip:bob@10.0.0.1:5062"), flow: Self.phone1, route: [path]),
+            AgentContact(uri: SIPTestKit.sipURI("sip:bob@10.0.0.2:5062"), flow: Self.phone2),
+        ]
+        h.engine.agentLocator = registrations
+        try h.receive(DialogHarness.carrierInvite(), from: h.carrier)
+        #expect(h.engine.calls.values.first?.machine != nil, "the call runs on the state machine")
+        let first = try #require(h.requests(.invite, to: Self.phone1).first)
+        let second = try #require(h.requests(.invite, to: Self.phone2).first)
+        #expect(first.uri == SIPTestKit.sipURI("sip:bob@10.0.0.1:5062") && first.routes == [path])
+        #expect(second.uri == SIPTestKit.sipURI("sip:bob@10.0.0.2:5062") && second.routes.isEmpty)
+        #expect(h.requests(.invite, to: DialogHarness.callee).isEmpty, "the static contact rings only without a binding")
+
+        try h.receive(.response(SIPTestKit.response(180, to: first, toTag: "phone-1")), from: Self.phone1)
+        try h.receive(.response(SIPTestKit.response(180, to: second, toTag: "phone-2")), from: Self.phone2)
+        var ok = SIPTestKit.response(200, to: second, toTag: "phone-2")
+        ok.contacts = [NameAddress(uri: SIPTestKit.sipURI("sip:bob@127.0.0.1:5092"))]
+        try h.receive(.response(ok), from: Self.phone2)
+        #expect(h.responses(200, method: .invite, to: h.carrier).count == 1)
+        let cancel = try #require(h.requests(.cancel, to: Self.phone1).first)
+        #expect(cancel.headers.values("Reason").first?.contains("cause=200") == true)
+        #expect(h.requests(.cancel, to: Self.phone2).isEmpty)
+        #expect(h.engine.bridgedCallCount == 1)
+    }
+
+    /// With no live binding the agent rings its static contact from the dialplan, still on
+    /// the machine.
+    @Test func anUnregisteredAgentRingsItsStaticContact() throws {
+        let h = try DialogHarness(plans: Self.bobPlan, agents: "bob: \"sip:bob@127.0.0.1:5090\"")
+        h.engine.agentLocator = Registrations()
+        try h.receive(DialogHarness.carrierInvite(), from: h.carrier)
+        #expect(h.engine.calls.values.first?.machine != nil)
+        let invite = try #require(h.requests(.invite, to: DialogHarness.callee).first)
+        #expect(invite.uri == SIPTestKit.sipURI("sip:bob@127.0.0.1:5090") && invite.routes.isEmpty)
+        #expect(h.transport.sent.filter { $0.peer == Self.phone1 || $0.peer == Self.phone2 }.isEmpty)
+    }
 }

@@ -22,19 +22,24 @@ final class DialogHarness {
     let directory: URL
     let carrier: SIPPeer
 
-    init(carrierTransport: SIPTransportProtocol = .udp) throws {
+    static let deskPlan = "main:\n  ring-all: { targets: [\"sip:desk@127.0.0.1:5090\"], timeout: 30s }"
+
+    /// `plans` is the YAML under `plans:` (the number routes to `main`), `agents` the YAML
+    /// under `agents:` for plans naming `agent:` targets.
+    init(carrierTransport: SIPTransportProtocol = .udp, plans: String = deskPlan, agents: String? = nil) throws {
         carrier = SIPPeer(transport: carrierTransport, host: Self.carrier.host, port: Self.carrier.port)
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("dialog-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let indent = { (yaml: String) in yaml.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") }
+        let agentSection = agents.map { "agents:\n" + indent($0) + "\n" } ?? ""
         try """
         account: a
         timezone: UTC
         caller-id: caller
-        numbers:
+        \(agentSection)numbers:
           "+13125550100": { plan: main, source: s }
         plans:
-          main:
-            ring-all: { targets: ["sip:desk@127.0.0.1:5090"], timeout: 30s }
+        \(indent(plans))
 
         """.write(to: directory.appendingPathComponent("a.yaml"), atomically: true, encoding: .utf8)
         let loaded = DialplanStore.load(directory: directory.path)

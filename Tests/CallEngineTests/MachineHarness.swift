@@ -21,17 +21,19 @@ struct MachineHarness {
     /// Everything the machine asked for so far, in order.
     var log: [Action] = []
 
-    /// `plans` is the YAML under `plans:`; the number routes to `main`.
-    init(plans: String, maxCallDuration: Duration = .seconds(3600)) throws {
+    /// `plans` is the YAML under `plans:`; the number routes to `main`. `agents` is the YAML
+    /// under `agents:` (name: static contact or `~`), for plans naming `agent:` targets.
+    init(plans: String, agents: String? = nil, maxCallDuration: Duration = .seconds(3600)) throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fsm-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let indented = plans.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n")
+        let agentSection = agents.map { "agents:\n" + $0.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n" } ?? ""
         try """
         account: a
         timezone: UTC
         caller-id: caller
-        numbers:
+        \(agentSection)numbers:
           "\(Self.number)": { plan: main, source: s }
         plans:
         \(indented)
@@ -111,7 +113,14 @@ struct MachineHarness {
     // MARK: Reading actions
 
     static func placed(_ actions: [Action]) -> [Int] {
-        actions.compactMap { if case .placeLeg(let ref, _) = $0 { ref.number } else { nil } }
+        actions.compactMap { if case .placeLeg(let ref, _, _) = $0 { ref.number } else { nil } }
+    }
+
+    /// The binding each placed leg rings (nil: the plan's own target), by leg number.
+    static func bindings(_ actions: [Action]) -> [Int: AgentContact?] {
+        var out: [Int: AgentContact?] = [:]
+        for case .placeLeg(let ref, _, let binding) in actions { out[ref.number] = .some(binding) }
+        return out
     }
 
     static func records(_ actions: [Action]) -> [Machine.Record] {
