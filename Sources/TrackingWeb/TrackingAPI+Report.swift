@@ -27,7 +27,7 @@ extension TrackingAPI {
         day.timeZone = zone
         day.dateFormat = "yyyy-MM-dd"
         func parse(_ name: String) throws -> Date? {
-            guard let text = query[name] else { return nil }
+            guard let text = query[Substring(name)] else { return nil }
             guard text.count == 10, let d = day.date(from: String(text)) else { throw APIError(.badRequest, "\(name) must be a date YYYY-MM-DD") }
             return d
         }

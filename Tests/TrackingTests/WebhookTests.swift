@@ -59,7 +59,13 @@ import Testing
         }
 
         func stop() {
-            if process.isRunning { kill(process.processIdentifier, SIGTERM); process.waitUntilExit() }
+            if process.isRunning {
+                kill(process.processIdentifier, SIGTERM)
+                let deadline = Date().addingTimeInterval(5)
+                while process.isRunning && Date() < deadline { usleep(20_000) }
+                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+                process.waitUntilExit()
+            }
             try? FileManager.default.removeItem(at: log)
         }
     }
@@ -296,7 +302,7 @@ import Testing
 
         let world = WebConfiguration.parse(config("{ urls: [\"https://crm.example/h\"], secret-file: \(open.path) }"), path: "web.yaml")
         #expect(world.configuration == nil)
-        #expect(world.diagnostics.map(\.description).contains { $0.hasPrefix("web.yaml:9:") && $0.contains("chmod 600") })
+        #expect(world.diagnostics.map(\.description).contains { $0.hasPrefix("web.yaml:8:") && $0.contains("chmod 600") })
         let badEvent = WebConfiguration.parse(config("{ urls: [\"ftp://crm.example/h\"], events: [call.started], secret-file: \(secret.path) }"),
                                               path: "web.yaml")
         let messages = badEvent.diagnostics.map(\.description)

@@ -8,7 +8,7 @@ its start and end (monotonic seconds), and whether the Switchboard-Signature ver
 (HMAC-SHA256 over "<t>.<body>" with the secret in --secret-file, computed here with
 Python's hmac, independently of the Swift code). Prints the port it listens on.
 """
-import argparse, hashlib, hmac, json, sys, threading, time
+import argparse, hashlib, hmac, json, signal, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 parser = argparse.ArgumentParser()
@@ -18,6 +18,8 @@ parser.add_argument("--fail", type=int, default=0)
 parser.add_argument("--hang", type=int, default=0)
 parser.add_argument("--hang-seconds", type=float, default=4.0)
 args = parser.parse_args()
+# A test runner may start us with signals blocked (the mask is inherited): let SIGTERM stop us.
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
 secret = open(args.secret_file, "rb").read().strip()
 lock = threading.Lock()
 attempts = {}
