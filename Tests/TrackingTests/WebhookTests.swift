@@ -226,6 +226,11 @@ import Testing
         }
         let states = try db.connect().execute("SELECT state, attempts, count(*) FROM webhook_outbox GROUP BY 1, 2").rows
         #expect(states.map { $0.compactMap { $0 } } == [["delivered", "4", "6"]])
+        // Visible to Prometheus on either node.
+        let metrics = try HTTPExchange.send("GET", nodeB.baseURL + "/v1/admin/metrics",
+                                            headers: ["Authorization": "Bearer \(WebServiceProcess.adminToken)"]).text
+        #expect(metrics.contains("switchboard_webhook_events{account=\"acme\",state=\"delivered\"} 6"))
+        #expect(metrics.contains("switchboard_webhook_events{account=\"acme\",state=\"dead\"} 0"))
         // The secret never reached a log.
         #expect(!(nodeA?.log() ?? "").contains(Self.secretText) && !nodeB.log().contains(Self.secretText))
         #expect(nodeB.log().contains("webhook worker started"))
