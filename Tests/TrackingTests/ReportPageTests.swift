@@ -71,6 +71,11 @@ import Testing
         defer { try? FileManager.default.removeItem(at: shot) }
         let seen = try Self.browse(url: web.baseURL + "/v1/admin/report?account=acme", screenshot: shot)
         #expect((try? Data(contentsOf: shot).count) ?? 0 > 1000)
+        // To look at it: SWITCHBOARD_KEEP_SCREENSHOT=/tmp/report.png swift test --filter ReportPageTests
+        if let keep = ProcessInfo.processInfo.environment["SWITCHBOARD_KEEP_SCREENSHOT"] {
+            try? FileManager.default.removeItem(atPath: keep)
+            try FileManager.default.copyItem(at: shot, to: URL(fileURLWithPath: keep))
+        }
         #expect(seen["charts"] as? [String] == ["chart-sources", "chart-answered", "chart-pools"])
         let bars = try #require(seen["bars"] as? [[String: Any]])
         func data(_ bar: [String: Any], _ key: String) -> String { (bar["data"] as? [String: String])?[key] ?? "" }
