@@ -90,8 +90,9 @@ let package = Package(
 
         // MARK: Call tracking (issue 16): DNI pools, sessions, leases, attribution (no HTTP),
         // and the `switchboard web` Hummingbird app on top of it.
+        // Registrar only for its plain-Swift SHA-256/HMAC (webhook signatures).
         .target(name: "Tracking", dependencies: [
-            "LegStore", "Dialplan", "SwitchboardConfig",
+            "LegStore", "Dialplan", "SwitchboardConfig", "Registrar",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Yams", package: "Yams"),
         ]),

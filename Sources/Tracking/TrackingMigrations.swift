@@ -110,5 +110,34 @@ public enum TrackingMigrations {
         LEFT JOIN dni_sessions s ON s.session_id = l.session_id
              AND c.started_at < COALESCE(l.ended_at, l.expires_at + l.grace);
         """),
+        Migration(version: 304, name: "webhooks: delivery outbox", sql: """
+        -- One row per event and endpoint URL. Filled by `switchboard web`'s enqueue statement
+        -- (finished calls not yet enqueued), drained by its delivery worker on any node:
+        -- rows are claimed with FOR UPDATE SKIP LOCKED, so two nodes never send one at once.
+        -- The idempotency key is account:call_id:event; it travels in the request, and a
+        -- receiver that saw it before drops the repeat (delivery is at least once).
+        CREATE TABLE webhook_outbox (
+            outbox_id        bigserial PRIMARY KEY,
+            idempotency_key  text NOT NULL,
+            account          text NOT NULL,
+            call_id          uuid NOT NULL,
+            event            text NOT NULL CHECK (event IN ('call.completed', 'call.missed')),
+            url              text NOT NULL,
+            -- The JSON body, frozen at enqueue time: every attempt signs the same bytes.
+            payload          text NOT NULL,
+            state            text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'dead')),
+            attempts         int NOT NULL DEFAULT 0,
+            -- Due time; while an attempt is in flight, the end of its claim (a worker that
+            -- died mid-request leaves the row to be retried after it).
+            next_attempt_at  timestamptz NOT NULL DEFAULT now(),
+            last_status      int,
+            last_error       text,
+            created_at       timestamptz NOT NULL DEFAULT now(),
+            delivered_at     timestamptz,
+            UNIQUE (idempotency_key, url)
+        );
+        CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_at) WHERE state = 'pending';
+        CREATE INDEX webhook_outbox_account_state ON webhook_outbox (account, state, created_at);
+        """),
     ]
 }

@@ -12,7 +12,7 @@ extension WebConfiguration {
     }
 
     static let topKeys = ["listen", "database", "dialplans", "admin-token-file", "sessions", "rate-limit",
-                          "database-connections", "pool-check-interval", "trusted-proxies", "accounts"]
+                          "database-connections", "pool-check-interval", "trusted-proxies", "webhooks", "accounts"]
 
     public static func load(path: String) -> Loaded {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -105,8 +105,80 @@ struct WebConfigurationReader {
                 if let n = Double(text), n > 0 { configuration.rateLimit.perSecond = n } else { error(v, "per-second must be a positive number") }
             }
         }
+        if let node = top["webhooks"] { configuration.webhooks = webhookPolicy(node) }
         if let node = top["accounts"] { configuration.accounts = accounts(node) }
         return configuration
+    }
+
+    private mutating func webhookPolicy(_ node: Node) -> WebhookPolicy {
+        var policy = WebhookPolicy()
+        let keys = ["interval", "timeout", "max-attempts", "initial-backoff", "max-backoff", "lookback", "batch"]
+        guard let entries = mapping(node, "webhooks", allowed: keys) else { return policy }
+        func seconds(_ key: String, _ range: ClosedRange<Int>, _ set: (inout WebhookPolicy, Int) -> Void) {
+            guard let v = entries[key], let s = duration(v, key) else { return }
+            if range.contains(s) { set(&policy, s) } else { error(v, "\(key) must be from \(range.lowerBound)s to \(range.upperBound)s") }
+        }
+        seconds("interval", 1...3600) { $0.interval = $1 }
+        seconds("timeout", 1...120) { $0.timeout = $1 }
+        seconds("initial-backoff", 1...86_400) { $0.initialBackoff = $1 }
+        seconds("max-backoff", 1...604_800) { $0.maxBackoff = $1 }
+        seconds("lookback", 60...2_592_000) { $0.lookback = $1 }
+        for (key, range) in [("max-attempts", 1...100), ("batch", 1...1000)] {
+            guard let v = entries[key], let text = string(v, key) else { continue }
+            guard let n = Int(text), range.contains(n) else { error(v, "\(key) must be a whole number from \(range.lowerBound) to \(range.upperBound)"); continue }
+            if key == "batch" { policy.batch = n } else { policy.maxAttempts = n }
+        }
+        if policy.maxBackoff < policy.initialBackoff, let v = entries["max-backoff"] {
+            error(v, "max-backoff must not be shorter than initial-backoff")
+        }
+        return policy
+    }
+
+    /// `webhooks: { urls: [...], events: [call.completed, call.missed], secret-file: path }`
+    private mutating func accountWebhooks(_ node: Node, account: String) -> AccountWebhooks? {
+        guard let entries = mapping(node, "the webhooks of account '\(account)'", allowed: ["urls", "events", "secret-file"],
+                                    required: ["urls", "secret-file"]),
+              let urlsNode = entries["urls"], let secretNode = entries["secret-file"] else { return nil }
+        var urls: [String] = []
+        if case .sequence(let items) = urlsNode {
+            if items.isEmpty || items.count > AccountWebhooks.maximumURLs {
+                error(urlsNode, "urls must list 1 to \(AccountWebhooks.maximumURLs) endpoints")
+            }
+            for item in items {
+                guard let text = string(item, "a webhook URL") else { continue }
+                if Self.isWebhookURL(text) { urls.append(text) }
+                else { error(item, "'\(text)' is not an http(s) URL with a host (at most 2,048 characters)") }
+            }
+        } else {
+            error(urlsNode, "urls must be a list such as [\"https://crm.example.com/hooks/calls\"]")
+        }
+        var events = WebhookEvent.allCases
+        if let eventsNode = entries["events"] {
+            events = []
+            if case .sequence(let items) = eventsNode, !items.isEmpty {
+                for item in items {
+                    guard let text = string(item, "an event") else { continue }
+                    if let event = WebhookEvent(rawValue: text) { if !events.contains(event) { events.append(event) } }
+                    else { error(item, "unknown event '\(text)' (expected call.completed or call.missed)") }
+                }
+            } else {
+                error(eventsNode, "events must be a non-empty list of call.completed, call.missed")
+            }
+        }
+        guard let file = string(secretNode, "secret-file") else { return nil }
+        switch WebhookSecret.read(path: file) {
+        case .success(let secret):
+            return urls.isEmpty || events.isEmpty ? nil : AccountWebhooks(urls: urls, events: events, secret: secret)
+        case .failure(let problem):
+            error(secretNode, problem.message)
+            return nil
+        }
+    }
+
+    static func isWebhookURL(_ text: String) -> Bool {
+        guard text.utf8.count <= 2048, let url = URL(string: text), let scheme = url.scheme?.lowercased(),
+              ["http", "https"].contains(scheme), let host = url.host, !host.isEmpty, url.fragment == nil else { return false }
+        return true
     }
 
     private mutating func accounts(_ node: Node) -> [String: WebAccount] {
@@ -118,7 +190,7 @@ struct WebConfigurationReader {
         var keys: [String: String] = [:]
         for (key, value) in mapping {
             guard let name = key.scalar?.string else { error(key, "account names must be plain names"); continue }
-            guard let entries = self.mapping(value, "account '\(name)'", allowed: ["public-key", "origins"], required: ["public-key", "origins"]),
+            guard let entries = self.mapping(value, "account '\(name)'", allowed: ["public-key", "origins", "webhooks"], required: ["public-key", "origins"]),
                   let keyNode = entries["public-key"], let publicKey = string(keyNode, "public-key"),
                   let originsNode = entries["origins"] else { continue }
             if publicKey.count < 8 || !publicKey.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) {
@@ -136,7 +208,8 @@ struct WebConfigurationReader {
             }
             if origins.isEmpty && !items.isEmpty { continue }
             if items.isEmpty { error(originsNode, "account '\(name)' lists no origins: no page could ask for a number") }
-            result[name] = WebAccount(name: name, publicKey: publicKey, origins: origins)
+            let webhooks = entries["webhooks"].flatMap { accountWebhooks($0, account: name) }
+            result[name] = WebAccount(name: name, publicKey: publicKey, origins: origins, webhooks: webhooks)
         }
         return result
     }

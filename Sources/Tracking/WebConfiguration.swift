@@ -27,6 +27,8 @@ public struct WebConfiguration: Sendable {
     public var poolCheckInterval = 60
     /// Account name → its web settings.
     public var accounts: [String: WebAccount] = [:]
+    /// Retries and pacing of the post-call webhook worker (`webhooks:`).
+    public var webhooks = WebhookPolicy()
 
     public init() {}
 
@@ -61,11 +63,14 @@ public struct WebAccount: Sendable, Equatable {
     public var publicKey: String
     /// Allowed `Origin`s (scheme://host[:port]), compared exactly after lower-casing.
     public var origins: [String]
+    /// Post-call webhooks (none: the account gets no events).
+    public var webhooks: AccountWebhooks?
 
-    public init(name: String, publicKey: String, origins: [String]) {
+    public init(name: String, publicKey: String, origins: [String], webhooks: AccountWebhooks? = nil) {
         self.name = name
         self.publicKey = publicKey
         self.origins = origins.map { $0.lowercased() }
+        self.webhooks = webhooks
     }
 
     public func allows(origin: String?) -> Bool {

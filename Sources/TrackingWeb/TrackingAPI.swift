@@ -110,7 +110,9 @@ struct TrackingAPI: Sendable {
     /// names only (a fixed set), never per-session values.
     func metrics(_ request: Request, context: WebRequestContext) async throws -> Response {
         try requireAdmin(request)
-        let (status, unattributed) = try await database.withStore { store in (try store.poolStatus(), try store.unattributedCalls()) }
+        let (status, unattributed, outbox) = try await database.withStore { store in
+            (try store.poolStatus(), try store.unattributedCalls(), try WebhookOutbox(connection: store.connection).counts())
+        }
         var text = ""
         func family(_ name: String, _ type: String, _ help: String, _ value: (PoolStatus) -> Int) {
             text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
@@ -125,6 +127,14 @@ struct TrackingAPI: Sendable {
         }
         family("switchboard_dni_pool_nearly_full", "gauge", "1 when more than 75 % of the pool is leased.") {
             PoolAdvice.isNearlyFull(leased: $0.leased, size: $0.numbers) ? 1 : 0
+        }
+        // Webhook events by state (dead ones wait for `switchboard webhooks retry`).
+        text += "# HELP switchboard_webhook_events Webhook events in the outbox by state.\n# TYPE switchboard_webhook_events gauge\n"
+        for account in configuration.accounts.values.filter({ $0.webhooks != nil }).map(\.name).sorted() {
+            for state in ["pending", "delivered", "dead"] {
+                let n = outbox.first { $0.account == account && $0.state == state }?.count ?? 0
+                text += "switchboard_webhook_events{account=\"\(account)\",state=\"\(state)\"} \(n)\n"
+            }
         }
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
@@ -154,7 +164,7 @@ struct TrackingAPI: Sendable {
         return account
     }
 
-    private func requireAdmin(_ request: Request) throws {
+    func requireAdmin(_ request: Request) throws {
         guard let token = configuration.adminToken else {
             throw APIError(.forbidden, "admin API disabled (no admin-token-file configured)")
         }

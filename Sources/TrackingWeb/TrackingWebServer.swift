@@ -48,6 +48,7 @@ public struct TrackingWebServer: Sendable {
         ("OPTIONS", "/v1/sessions/{id}/heartbeat", { api in api.preflight }),
         ("GET", "/v1/admin/pools", { api in api.poolStatus }),
         ("GET", "/v1/admin/metrics", { api in api.metrics }),
+        ("GET", "/v1/admin/report", { api in api.report }),
         ("GET", "/healthz", { _ in { _, _ in Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) } }),
     ]
 
@@ -86,6 +87,13 @@ public struct TrackingWebServer: Sendable {
             }
         }
         defer { watcher.cancel() }
+        // Post-call webhooks: one worker per node; the outbox keeps nodes from sending twice.
+        let webhooks = WebhookWorker(connectionString: database, accounts: Array(configuration.accounts.values),
+                                     policy: configuration.webhooks, logger: logger)
+        webhooks.start()
+        // On SIGTERM: let the request in flight finish and its outcome be recorded, so a
+        // restart neither resends an event the receiver took nor leaves it claimed.
+        defer { webhooks.stopAndWait(timeout: TimeInterval(configuration.webhooks.timeout + 10)) }
         try await app.runService()
     }
 }

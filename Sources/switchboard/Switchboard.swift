@@ -9,6 +9,7 @@ struct Switchboard: ParsableCommand {
         version: SwitchboardVersion.description,
         subcommands: [Check.self, Route.self, Reload.self, MigrateCommand.self, LegsCommand.self,
                       AccountsCommand.self, BillingCommand.self, QueuesCommand.self, BansCommand.self,
-                      WebCommand.self, PoolsCommand.self, NumbersCommand.self, AgentsCommand.self]
+                      WebCommand.self, PoolsCommand.self, NumbersCommand.self, AgentsCommand.self,
+                      WebhooksCommand.self, ExportCommand.self, ReportCommand.self]
     )
 }

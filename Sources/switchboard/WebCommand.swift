@@ -39,7 +39,8 @@ struct WebCommand: ParsableCommand {
         if problems > 0 { throw ExitCode(1) }
         if check {
             let numbers = pools.all.reduce(0) { $0 + $1.numbers.count }
-            print("web configuration ok: \(configuration.accounts.count) accounts, \(pools.all.count) pools, \(numbers) pool numbers")
+            let hooks = configuration.accounts.values.filter { $0.webhooks != nil }.count
+            print("web configuration ok: \(configuration.accounts.count) accounts, \(pools.all.count) pools, \(numbers) pool numbers, \(hooks) with webhooks")
             return
         }
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }

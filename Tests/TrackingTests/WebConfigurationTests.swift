@@ -105,7 +105,7 @@ import Testing
         """.write(to: bad, atomically: true, encoding: .utf8)
         let ok = try CLI.run(["web", "--check", "--config", good.path])
         #expect(ok.status == 0, "\(ok.text)")
-        #expect(ok.text.contains("web configuration ok: 1 accounts, 1 pools, 3 pool numbers"))
+        #expect(ok.text.contains("web configuration ok: 1 accounts, 1 pools, 3 pool numbers, 0 with webhooks"))
         let failed = try CLI.run(["web", "--check", "--config", bad.path])
         #expect(failed.status != 0)
         #expect(failed.text.contains("\(bad.path):4:48: error: 'ftp://www.acme.example' is not an origin"), "\(failed.text)")
