@@ -181,11 +181,13 @@ public final class LegWriter: @unchecked Sendable {
         return conn
     }
 
-    /// One transaction: stage, then one merge statement. ON COMMIT DELETE ROWS empties the stage.
+    /// One transaction: the events folded into one row per leg and staged, then one merge
+    /// statement. ON COMMIT DELETE ROWS empties the stage.
     private func write(_ events: [LegEvent], _ conn: PostgresConnection) throws {
-        try conn.execute("BEGIN")
+        let data = LegBatchSQL.copyData(LegBatchRow.fold(events))
+        try conn.execute(LegBatchSQL.begin)
         do {
-            try conn.copyIn(LegBatchSQL.copyStage, data: LegBatchSQL.copyData(events))
+            try conn.copyIn(LegBatchSQL.copyStage, data: data)
             try conn.executePrepared("legs_merge", [configuration.nodeID])
             try conn.execute("COMMIT")
         } catch {
