@@ -106,6 +106,38 @@ import SIPTestKit
         #expect(try scalar(url, "SELECT (extract(epoch FROM ended_at) * 1000000)::bigint FROM calls WHERE call_id = '\(open.call)'") == String(open.endedUS))
     }
 
+    /// The merge numbers legs itself (not migration 2's trigger): a leg the old marking
+    /// rated (ended, `rated_by_close` set, no number) stays unnumbered when its events are
+    /// replayed, so no close rates it again; an open leg ended by a batch gets one number.
+    @Test func mergeLeavesOldRatedLegsUnnumbered() throws {
+        let url = try PG.database()
+        let conn = try PostgresConnection(url)
+        let rated = SampleLeg(0), open = SampleLeg(1)
+        let ts: (Int64) -> String = { "timestamptz 'epoch' + \($0) * interval '1 microsecond'" }
+        try conn.execute("""
+        INSERT INTO call_legs (leg_id, call_id, account, created_at, ended_at, rated_by_close)
+        VALUES ($1, $2, 'acme', \(ts(rated.createdUS)), \(ts(rated.endedUS)), 7)
+        """, [rated.leg.uuidString, rated.call.uuidString])
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let journal = try LegJournal(configuration: journalConfig(dir), logger: quietLogger)
+        defer { journal.close() }
+        let writer = LegWriter(journal: journal, configuration: writerConfig(url, batch: 50), logger: quietLogger)
+        writer.start()
+        defer { writer.stop() }
+        journal.append(open.events[0])
+        #expect(writer.waitUntilCaughtUp(timeout: 60))
+        for e in rated.events + open.events.dropFirst() { journal.append(e) }
+        #expect(writer.waitUntilCaughtUp(timeout: 60))
+        #expect(try scalar(url, "SELECT count(*) FROM call_legs WHERE leg_id = '\(rated.leg)' AND end_seq IS NULL AND ended_at IS NOT NULL") == "1")
+        let numbered = try #require(try scalar(url, "SELECT end_seq FROM call_legs WHERE leg_id = '\(open.leg)'"))
+        #expect(try scalar(url, "SELECT last_value FROM call_legs_end_seq").map { Int($0)! >= Int(numbered)! } == true)
+        // replaying the open leg's end again keeps its number
+        for e in open.events { journal.append(e) }
+        #expect(writer.waitUntilCaughtUp(timeout: 60))
+        #expect(try scalar(url, "SELECT end_seq FROM call_legs WHERE leg_id = '\(open.leg)'") == numbered)
+    }
+
     /// Stop the writer mid-way, rewind the committed position (as if the daemon died between
     /// COMMIT and recording it), restart the journal and writer: one row per leg, final state.
     @Test func stoppedWriterResumesAndReplaysHarmlessly() throws {
