@@ -1,53 +1,56 @@
 import Foundation
 
-/// The SQL of one writer batch. Events are COPYed into a per-connection staging table, then
-/// folded into one row per leg and upserted: COPY is the fastest way in (≈200k rows/s here),
-/// and doing the merge in SQL keeps replays idempotent without reading rows back.
+/// The SQL of one writer batch. The batch's events, folded into one row per leg in Swift
+/// (`LegBatchRow`), are COPYed into a per-connection staging table and upserted by one
+/// statement: COPY is the fastest way in, and merging in SQL keeps replays idempotent
+/// without reading rows back.
 enum LegBatchSQL {
+    private static let originColumns = ["account", "tracking_number", "source", "direction", "target", "sip_call_id", "caller_number"]
+
     static let createStage = """
-    CREATE TEMP TABLE IF NOT EXISTS leg_events_stage (
-        seq int, leg_id uuid, call_id uuid, kind smallint, at_us bigint,
-        account text, tracking_number text, source text, direction text, target text,
-        sip_call_id text, caller_number text, final_status int, end_reason text
+    CREATE TEMP TABLE IF NOT EXISTS leg_rows_stage (
+        leg_id uuid, call_id uuid,
+        \(originColumns.map { "\($0) text" }.joined(separator: ", ")),
+        created_us bigint, ringing_us bigint, answered_us bigint, ended_us bigint,
+        final_status int, end_reason text
     ) ON COMMIT DELETE ROWS
     """
 
-    static let copyStage = "COPY leg_events_stage FROM STDIN"
+    static let copyStage = "COPY leg_rows_stage FROM STDIN"
 
-    private static let originColumns = ["account", "tracking_number", "source", "direction", "target", "sip_call_id", "caller_number"]
+    /// Opens a batch's transaction. The merge numbers ended legs itself (`end_seq`, below),
+    /// so it takes the shared lock migration 2's trigger would take per row
+    /// (`LegEndSequence`), once, before the first number is drawn.
+    static let begin = "BEGIN; SELECT pg_advisory_xact_lock_shared(\(LegEndSequence.lockKey))"
+
     private static func ts(_ column: String) -> String { "timestamptz 'epoch' + \(column) * interval '1 microsecond'" }
 
-    /// $1 = node id. One statement per batch: fold the staged events into one row per leg,
-    /// upsert them, and upsert the calls of inbound legs from the upsert's RETURNING.
-    /// Within a batch the earliest time of each kind wins, with the status and reason of
-    /// the first ended event (journal order, `seq`); against the table a known value is
-    /// never replaced, so replaying any batch leaves the row as it was. ON CONFLICT cannot touch a row twice in one statement,
-    /// hence the GROUP BY first. No statement joins the table to the stage: the temp table
-    /// has no statistics and such joins were planned as scans of all of call_legs
-    /// (measured: 120 ms per batch at 50k legs, growing with the table).
+    /// $1 = node id. One statement per batch: upsert the staged rows (one per leg), and
+    /// upsert the calls of inbound legs from the upsert's RETURNING. Against the table a
+    /// known value is never replaced, so replaying any batch leaves the row as it was.
+    /// No statement joins the table to the stage: the temp table has no statistics and such
+    /// joins were planned as scans of all of call_legs (measured: 120 ms per batch at 50k
+    /// legs, growing with the table).
+    ///
+    /// `end_seq` is assigned here, set-based, rather than by migration 2's per-row plpgsql
+    /// trigger (which stays for every other writer, and whose WHEN skips rows numbered
+    /// here): a row stored as ended for the first time gets a number (a new row that is
+    /// ended, or an open row this batch ends); a row already ended keeps what it has (a
+    /// number, or none if the old marking rated it). Numbers drawn for proposed rows that
+    /// then conflict are skipped, as the trigger's INSERT-then-UPDATE firing skipped them.
     static let merge: String = {
-        // A leg has one created event, so max() picks it without the sort an ordered
-        // array_agg costs; only the ended fields, which must come from one event, keep it.
-        let firstOrigin = originColumns.map { "max(\($0)) FILTER (WHERE kind = 0) AS \($0)" }
         let keep = (originColumns + ["created_at", "ringing_at", "answered_at", "ended_at", "end_reason", "node"])
             .map { "\($0) = COALESCE(call_legs.\($0), EXCLUDED.\($0))" }
         let ended = "COALESCE(call_legs.ended_at, EXCLUDED.ended_at)", answered = "COALESCE(call_legs.answered_at, EXCLUDED.answered_at)"
+        let callColumns = ["account", "tracking_number", "source", "caller_number", "started_at", "ended_at"]
+        // An update that would fill no NULL leaves the call as it is: skip it rather than
+        // write a new row version and its index entries (most later batches change nothing).
+        let fills = callColumns.map { "(calls.\($0) IS NULL AND EXCLUDED.\($0) IS NOT NULL)" }
         return """
-        WITH agg AS (
-            SELECT leg_id,
-                (array_agg(call_id))[1] AS call_id,
-                \(firstOrigin.joined(separator: ",\n        "))
-                , min(at_us) FILTER (WHERE kind = 0) AS created_us
-                , min(at_us) FILTER (WHERE kind = 1) AS ringing_us
-                , min(at_us) FILTER (WHERE kind = 2) AS answered_us
-                , min(at_us) FILTER (WHERE kind = 3) AS ended_us
-                , (array_agg(final_status ORDER BY seq) FILTER (WHERE kind = 3))[1] AS final_status
-                , (array_agg(end_reason ORDER BY seq) FILTER (WHERE kind = 3))[1] AS end_reason
-            FROM leg_events_stage GROUP BY leg_id
-        ), up AS (
+        WITH up AS (
             INSERT INTO call_legs (leg_id, call_id, \(originColumns.joined(separator: ", ")),
                                    created_at, ringing_at, answered_at, ended_at, final_status, end_reason,
-                                   billable_seconds, node)
+                                   billable_seconds, node, end_seq)
             SELECT leg_id, call_id, \(originColumns.joined(separator: ", ")),
                    \(ts("created_us")), \(ts("ringing_us")), \(ts("answered_us")), \(ts("ended_us")),
                    final_status, end_reason,
@@ -56,15 +59,17 @@ enum LegBatchSQL {
                    -- answered; set once
                    CASE WHEN ended_us IS NULL THEN NULL WHEN answered_us IS NULL THEN 0
                         ELSE GREATEST(0, (ended_us - answered_us + 999999) / 1000000)::int END,
-                   $1
-            FROM agg
+                   $1,
+                   CASE WHEN ended_us IS NOT NULL THEN nextval('call_legs_end_seq') END
+            FROM leg_rows_stage
             ON CONFLICT (leg_id) DO UPDATE SET
                 \(keep.joined(separator: ",\n        ")),
                 -- the status travels with the first ended event, like ended_at
                 final_status = CASE WHEN call_legs.ended_at IS NULL THEN EXCLUDED.final_status ELSE call_legs.final_status END,
                 billable_seconds = COALESCE(call_legs.billable_seconds, CASE
                     WHEN \(ended) IS NULL THEN NULL WHEN \(answered) IS NULL THEN 0
-                    ELSE GREATEST(0, ceil(extract(epoch FROM \(ended) - \(answered))))::int END)
+                    ELSE GREATEST(0, ceil(extract(epoch FROM \(ended) - \(answered))))::int END),
+                end_seq = COALESCE(call_legs.end_seq, CASE WHEN call_legs.ended_at IS NULL THEN EXCLUDED.end_seq END)
             RETURNING call_id, direction, account, tracking_number, source, caller_number, created_at, ended_at
         )
         -- a call's row follows its inbound leg
@@ -73,12 +78,8 @@ enum LegBatchSQL {
         FROM up WHERE direction = 'inbound'
         ORDER BY call_id, created_at
         ON CONFLICT (call_id) DO UPDATE SET
-            account = COALESCE(calls.account, EXCLUDED.account),
-            tracking_number = COALESCE(calls.tracking_number, EXCLUDED.tracking_number),
-            source = COALESCE(calls.source, EXCLUDED.source),
-            caller_number = COALESCE(calls.caller_number, EXCLUDED.caller_number),
-            started_at = COALESCE(calls.started_at, EXCLUDED.started_at),
-            ended_at = COALESCE(calls.ended_at, EXCLUDED.ended_at)
+            \(callColumns.map { "\($0) = COALESCE(calls.\($0), EXCLUDED.\($0))" }.joined(separator: ",\n    "))
+            WHERE \(fills.joined(separator: "\n       OR "))
         """
     }()
 
@@ -91,28 +92,22 @@ enum LegBatchSQL {
     FROM call_legs WHERE node = $1 AND ended_at IS NULL
     """
 
-    /// The batch in COPY text format (tab-separated, `\\N` for NULL).
-    static func copyData(_ events: [LegEvent]) -> [UInt8] {
+    /// The folded rows in COPY text format (tab-separated, `\\N` for NULL).
+    static func copyData(_ rows: [LegBatchRow]) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(events.count * 200)
-        for (i, e) in events.enumerated() {
-            field(String(i), &out); tab(&out)
-            field(e.legID.uuidString, &out); tab(&out)
-            field(e.callID.uuidString, &out); tab(&out)
-            field(String(e.kind.rawValue), &out); tab(&out)
-            field(String(e.microseconds), &out)
-            var origin: [String?] = Array(repeating: nil, count: 7)
-            var status: String?, reason: String?
-            switch e.detail {
-            case .created(let o):
-                origin = [o.account, o.trackingNumber, o.source, o.direction.name, o.target, o.sipCallID, o.callerNumber]
-            case .ended(let s, let r):
-                status = s.map(String.init)
-                reason = r.name
-            case .ringing, .answered:
-                break
+        out.reserveCapacity(rows.count * 300)
+        for r in rows {
+            field(r.legID.uuidString, &out)
+            tab(&out); field(r.callID.uuidString, &out)
+            let o = r.origin
+            for v in [o?.account, o?.trackingNumber, o?.source, o?.direction.name, o?.target, o?.sipCallID, r.callerNumber] {
+                tab(&out); field(v, &out)
             }
-            for v in origin + [status, reason] { tab(&out); field(v, &out) }
+            for v in [r.createdUs, r.ringingUs, r.answeredUs, r.endedUs] {
+                tab(&out); field(v.map { String($0) }, &out)
+            }
+            tab(&out); field(r.finalStatus.map { String($0) }, &out)
+            tab(&out); field(r.endReason?.name, &out)
             out.append(UInt8(ascii: "\n"))
         }
         return out

@@ -25,6 +25,7 @@ import SIPTestKit
         let indexes = Set(try conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'call_legs'").rows.compactMap { $0[0] })
         #expect(indexes.isSuperset(of: ["call_legs_end_seq_key", "call_legs_account_created"]))
         #expect(!indexes.contains("call_legs_unrated"))
+        #expect(!indexes.contains("call_legs_call"), "dropped by migration 3: nothing reads it")
     }
 
     @Test func errorsCarrySQLStateAndParametersRoundTrip() throws {
@@ -73,6 +74,68 @@ import SIPTestKit
         // Each leg got one end number (billing finds unrated legs by it), once it ended.
         #expect(try scalar(url, "SELECT count(DISTINCT end_seq) FROM call_legs WHERE ended_at IS NOT NULL") == "600")
         #expect(try scalar(url, "SELECT count(*) FROM call_legs WHERE (end_seq IS NULL) <> (ended_at IS NULL)") == "0")
+    }
+
+    /// A batch that would fill nothing in a call (here: legs' events replayed after the
+    /// calls are complete) leaves its row alone instead of writing a new row version.
+    @Test func unchangedCallsAreNotRewritten() throws {
+        let url = try PG.database()
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let journal = try LegJournal(configuration: journalConfig(dir), logger: quietLogger)
+        defer { journal.close() }
+        let writer = LegWriter(journal: journal, configuration: writerConfig(url, batch: 50), logger: quietLogger)
+        writer.start()
+        defer { writer.stop() }
+        let legs = (0..<100).map { SampleLeg($0, direction: .inbound) }
+        for e in interleaved(legs) { journal.append(e) }
+        #expect(writer.waitUntilCaughtUp(timeout: 60))
+        let versions = "SELECT string_agg(call_id::text || '@' || xmin::text, ',' ORDER BY call_id) FROM calls"
+        let before = try scalar(url, versions)
+        #expect(try scalar(url, "SELECT count(*) FROM calls WHERE ended_at IS NOT NULL") == "100")
+        for e in interleaved(legs) { journal.append(e) }
+        #expect(writer.waitUntilCaughtUp(timeout: 60))
+        #expect(try scalar(url, versions) == before)
+        // while a call that still lacks a value gets it
+        let open = SampleLeg(7, direction: .inbound)
+        journal.append(open.events[0])
+        #expect(writer.waitUntilCaughtUp(timeout: 60))
+        #expect(try scalar(url, "SELECT count(*) FROM calls WHERE call_id = '\(open.call)' AND ended_at IS NULL") == "1")
+        for e in open.events.dropFirst() { journal.append(e) }
+        #expect(writer.waitUntilCaughtUp(timeout: 60))
+        #expect(try scalar(url, "SELECT (extract(epoch FROM ended_at) * 1000000)::bigint FROM calls WHERE call_id = '\(open.call)'") == String(open.endedUS))
+    }
+
+    /// The merge numbers legs itself (not migration 2's trigger): a leg the old marking
+    /// rated (ended, `rated_by_close` set, no number) stays unnumbered when its events are
+    /// replayed, so no close rates it again; an open leg ended by a batch gets one number.
+    @Test func mergeLeavesOldRatedLegsUnnumbered() throws {
+        let url = try PG.database()
+        let conn = try PostgresConnection(url)
+        let rated = SampleLeg(0), open = SampleLeg(1)
+        let ts: (Int64) -> String = { "timestamptz 'epoch' + \($0) * interval '1 microsecond'" }
+        try conn.execute("""
+        INSERT INTO call_legs (leg_id, call_id, account, created_at, ended_at, rated_by_close)
+        VALUES ($1, $2, 'acme', \(ts(rated.createdUS)), \(ts(rated.endedUS)), 7)
+        """, [rated.leg.uuidString, rated.call.uuidString])
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let journal = try LegJournal(configuration: journalConfig(dir), logger: quietLogger)
+        defer { journal.close() }
+        let writer = LegWriter(journal: journal, configuration: writerConfig(url, batch: 50), logger: quietLogger)
+        writer.start()
+        defer { writer.stop() }
+        journal.append(open.events[0])
+        #expect(writer.waitUntilCaughtUp(timeout: 60))
+        for e in rated.events + open.events.dropFirst() { journal.append(e) }
+        #expect(writer.waitUntilCaughtUp(timeout: 60))
+        #expect(try scalar(url, "SELECT count(*) FROM call_legs WHERE leg_id = '\(rated.leg)' AND end_seq IS NULL AND ended_at IS NOT NULL") == "1")
+        let numbered = try #require(try scalar(url, "SELECT end_seq FROM call_legs WHERE leg_id = '\(open.leg)'"))
+        #expect(try scalar(url, "SELECT last_value FROM call_legs_end_seq").map { Int($0)! >= Int(numbered)! } == true)
+        // replaying the open leg's end again keeps its number
+        for e in open.events { journal.append(e) }
+        #expect(writer.waitUntilCaughtUp(timeout: 60))
+        #expect(try scalar(url, "SELECT end_seq FROM call_legs WHERE leg_id = '\(open.leg)'") == numbered)
     }
 
     /// Stop the writer mid-way, rewind the committed position (as if the daemon died between

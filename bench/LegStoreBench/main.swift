@@ -26,6 +26,37 @@ func tempDir() -> String {
     return p
 }
 func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+/// CPU seconds (user + system) this process has used, all threads.
+func ownCPU() -> Double {
+    var u = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &u)
+    return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
+}
+
+/// CPU seconds the bench's own PostgreSQL has used: the postmaster, its live children and
+/// the children it has reaped (backends of closed connections). On a shared machine the
+/// wall clock measures the other processes as much as us; CPU per leg does not.
+func clusterCPU(_ cluster: PostgresCluster?) -> Double? {
+    guard let cluster,
+          let pidText = try? String(contentsOfFile: cluster.dataDirectory + "/postmaster.pid", encoding: .utf8),
+          let postmaster = pidText.split(separator: "\n").first.map(String.init) else { return nil }
+    let tick = Double(sysconf(Int32(_SC_CLK_TCK)))
+    // /proc/PID/stat after the ")" of the command: state ppid … utime(14) stime(15) cutime(16) cstime(17)
+    func fields(_ pid: String) -> [Substring]? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        return stat[stat.index(after: close)...].split(separator: " ")
+    }
+    guard let pm = fields(postmaster), pm.count > 15 else { return nil }
+    var ticks = pm[11...14].compactMap { Double($0) }.reduce(0, +)
+    for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where entry.allSatisfy(\.isNumber) {
+        if let f = fields(entry), f.count > 13, f[1] == postmaster {
+            ticks += (Double(f[11]) ?? 0) + (Double(f[12]) ?? 0)
+        }
+    }
+    return ticks / tick
+}
 func fmt(_ x: Double, _ digits: Int = 0) -> String { String(format: "%.\(digits)f", x) }
 
 /// A day of traffic: legs of ~4 events each (created, ringing, answered, ended), interleaved.
@@ -111,15 +142,21 @@ for batch in batchSizes {
     config.batchSize = batch
     config.runMigrations = false
     let writer = LegWriter(journal: journal, configuration: config, logger: logger)
+    let (cpu0, db0) = (ownCPU(), clusterCPU(cluster))
     let start = now()
     writer.start()
     let ok = writer.waitUntilCaughtUp(timeout: 600)
     let seconds = Double(now() - start) / 1e9
+    let (cpu1, db1) = (ownCPU(), clusterCPU(cluster))
     writer.stop()
     let m = writer.metrics
     let rows = try conn.execute("SELECT count(*) FROM call_legs").rows[0][0] ?? "?"
     print("## writer, batch \(batch): \(all.count) events of \(legCount) legs from the journal into PostgreSQL\(ok ? "" : " (TIMED OUT)")")
     print("  \(fmt(Double(all.count) / seconds)) events/s, \(fmt(Double(legCount) / seconds)) legs/s; \(m.batches) transactions, \(fmt(Double(m.batchNanosTotal) / Double(max(m.batches, 1)) / 1e6, 2)) ms each; rows \(rows)")
+    if let db0, let db1 {
+        let dbUs = (db1 - db0) / Double(legCount) * 1e6, ownUs = (cpu1 - cpu0) / Double(legCount) * 1e6
+        print("  CPU per leg: PostgreSQL \(fmt(dbUs, 1)) µs + writer \(fmt(ownUs, 1)) µs = \(fmt(1e6 / (dbUs + ownUs))) legs per CPU-second")
+    }
     journal.close()
 }
 
