@@ -103,14 +103,5 @@ public enum Migrations {
             WHEN (OLD.rated_by_close IS DISTINCT FROM NEW.rated_by_close)
             EXECUTE FUNCTION call_legs_refuse_marking();
         """),
-        // Why: every stored version of a leg (created, then each update that ends or
-        // answers it) wrote an entry into this random-uuid index, and no query reads it:
-        // exports and reports go by account and time, the billing close by end_seq and
-        // account, call tracking by `calls`. Dropping it took ~10% off the writer's merge
-        // (bench/README.md, "Leg records"). Finding one call's legs is a scan now; a site
-        // that needs that often can add the index back (CREATE INDEX CONCURRENTLY).
-        Migration(version: 3, name: "call legs: drop the unused call_id index", sql: """
-        DROP INDEX IF EXISTS call_legs_call;
-        """),
     ]
 }
