@@ -25,7 +25,8 @@ import SIPTestKit
         let indexes = Set(try conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'call_legs'").rows.compactMap { $0[0] })
         #expect(indexes.isSuperset(of: ["call_legs_end_seq_key", "call_legs_account_created"]))
         #expect(!indexes.contains("call_legs_unrated"))
-        #expect(!indexes.contains("call_legs_call"), "dropped by migration 3: nothing reads it")
+        // Call tracking (reports, webhooks, the Google Ads export) reads a call's legs by call_id.
+        #expect(indexes.contains("call_legs_call"))
     }
 
     @Test func errorsCarrySQLStateAndParametersRoundTrip() throws {
