@@ -15,7 +15,8 @@ struct PlainYAML {
     private var line = 0
     private var position = 0
 
-    /// Stops a deep nest of flow collections (`[[[[…`) from exhausting the stack.
+    /// Stops a deep nest of collections (`[[[[…`, or thousands of indentation levels) from
+    /// exhausting the stack.
     private static let maximumDepth = 64
     private var depth = 0
 
@@ -112,6 +113,9 @@ struct PlainYAML {
 
     /// The block node whose first line is `line` (a content line) at `indent`.
     private mutating func block(indent: Int) throws -> Node {
+        // Nesting by indentation recurses too: a deep file goes to Yams, never deep here.
+        try enter()
+        defer { depth -= 1 }
         position = lineStarts[line] + indent
         if isEntry(position) { return try sequence(indent: indent) }
         return try mapping(indent: indent)

@@ -98,6 +98,11 @@ import Testing
         #expect(root.map { $0.key.scalar?.string } == ["account", "numbers", "pools", "plans"])
         #expect(root[1].value.mapping?[0].value.mapping?[1].value.scalar == Node.Scalar("it's", mark: .init(line: 4, column: 41)))
         // Declined: Yams decides (anchors, escapes, block scalars, tabs, duplicate keys).
+        // Nested deeper than the reader goes: Yams reads it (and the tree is still right).
+        let deep = (0..<100).map { String(repeating: " ", count: $0) + "k\($0):" }.joined(separator: "\n") + " v\n"
+        #expect(PlainYAML.parse(Array(deep.utf8)) == nil)
+        let flows = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
+        #expect(PlainYAML.parse(Array("a: \(flows)\n".utf8)) == nil)
         for declined in ["a: &x b\nc: *x\n", "a: \"\\u0041\"\n", "a: |\n  b\n", "a:\tb\n", "a: b\na: c\n", "a: b\n  c\n", "---\na: b\n"] {
             #expect(PlainYAML.parse(Array(declined.utf8)) == nil, "\(declined)")
         }
