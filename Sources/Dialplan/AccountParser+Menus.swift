@@ -1,5 +1,4 @@
 import Foundation
-import Yams
 
 /// Parsing of the plans that answer the caller (IVR, queue) and of schedules.
 extension AccountParser {

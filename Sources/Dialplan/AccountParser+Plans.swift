@@ -1,5 +1,4 @@
 import Foundation
-import Yams
 
 /// Parsing of the six plan kinds into blueprints.
 extension AccountParser {

@@ -1,5 +1,4 @@
 import Foundation
-import Yams
 
 /// `announce-position:` in a queue: `30s` (the default sound set) or
 /// `{ every: 30s, sounds: prompts/position-fr }`. The sound set is checked here, file by
@@ -39,6 +38,7 @@ extension AccountParser {
         let resolved = name.hasPrefix("/") ? name : file.directory + "/" + name
         let what = text == nil ? "announce-position sound set '\(name)' (the default)" : "announce-position sounds '\(name)'"
         var isDirectory: ObjCBool = false
+        file.depend(on: resolved)
         guard FileManager.default.fileExists(atPath: resolved, isDirectory: &isDirectory), isDirectory.boolValue else {
             file.error(node, "\(what): directory not found (it needs \(PositionAnnouncement.intro).wav, 1.wav … 19.wav, "
                        + "20.wav … 90.wav and \(PositionAnnouncement.beyondRange).wav)")
@@ -47,6 +47,7 @@ extension AccountParser {
         var ok = true
         let set = PositionAnnouncement(every: 1, sounds: resolved)
         for sound in PositionAnnouncement.requiredSounds {
+            file.depend(on: set.path(of: sound))
             if let problem = WAVFormat.problem(atPath: set.path(of: sound)) {
                 file.error(node, "\(what): \(sound).wav: \(problem)")
                 ok = false

@@ -1,5 +1,4 @@
 import Foundation
-import Yams
 
 /// Parses the top level of one account file: account, timezone, caller-id,
 /// agents, numbers, pools, and hands each plan to `AccountParser+Plans`.
@@ -61,8 +60,8 @@ struct AccountParser {
                 if let blueprint = parsePlan(named: planName, key: key, value: value) { spec.plans.append(blueprint) }
             }
         }
-        if let node = top["numbers"] { spec.numbers += parseNumbers(node) }
-        if let node = top["pools"] { spec.numbers += parsePools(node) }
+        if let node = top["numbers"] { parseNumbers(node, into: &spec) }
+        if let node = top["pools"] { parsePools(node, into: &spec) }
         return spec
     }
 
@@ -88,31 +87,30 @@ struct AccountParser {
     }
 
     /// `numbers: { "+1…": { plan: main, source: radio } }`
-    private func parseNumbers(_ node: Node) -> [NumberSpec] {
+    private func parseNumbers(_ node: Node, into spec: inout AccountSpec) {
         guard case .mapping(let mapping) = node else {
             file.error(node, "numbers must be a mapping of E.164 number to { plan, source }")
-            return []
+            return
         }
-        var result: [NumberSpec] = []
         for (key, value) in mapping {
             guard let number = checkedNumber(key) else { continue }
             guard let entries = file.mapping(value, "number \(number.e164)", allowed: ["plan", "source", "porting"], required: ["plan"]) else { continue }
             guard let plan = planRef(entries["plan"]) else { continue }
             let source = entries["source"].flatMap { file.string($0, "source") } ?? "direct"
-            let porting = entries["porting"].flatMap { parsePorting($0, number: number) }
-            result.append(NumberSpec(e164: number.e164, key: number.key, location: file.location(key), plan: plan, source: source,
-                                     porting: porting))
+            if let porting = entries["porting"].flatMap({ parsePorting($0, number: number) }) {
+                spec.porting[number.key] = porting
+                spec.usesToday = true
+            }
+            spec.claim(number, at: key, route: NumberRoute(plan: plan.name, source: source))
         }
-        return result
     }
 
     /// `pools: { website: { numbers: [...], plan: main, source: website } }`
-    private func parsePools(_ node: Node) -> [NumberSpec] {
+    private func parsePools(_ node: Node, into spec: inout AccountSpec) {
         guard case .mapping(let mapping) = node else {
             file.error(node, "pools must be a mapping of pool name to { numbers, plan, source }")
-            return []
+            return
         }
-        var result: [NumberSpec] = []
         for (key, value) in mapping {
             let poolName = key.scalar?.string ?? ""
             guard let entries = file.mapping(value, "pool '\(poolName)'", allowed: ["numbers", "plan", "source"], required: ["numbers", "plan"]),
@@ -120,13 +118,12 @@ struct AccountParser {
             if numbers.isEmpty { file.error(numbersNode, "pool '\(poolName)' has no numbers") }
             guard let plan = planRef(entries["plan"]) else { continue }
             let source = entries["source"].flatMap { file.string($0, "source") } ?? poolName
+            let route = NumberRoute(plan: plan.name, source: source, pool: poolName)
             for (_, item) in numbers {
                 guard let number = checkedNumber(item) else { continue }
-                result.append(NumberSpec(e164: number.e164, key: number.key, location: file.location(item), plan: plan, source: source,
-                                         pool: poolName))
+                spec.claim(number, at: item, route: route)
             }
         }
-        return result
     }
 
     /// `porting: { from: "Carrier", requested: 2026-11-02, foc: 2026-11-20, completed: 2026-11-20 }`
@@ -170,7 +167,9 @@ struct AccountParser {
             file.error(node, "'\(text)' is not an E.164 number (+, country code, number; no spaces)" + hint)
             return nil
         }
-        guard let (number, possible) = PhoneNumber.inspect(e164: text) else {
+        // The fast path: libphonenumber's verdict once per country code + length + leading
+        // digits (E164Verdicts), the same answer as asking it for each number.
+        guard case .parsed(let countryCode, let possible) = E164Verdicts.verdict(strictE164: text) else {
             if let code = Self.countryCodeCandidates(text).first(where: PhoneNumber.isSupportedCountryCode) {
                 file.error(node, "'\(text)' is not a valid number for country code +\(code)")
             } else {
@@ -181,10 +180,10 @@ struct AccountParser {
         // Possible (right length for the country), not necessarily valid:
         // fictitious ranges (NANP 555-01XX, Ofcom drama numbers) must pass.
         guard possible else {
-            file.error(node, "'\(text)' is not a valid number for country code +\(number.countryCode)")
+            file.error(node, "'\(text)' is not a valid number for country code +\(countryCode)")
             return nil
         }
-        return number
+        return PhoneNumber(checked: text)
     }
 
     private static func countryCodeCandidates(_ e164: String) -> [Int] {

@@ -14,25 +14,9 @@ public enum DialplanLoader {
     }
 
     /// Loads and compiles `directory`. Never throws: unreadable directories
-    /// and files are diagnostics too.
+    /// and files are diagnostics too. (A full load: `DialplanDirectory`'s first reload.)
     public static func load(directory: String) -> Result {
-        let directory = directory.hasSuffix("/") && directory.count > 1 ? String(directory.dropLast()) : directory
-        let fileNames: [String]
-        do {
-            fileNames = try FileManager.default.contentsOfDirectory(atPath: directory)
-                .filter { $0.hasSuffix(".yaml") && !$0.hasPrefix(".") }.sorted()
-        } catch {
-            let diagnostic = Diagnostic(path: directory, line: 0, column: 0, severity: .error,
-                                        message: "cannot read dialplan directory: \(error.localizedDescription)")
-            return Result(table: nil, diagnostics: [diagnostic])
-        }
-        var diagnostics: [Diagnostic] = []
-        if fileNames.isEmpty {
-            diagnostics.append(Diagnostic(path: directory, line: 0, column: 0, severity: .warning, message: "no *.yaml dialplan files"))
-        }
-        let paths = fileNames.map { directory + "/" + $0 }
-        let specs = parseAll(paths.count, into: &diagnostics) { parseFile(paths[$0], directory: directory) }
-        return compile(specs, diagnostics)
+        DialplanDirectory(directory: directory).reload()
     }
 
     /// One dialplan file's contents, for `load(files:directory:)`.
@@ -52,91 +36,101 @@ public enum DialplanLoader {
         if files.isEmpty {
             diagnostics.append(Diagnostic(path: directory, line: 0, column: 0, severity: .warning, message: "no *.yaml dialplan files"))
         }
-        let specs = parseAll(files.count, into: &diagnostics) {
-            parseContents(Data(files[$0].contents), path: files[$0].path, directory: directory)
+        // The index knows files by name: a name given twice is told apart by its position.
+        var seen = Set<String>()
+        let names = files.map { seen.insert($0.path).inserted ? $0.path : "\($0.path)\u{0}\(UUID().uuidString)" }
+        let parsed = parseAll(files.count) { index in
+            parse(files[index].contents, name: names[index], path: files[index].path, directory: directory,
+                  signature: nil, readAt: .now)
         }
-        return compile(specs, diagnostics)
+        let index = DialplanIndex()
+        index.reserve(parsed.reduce(0) { $0 + ($1.spec?.numbers.count ?? 0) })
+        index.apply(order: names, changed: parsed)
+        return index.result(extra: diagnostics)
     }
 
-    private static func compile(_ specs: [AccountSpec], _ parsed: [Diagnostic]) -> Result {
-        var diagnostics = parsed
-        var compiler = DialplanCompiler(specs: specs)
-        let table = compiler.compile(build: !diagnostics.hasErrors)
-        diagnostics += compiler.diagnostics
-        let sorted = diagnostics.sortedByLocation()
-        return Result(table: sorted.hasErrors ? nil : table, diagnostics: sorted)
-    }
-
-    /// Parses `count` files (`parse(i)` parses the i-th), on all cores when there are many
-    /// (10,000 account files take seconds on one core); results keep the order of `i`.
-    private static func parseAll(_ count: Int, into diagnostics: inout [Diagnostic],
-                                 _ parse: @Sendable (Int) -> (AccountSpec?, [Diagnostic])) -> [AccountSpec] {
-        let results = UnsafeResults(count: count)
+    /// Runs `body(i)` for `i` in `0..<count`, on all cores when there are many (10,000
+    /// account files take seconds on one core); results keep the order of `i`.
+    static func parseAll<T>(_ count: Int, _ body: @Sendable (Int) -> T) -> [T] {
+        let results = UnsafeResults<T>(count: count)
         let workers = min(count, ProcessInfo.processInfo.activeProcessorCount * 4)
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             var index = worker
             while index < count {
-                results.set(index, parse(index))
+                results.set(index, body(index))
                 index += workers
             }
         }
-        var specs: [AccountSpec] = []
-        for (spec, fileDiagnostics) in results.values {
-            diagnostics += fileDiagnostics
-            if let spec { specs.append(spec) }
-        }
-        return specs
+        return results.values.map { $0! }
     }
 
-    /// Parses one file into an account spec and its diagnostics.
-    static func parseFile(_ path: String, directory: String) -> (AccountSpec?, [Diagnostic]) {
-        // An empty file is answered before reading it: Foundation's `contents(atPath:)` leaks
-        // its 4 KB read buffer on a zero-length file (LeakSanitizer, found by bench/fuzz).
-        if let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber, size.intValue == 0 {
-            return (nil, [Diagnostic(path: path, line: 1, column: 1, severity: .error, message: "file is empty")])
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            return (nil, [Diagnostic(path: path, line: 0, column: 0, severity: .error, message: "cannot read file")])
-        }
-        return parseContents(data, path: path, directory: directory)
+    /// A file that yields diagnostics only (empty, unreadable).
+    static func failed(name: String, _ diagnostic: Diagnostic, readAt: timespec) -> DialplanFile {
+        DialplanFile(path: name, signature: nil, readAt: readAt, contentHash: nil, spec: nil, diagnostics: [diagnostic],
+                     dependencies: [], day: nil)
     }
 
-    /// Parses one file's contents (read from `path`, or handed over in memory).
-    static func parseContents(_ data: Data, path: String, directory: String) -> (AccountSpec?, [Diagnostic]) {
-        if data.isEmpty {
-            return (nil, [Diagnostic(path: path, line: 1, column: 1, severity: .error, message: "file is empty")])
+    /// Parses one file's contents (read from `path`, or handed over in memory) with its
+    /// plan-graph checks. `name` is the index's name for it (the path, unless in memory).
+    static func parse(_ bytes: [UInt8], name: String, path: String, directory: String,
+                      signature: FileSignature?, readAt: timespec) -> DialplanFile {
+        let hash = FileRead.hash(bytes)
+        let (spec, diagnostics, dependencies) = parseContents(bytes, path: path, directory: directory)
+        let graph = spec.map(DialplanCompiler.checkGraph) ?? []
+        return DialplanFile(path: name, signature: signature, readAt: readAt, contentHash: hash, spec: spec,
+                            diagnostics: diagnostics + graph, dependencies: dependencies,
+                            day: spec?.usesToday == true ? Porting.today() : nil)
+    }
+
+    /// Parses one file's contents into an account spec, its diagnostics and the files its
+    /// checks read.
+    static func parseContents(_ bytes: [UInt8], path: String, directory: String)
+        -> (AccountSpec?, [Diagnostic], [(path: String, signature: FileSignature?)]) {
+        if bytes.isEmpty {
+            return (nil, [Diagnostic(path: path, line: 1, column: 1, severity: .error, message: "file is empty")], [])
         }
         let file = FileParser(path: path, directory: directory)
-        guard let text = String(data: data, encoding: .utf8) else {
-            return (nil, [Diagnostic(path: path, line: 0, column: 0, severity: .error, message: "file is not UTF-8")])
+        // Foundation's decoding, as before (its handling of a byte-order mark included).
+        guard let text = String(data: Data(bytes), encoding: .utf8) else {
+            return (nil, [Diagnostic(path: path, line: 0, column: 0, severity: .error, message: "file is not UTF-8")], [])
         }
         let root: Node
-        do {
-            // The basic resolver tags every scalar as a string: the parser reads
-            // numbers and durations itself, and the default resolver's regexes
-            // (int, float, bool, timestamp per scalar) were a third of load time.
-            guard let node = try Yams.compose(yaml: text, .basic) else {
-                return (nil, [Diagnostic(path: path, line: 1, column: 1, severity: .error, message: "file is empty")])
+        if let plain = PlainYAML.parse(bytes) {
+            root = plain
+        } else {
+            switch composeWithYams(text) {
+            case .success(let node?): root = node
+            case .success(nil):
+                return (nil, [Diagnostic(path: path, line: 1, column: 1, severity: .error, message: "file is empty")], [])
+            case .failure(let error as YamlError):
+                return (nil, YAMLErrorDiagnostics.diagnostics(for: error, path: path, text: text), [])
+            case .failure(let error):
+                return (nil, [Diagnostic(path: path, line: 1, column: 1, severity: .error, message: "YAML: \(error)")], [])
             }
-            root = node
-        } catch let error as YamlError {
-            return (nil, YAMLErrorDiagnostics.diagnostics(for: error, path: path, text: text))
-        } catch {
-            return (nil, [Diagnostic(path: path, line: 1, column: 1, severity: .error, message: "YAML: \(error)")])
         }
         var parser = AccountParser(file: file)
         var spec = parser.parse(root)
         spec?.hasErrors = file.diagnostics.hasErrors
-        return (spec, file.diagnostics)
+        return (spec, file.diagnostics, file.dependencies)
+    }
+}
+
+extension DialplanLoader {
+    /// Yams' tree of `text` (nil for an empty document), for what `PlainYAML` declines.
+    static func composeWithYams(_ text: String) -> Swift.Result<Node?, any Error> {
+        // The basic resolver tags every scalar as a string: the parser reads
+        // numbers and durations itself, and the default resolver's regexes
+        // (int, float, bool, timestamp per scalar) were a third of load time.
+        Swift.Result { try Yams.compose(yaml: text, .basic).map(Node.init) }
     }
 }
 
 /// Per-index result slots written by concurrent workers, each index by exactly one.
-private final class UnsafeResults: @unchecked Sendable {
+private final class UnsafeResults<T>: @unchecked Sendable {
     private let lock = NSLock()
-    private(set) var values: [(AccountSpec?, [Diagnostic])]
-    init(count: Int) { values = Array(repeating: (nil, []), count: count) }
-    func set(_ index: Int, _ value: (AccountSpec?, [Diagnostic])) {
+    private(set) var values: [T?]
+    init(count: Int) { values = Array(repeating: nil, count: count) }
+    func set(_ index: Int, _ value: T) {
         lock.lock()
         values[index] = value
         lock.unlock()

@@ -12,29 +12,52 @@ public final class DialplanStore: Sendable {
     /// The directory `reload()` reads.
     public let directory: String
     private let table: ManagedAtomic<DialplanTable>
+    /// The files as last read: a reload parses only what changed (issue 17 item 3).
+    private let files: DialplanDirectory
 
-    /// Creates a store around an already loaded table (see `load(directory:)`).
-    public init(directory: String, table: DialplanTable) {
+    /// Creates a store around an already loaded table (see `load(directory:)`); its first
+    /// reload reads every file.
+    public convenience init(directory: String, table: DialplanTable) {
+        self.init(directory: directory, table: table, files: DialplanDirectory(directory: directory))
+    }
+
+    private init(directory: String, table: DialplanTable, files: DialplanDirectory) {
         self.directory = directory
         self.table = ManagedAtomic(table)
+        self.files = files
     }
 
     /// Loads `directory`; nil table in the result means it had errors and no store was made.
     public static func load(directory: String) -> (store: DialplanStore?, result: DialplanLoader.Result) {
-        let result = DialplanLoader.load(directory: directory)
-        return (result.table.map { DialplanStore(directory: directory, table: $0) }, result)
+        let files = DialplanDirectory(directory: directory)
+        let result = files.reload()
+        return (result.table.map { DialplanStore(directory: directory, table: $0, files: files) }, result)
     }
+
+    /// What a reload did (the benchmark, tests).
+    public struct ReloadWork: Sendable, Equatable {
+        /// Files read again (their stat changed, or was too recent to trust).
+        public var read = 0
+        /// Files parsed (their content changed, or they are new).
+        public var parsed = 0
+        /// Files that went away.
+        public var removed = 0
+    }
+
+    /// What the last load or reload read and parsed.
+    public var lastReloadWork: ReloadWork { files.lastWork }
 
     /// The table to use for a new call. O(1): one atomic load, one retain.
     public var current: DialplanTable { table.load(ordering: .acquiring) }
 
-    /// Compiles every file again and swaps only when all of it is valid;
-    /// otherwise the running table stays and the diagnostics say why.
+    /// Compiles the directory again (re-parsing only the files that changed) and swaps
+    /// only when all of it is valid; otherwise the running table stays and the diagnostics
+    /// say why. The result is the same as a full load of the directory as it now is.
     /// Blocking (file reads, CPU): call it off the event loops.
     /// With a logger, each diagnostic and the outcome are logged.
     @discardableResult
     public func reload(logger: Logger? = nil) -> DialplanLoader.Result {
-        let result = DialplanLoader.load(directory: directory)
+        let result = files.reload()
         if let fresh = result.table { swap(to: fresh) }
         guard let logger else { return result }
         for diagnostic in result.diagnostics {

@@ -7,8 +7,8 @@ import Foundation
 public final class DialplanTable: Sendable {
     /// What a tracking number routes to.
     public struct Entry: Sendable {
-        /// The tracking number in E.164.
-        public let number: String
+        /// The E.164 digits as an integer (`PhoneNumber.key`).
+        let key: UInt64
         public let account: Account
         /// The marketing source the number tracks (`google-ads`, `radio`, a pool name).
         public let source: String
@@ -18,52 +18,88 @@ public final class DialplanTable: Sendable {
         public let pool: String?
         /// Set while the number is being ported in (issue 16 item 7); it routes all the same.
         public let porting: Porting?
+
+        /// The tracking number in E.164 (made from the key: the table keeps no String per number).
+        public var number: String { "+" + String(key) }
     }
 
-    /// Keyed by the E.164 digits as an integer: a compact, O(1) hash lookup.
-    private let entries: [UInt64: Entry]
+    /// E.164 digits → unit index (high 32 bits) and route index within the unit (low 32):
+    /// 16 bytes a number, so a million numbers fit in ~32 MiB (issue 17 item 1).
+    private let slots: [UInt64: UInt64]
+    /// By unit index (`DialplanIndex`'s file ids); nil where a file was removed.
+    private let units: [DialplanUnit?]
     /// Account name → account.
     public let accounts: [String: Account]
 
-    init(entries: [UInt64: Entry], accounts: [String: Account]) {
-        self.entries = entries
+    init(slots: [UInt64: UInt64], units: [DialplanUnit?], accounts: [String: Account]) {
+        self.slots = slots
+        self.units = units
         self.accounts = accounts
     }
 
     /// An empty table (before the first load succeeded).
-    public static let empty = DialplanTable(entries: [:], accounts: [:])
+    public static let empty = DialplanTable(slots: [:], units: [], accounts: [:])
 
     /// O(1) lookup of an E.164 number (`+18005550100`); nil → answer 404.
     public func lookup(e164: String) -> Entry? {
         guard let key = PhoneNumber.key(e164) else { return nil }
-        return entries[key]
+        return entry(key)
     }
 
     /// Lookup of a number as dialled (any format a carrier sends).
     public func lookup(dialled: String, defaultRegion: String? = nil) -> Entry? {
         guard let number = PhoneNumber(parsing: dialled, defaultRegion: defaultRegion) else { return nil }
-        return entries[number.key]
+        return entry(number.key)
     }
 
-    public var numberCount: Int { entries.count }
+    private func entry(_ key: UInt64) -> Entry? {
+        guard let slot = slots[key], let unit = units[Int(slot >> 32)] else { return nil }
+        let route = unit.routes[Int(slot & 0xFFFF_FFFF)]
+        return Entry(key: key, account: unit.account, source: route.source, plan: route.plan, pool: route.pool,
+                     porting: unit.porting.isEmpty ? nil : unit.porting[key])
+    }
+
+    private var entries: [Entry] { slots.keys.compactMap(entry) }
+
+    public var numberCount: Int { slots.count }
     public var accountCount: Int { accounts.count }
     public var planCount: Int { accounts.values.reduce(0) { $0 + $1.plans.count } }
 
     /// Every tracking number, sorted (for `switchboard numbers` and tests).
-    public var numbers: [String] { entries.values.map(\.number).sorted() }
+    public var numbers: [String] { entries.map(\.number).sorted() }
 
     /// Every number with porting details, sorted by number (`switchboard numbers --porting`).
     public var portingEntries: [Entry] {
-        entries.values.filter { $0.porting != nil }.sorted { $0.number < $1.number }
+        entries.filter { $0.porting != nil }.sorted { $0.number < $1.number }
     }
 
     /// Every entry, sorted by number.
-    public var allEntries: [Entry] { entries.values.sorted { $0.number < $1.number } }
+    public var allEntries: [Entry] { entries.sorted { $0.number < $1.number } }
 
     /// Every pool number, sorted by account, pool and number (for `switchboard web`).
     public var poolEntries: [Entry] {
-        entries.values.filter { $0.pool != nil }
+        entries.filter { $0.pool != nil }
             .sorted { ($0.account.name, $0.pool!, $0.number) < ($1.account.name, $1.pool!, $1.number) }
+    }
+}
+
+/// One account file's compiled account and what its numbers route to, shared by every
+/// number of the file (and by the next table, when a reload leaves the file unchanged).
+final class DialplanUnit: Sendable {
+    struct Route: Sendable {
+        let plan: Plan
+        let source: String
+        let pool: String?
+    }
+    let account: Account
+    let routes: [Route]
+    /// Porting details by number key.
+    let porting: [UInt64: Porting]
+
+    init(account: Account, routes: [Route], porting: [UInt64: Porting]) {
+        self.account = account
+        self.routes = routes
+        self.porting = porting
     }
 }
 

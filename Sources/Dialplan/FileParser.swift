@@ -1,4 +1,3 @@
-import Yams
 
 /// Walks one file's `Yams.Node` tree and collects diagnostics with the
 /// node marks (1-based line/column). Every check reports and continues, so
@@ -8,6 +7,9 @@ final class FileParser {
     /// The dialplan directory, against which prompt paths are resolved.
     let directory: String
     private(set) var diagnostics: [Diagnostic] = []
+    /// Files and directories the checks read, with their stat before reading: a reload
+    /// parses the file again when one of them changed, as a full load would check it anew.
+    private(set) var dependencies: [(path: String, signature: FileSignature?)] = []
 
     init(path: String, directory: String) {
         self.path = path
@@ -17,6 +19,11 @@ final class FileParser {
     func location(_ node: Node?) -> SourceLocation {
         let mark = node?.mark
         return SourceLocation(path: path, line: mark?.line ?? 1, column: mark?.column ?? 1)
+    }
+
+    /// Records that a check is about to read `path` (see `dependencies`).
+    func depend(on path: String) {
+        dependencies.append((path, FileSignature(path: path)))
     }
 
     func error(_ node: Node?, _ message: String) {
@@ -109,6 +116,7 @@ final class FileParser {
     func prompt(_ node: Node, _ what: String) -> String? {
         guard let text = string(node, what) else { return nil }
         let resolved = text.hasPrefix("/") ? text : directory + "/" + text
+        depend(on: resolved)
         if let problem = WAVFormat.problem(atPath: resolved) {
             error(node, "\(what) '\(text)': \(problem)")
             return nil

@@ -104,6 +104,9 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
 
     private init(trusted e164: String) { self.e164 = e164 }
 
+    /// A number `E164Verdicts` found to parse to itself.
+    init(checked e164: String) { self.e164 = e164 }
+
     /// Whether libphonenumber's metadata considers the number valid (assigned ranges).
     public var isValid: Bool { cpn_is_valid(e164) == 1 }
 
