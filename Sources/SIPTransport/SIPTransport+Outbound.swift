@@ -56,8 +56,14 @@ extension SIPTransport {
     }
 
     /// The one place a datagram is handed to a UDP socket: the destination is checked first
-    /// (`DestinationCheck`), and a failed write is counted, never fatal to the socket.
+    /// (`DestinationCheck`, or its remembered verdict), and a failed write is counted, never
+    /// fatal to the socket.
     func sendDatagram(_ bytes: ByteBuffer, to peer: SIPPeer, message: SIPMessage? = nil) {
+        if let known = acceptedDestinations[peer], let listener = datagramListener(ipv6: known.isIPv6),
+           listener.endpoint == known.listener {
+            write(bytes, to: known.address, on: listener.channel, peer: peer, message: message)
+            return
+        }
         let check = DestinationCheck.check(
             host: peer.host, port: peer.port, broadcasts: broadcasts,
             haveIPv4: datagramListener(ipv6: false) != nil, haveIPv6: datagramListener(ipv6: true) != nil,
@@ -73,10 +79,26 @@ extension SIPTransport {
                 reportSendFailure(message, peer)
                 return
             }
-            let promise = eventLoop.makePromise(of: Void.self)
-            promise.futureResult.whenFailure { self.sendFailed($0, peer: peer, message: message) }
-            listener.channel.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: bytes), promise: promise)
+            // The verdict of a success depends only on the host, the port, the broadcast
+            // addresses and the listener of the accepted family (whether it exists, and
+            // whether it is bound to loopback): remembered with that listener's endpoint.
+            if acceptedDestinations.count >= Self.maxAcceptedDestinations { acceptedDestinations.removeAll(keepingCapacity: true) }
+            acceptedDestinations[peer] = AcceptedDestination(address: address, isIPv6: accepted.isIPv6, listener: listener.endpoint)
+            write(bytes, to: address, on: listener.channel, peer: peer, message: message)
         }
+    }
+
+    private func write(_ bytes: ByteBuffer, to address: SocketAddress, on channel: any Channel, peer: SIPPeer, message: SIPMessage?) {
+        let promise = eventLoop.makePromise(of: Void.self)
+        promise.futureResult.whenFailure { self.sendFailed($0, peer: peer, message: message) }
+        channel.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: bytes), promise: promise)
+    }
+
+    /// A datagram destination `DestinationCheck` accepted, and against which listener.
+    struct AcceptedDestination {
+        let address: SocketAddress
+        let isIPv6: Bool
+        let listener: SIPTransportConfiguration.Endpoint
     }
 
     func write(_ bytes: ByteBuffer, on channel: any Channel, to peer: SIPPeer, message: SIPMessage? = nil) {

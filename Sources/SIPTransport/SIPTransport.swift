@@ -51,7 +51,15 @@ public final class SIPTransport: @unchecked Sendable {
     var stopping = false
     var sendLog = RateLimitedLog()
     /// Local interfaces' broadcast addresses, read at start.
-    var broadcasts: Set<String> = []
+    var broadcasts: Set<String> = [] { didSet { acceptedDestinations.removeAll() } }
+    /// Datagram destinations that passed `DestinationCheck`, by peer (event loop). The check
+    /// parses the host text (inet_pton and back) and builds a `SocketAddress` on every send,
+    /// about 5 % of the daemon's CPU under call load (bench/README.md, perf); a call sends its
+    /// dozen datagrams to the same two or three peers. An entry holds only while the listener
+    /// the check was made against is still the one of that family; bounded, since response
+    /// destinations come from the peers' Vias.
+    var acceptedDestinations: [SIPPeer: AcceptedDestination] = [:]
+    static let maxAcceptedDestinations = 1024
     /// Open stream connections by remote peer; responses reuse them (§18.2.2).
     var connections: [SIPPeer: any Channel] = [:]
     /// Inbound connections per source address, for the per-source cap.

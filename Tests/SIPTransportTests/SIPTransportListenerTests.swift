@@ -108,4 +108,47 @@ import Testing
         #expect(RawSIPClient.statusCodes(in: tcp.receiveAll()) == [200])
         await echo.shutdown()
     }
+    /// The verdicts `sendDatagram` remembers (bench/README.md: the check was ~5 % of the
+    /// daemon's CPU): a destination that passed is remembered with its listener, one that was
+    /// refused never is, and answers keep flowing from the remembered entry.
+    @Test func acceptedDestinationsAreRememberedRefusedOnesNever() async throws {
+        let echo = try await Echo()
+        let port = echo.port
+        let client = try RawSIPClient(.udp, port: port, receiveTimeout: 1)
+        for i in 0..<3 {
+            client.send(Self.options(via: "SIP/2.0/UDP 127.0.0.1:\(client.localPort);branch=z9hG4bKrep\(i)", callID: "rep-\(i)"))
+            #expect(RawSIPClient.statusCodes(in: client.receiveAll()) == [200], "answer \(i)")
+        }
+        let bad = try RawSIPClient(.udp, port: port, receiveTimeout: 0.05)
+        bad.send(Self.options(via: "SIP/2.0/UDP 127.0.0.1:0;branch=z9hG4bKzero", callID: "zero"))
+        _ = bad.receiveAll()
+        try await Task.sleep(for: .milliseconds(100))
+        let remembered = try await echo.transport.eventLoop.submit { Array(echo.transport.acceptedDestinations.keys) }.get()
+        #expect(remembered == [SIPPeer(transport: .udp, host: "127.0.0.1", port: client.localPort)])
+        #expect(try await echo.statistics().destinationsRefused[.invalidPort] == 1)
+        await echo.shutdown()
+    }
+
+    /// A remembered verdict holds only for the listener it was made against: with another
+    /// listener in its place the destination is checked again (here: refused, a non-loopback
+    /// address from a loopback-bound socket), never sent on the strength of the old entry.
+    @Test func aRememberedVerdictOfAnotherListenerIsCheckedAgain() async throws {
+        let echo = try await Echo()
+        let transport = echo.transport
+        let peer = SIPPeer(transport: .udp, host: "192.0.2.1", port: 5060)
+        try await transport.eventLoop.submit {
+            transport.acceptedDestinations[peer] = .init(
+                address: try SocketAddress(ipAddress: "192.0.2.1", port: 5060), isIPv6: false,
+                listener: .init(transport: .udp, host: "0.0.0.0", port: echo.port))
+            transport.sendDatagram(ByteBuffer(string: "OPTIONS sip:x SIP/2.0\r\n\r\n"), to: peer)
+            transport.sendDatagram(ByteBuffer(string: "OPTIONS sip:x SIP/2.0\r\n\r\n"), to: peer)
+        }.get()
+        try await Task.sleep(for: .milliseconds(100))
+        let s = try await echo.statistics()
+        #expect(s.destinationsRefused[.notLoopback] == 2, "each send checked again")
+        #expect(s.sendErrors == 0)
+        #expect(s.listenerReopens == 0)
+        #expect(try Self.answersOverUDP(echo.port))
+        await echo.shutdown()
+    }
 }
