@@ -69,8 +69,7 @@ final class SIPWebSocketHandler: ChannelDuplexHandler, @unchecked Sendable {
             }
             transport.flushHandOffs()
         case .ping:
-            var pong = WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)
-            pong.maskKey = nil
+            let pong = WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)
             context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
         case .connectionClose:
             // RFC 6455 §5.5.1: answer a close with a close, then drop the connection.
@@ -78,8 +77,10 @@ final class SIPWebSocketHandler: ChannelDuplexHandler, @unchecked Sendable {
             closing = true
             var data = context.channel.allocator.buffer(capacity: 2)
             data.write(webSocketErrorCode: .normalClosure)
-            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)))
-                .whenComplete { _ in context.close(promise: nil) }
+            let channel = context.channel
+            let sent = context.eventLoop.makePromise(of: Void.self)
+            sent.futureResult.whenComplete { _ in channel.close(promise: nil) }
+            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)), promise: sent)
         default:
             break
         }
@@ -142,6 +143,9 @@ final class SIPWebSocketRefusal: ChannelInboundHandler, RemovableChannelHandler,
         if !wantsWebSocket { headers.add(name: "Upgrade", value: "websocket") }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+        let channel = context.channel
+        let sent = context.eventLoop.makePromise(of: Void.self)
+        sent.futureResult.whenComplete { _ in channel.close(promise: nil) }
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: sent)
     }
 }

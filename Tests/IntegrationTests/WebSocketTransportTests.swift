@@ -79,8 +79,8 @@ import Testing
         #expect(agent.waitFor("REGISTERED"), "\(agent.output)\n\(daemon.log().suffix(3000))")
         #expect(agent.output.contains("SUBPROTOCOL sip"))
         #expect(agent.output.contains("FIRST 401"), "REGISTER was not challenged: \(agent.output)")
-        #expect(try db.waitFor("SELECT flow_transport FROM agent_bindings WHERE agent = 'alice'", toBe: scheme.uppercased()),
-                "\(try db.query("SELECT row_to_json(b)::text FROM agent_bindings b"))")
+        let flowKept = try db.waitFor("SELECT flow_transport FROM agent_bindings WHERE agent = 'alice'", toBe: scheme.uppercased())
+        #expect(flowKept, "\((try? db.query("SELECT row_to_json(b)::text FROM agent_bindings b")) ?? [])")
         let show = try db.cli(["agents", "show", "alice"])
         #expect(show.output.contains("via \(scheme):127.0.0.1:"), "\(show.output)")
 
