@@ -87,10 +87,16 @@ extension SIPTransport {
             if needsTLS { throw SIPTLSError.notConfigured }
             // No certificate of ours: outbound TLS (a `sips:` target, a TLS trunk) still
             // works, verifying servers against the system's roots.
+            // Never fatal: a daemon without TLS configured must start whatever the system's
+            // CA store looks like; outbound TLS then fails per leg, logged.
             var client = TLSConfiguration.makeClientConfiguration()
             client.minimumTLSVersion = .tlsv12
-            let context = try NIOSSLContext(configuration: client)
-            try await eventLoop.submit { self.tls.client = context }.get()
+            do {
+                let context = try NIOSSLContext(configuration: client)
+                try await eventLoop.submit { self.tls.client = context }.get()
+            } catch {
+                logger.warning("outbound TLS unavailable: the system's CA roots cannot be loaded", metadata: ["error": "\(error)"])
+            }
             return
         }
         let contexts = try Self.makeTLSContexts(settings)

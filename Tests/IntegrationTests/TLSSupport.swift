@@ -15,6 +15,7 @@ struct TestPKI {
         try issue("server", by: "ca", subject: "switchboard-one", san: "IP:127.0.0.1,DNS:localhost")
         try issue("client", by: "ca", subject: "carrier-sbc", san: "DNS:carrier.example")
         try issue("rogue-client", by: "rogue-ca", subject: "intruder", san: "DNS:intruder.example")
+        try issue("rogue-server", by: "rogue-ca", subject: "impostor", san: "IP:127.0.0.1,DNS:localhost")
     }
 
     func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
@@ -199,10 +200,10 @@ final class SocatBridge {
     }
 
     /// Listens for TLS on `port` (the test's server certificate); forwards to TCP `tcpPort`.
-    init(tlsPort port: Int = FreePort.next(), toTCPPort tcpPort: Int, pki: TestPKI) throws {
+    init(tlsPort port: Int = FreePort.next(), toTCPPort tcpPort: Int, pki: TestPKI, certificate: String = "server") throws {
         self.port = port
         try start([
-            "OPENSSL-LISTEN:\(port),bind=127.0.0.1,reuseaddr,fork,cert=\(pki.path("server.pem")),key=\(pki.path("server.key")),verify=0",
+            "OPENSSL-LISTEN:\(port),bind=127.0.0.1,reuseaddr,fork,cert=\(pki.path("\(certificate).pem")),key=\(pki.path("\(certificate).key")),verify=0",
             "TCP:127.0.0.1:\(tcpPort)",
         ])
     }

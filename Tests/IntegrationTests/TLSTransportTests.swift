@@ -161,7 +161,10 @@ import Testing
 
     /// A `sips:` target: the daemon connects over TLS (verifying the callee's certificate
     /// against `tls.ca`, by its IP address SAN) to socat's TLS server in front of a SIPp
-    /// callee; the call is answered.
+    /// callee; the call is answered. The first step of the plan is an impostor in front of
+    /// the same callee, with a certificate of another CA: that leg must fail in the handshake
+    /// and at once (its step timer is 10 minutes, far beyond the caller's bound), and the
+    /// callee never sees its INVITE.
     @Test func aSIPSTargetIsCalledOverVerifiedTLS() throws {
         let pki = try TestPKI()
         defer { pki.remove() }
@@ -171,13 +174,26 @@ import Testing
         defer { callee.stop() }
         let bridge = try SocatBridge(toTCPPort: callee.port, pki: pki)
         defer { bridge.stop() }
-        let plan = try TestDialplan(plans: "  main:\n    ring-all: { targets: [\"sips:a@127.0.0.1:\(bridge.port)\"], timeout: 10s }\n")
+        let impostor = try SocatBridge(toTCPPort: callee.port, pki: pki, certificate: "rogue-server")
+        defer { impostor.stop() }
+        let plan = try TestDialplan(plans: """
+          main:
+            sequential:
+              steps:
+                - { target: "sips:impostor@127.0.0.1:\(impostor.port)", timeout: 10m }
+                - { target: "sips:a@127.0.0.1:\(bridge.port)", timeout: 10m }
+
+        """)
         defer { plan.remove() }
         let daemon = try DaemonProcess(extraConfig: pki.config(), dialplans: plan.directory.path,
                                        extraListeners: ["tls:127.0.0.1:\(FreePort.next())"])
         defer { daemon.stop() }
         let run = try SIPpRun.caller(daemon: daemon, calls: 1, timeout: 20).run()
         #expect(run.status == 0, "call to a sips: target failed:\n\(run.output.suffix(1500))\n\(daemon.log().suffix(3000))")
-        #expect(try callee.wait().successfulCalls == 1)
+        let answered = try callee.wait()
+        #expect(answered.successfulCalls == 1)
+        #expect(tracedMessages(answered.messages, startingWith: "INVITE sips:a@127.0.0.1:\(bridge.port)", received: true).count == 1,
+                "\(answered.messages.suffix(2000))")
+        #expect(!answered.messages.contains("impostor@"), "the impostor's INVITE reached the callee")
     }
 }
