@@ -171,7 +171,7 @@ final class HeldTLSConnection {
         input.fileHandleForWriting.write(Data("go\n".utf8))
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning { process.terminate() }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
         return TLSClient.Result(status: process.terminationStatus, output: output)
     }
@@ -222,9 +222,11 @@ final class SocatBridge {
         guard process.isRunning else { throw TLSTestError.notListening("socat on \(port)") }
     }
 
+    /// SIGKILL: socat keeps the signal mask it inherits from the test runner, where SIGTERM
+    /// is blocked, so a SIGTERM would wait for ever.
     func stop() {
         if process.isRunning {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
     }
