@@ -120,7 +120,7 @@ async def register_and_answer():
                 steps.add("INVITE")
                 say("VIA", header(msg, "Via"))
                 await ws.send(reply(msg, "180 Ringing", f"Contact: <sip:{args.user}@{HOST};transport=ws>"))
-                sdp = ("v=0\r\no=agent 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+                sdp = ("v=0\r\no=callee 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
                        "m=audio 49170 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
                 await ws.send(reply(msg, "200 OK", f"Contact: <sip:{args.user}@{HOST};transport=ws>\r\n"
                                     "Content-Type: application/sdp", sdp))
