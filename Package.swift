@@ -26,6 +26,8 @@ let package = Package(
         // Issue 12 item 4: the state shared by the SIP loops (dialplan table, admission
         // counters) is read with atomics, never a global lock. Already a dependency of NIO.
         .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
+        // SIP over TLS and WebSocket (issue 15 item 6): TLS 1.2+ listeners and connections.
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // MARK: C wrappers (the only places C types are visible)
@@ -50,6 +52,9 @@ let package = Package(
             "SIPMessage",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 

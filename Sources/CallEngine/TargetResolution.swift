@@ -48,8 +48,10 @@ struct TargetResolution {
             return .failure(.unresolvedHost(uri.host))
         }
         let transport = transport(of: uri, configuration: configuration)
+        // RFC 3261 §19.1.2: 5061 for TLS (a `sips:` URI or transport=tls).
+        let defaultPort = transport == .tls ? 5061 : 5060
         return .success(TargetResolution(uri: uri, peer: SIPPeer(transport: transport, host: address,
-                                                                  port: uri.port ?? resolvedPort ?? 5060), trunk: nil))
+                                                                  port: uri.port ?? resolvedPort ?? defaultPort), trunk: nil))
     }
 
     /// What RFC 3263 location needs of a `sip:` target: its explicit port and transport.
@@ -61,7 +63,10 @@ struct TargetResolution {
     }
 
     /// The URI's `transport` parameter, else the configured default (NAPTR is not consulted).
+    /// A `sips:` URI is always reached over TLS (RFC 3261 §26.2.2; RFC 5630 §3.1.3: its
+    /// transport=tcp means TLS over TCP).
     static func transport(of uri: SIPURI, configuration: CallEngineConfiguration) -> SIPTransportProtocol {
+        if uri.scheme == "sips" { return .tls }
         if case .some(.some(let t)) = uri.parameter("transport"), let p = SIPTransportProtocol(rawValue: t.uppercased()) {
             return p
         }

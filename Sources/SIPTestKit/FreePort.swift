@@ -15,7 +15,7 @@ public enum FreePort {
     }
 
     /// Binds a socket of `type` and returns the bound port (0 on failure); closes it again.
-    static func bind(_ type: Int32, host: String, port: Int) -> Int {
+    public static func bind(_ type: Int32, host: String, port: Int) -> Int {
         let fd = socket(AF_INET, Int32(type), 0)
         guard fd >= 0 else { return 0 }
         defer { close(fd) }

@@ -1,7 +1,7 @@
 import NIOCore
 import SIPMessage
 
-/// One TCP connection: frames messages by Content-Length, enforces the size cap, the stall
+/// One TCP or TLS connection (for TLS, behind the TLS handler): frames messages by Content-Length, enforces the size cap, the stall
 /// timeout and (inbound) the first-request timeout, answers keep-alive pings, and closes on
 /// broken framing (RFC 3261 §18.3).
 final class SIPStreamHandler: ChannelInboundHandler, @unchecked Sendable {
@@ -17,15 +17,19 @@ final class SIPStreamHandler: ChannelInboundHandler, @unchecked Sendable {
     private var firstRequestTimer: Scheduled<Void>?
     /// Opened by us (to a target or trunk): counted apart, no first-request timeout.
     private let outbound: Bool
+    /// TCP or TLS: names the peer (its connection-table key and the transport its
+    /// messages are stamped with).
+    private let transportProtocol: SIPTransportProtocol
 
-    init(transport: SIPTransport, outbound: Bool) {
+    init(transport: SIPTransport, protocol transportProtocol: SIPTransportProtocol = .tcp, outbound: Bool) {
         self.transport = transport
         self.outbound = outbound
+        self.transportProtocol = transportProtocol
         self.framer = SIPStreamFramer(maxMessageSize: transport.configuration.limits.maxMessageSize)
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        guard let peer = SIPTransport.peer(.tcp, context.channel.remoteAddress),
+        guard let peer = SIPTransport.peer(transportProtocol, context.channel.remoteAddress),
               transport.registerConnection(context.channel, peer: peer, outbound: outbound) else {
             context.close(promise: nil)
             return

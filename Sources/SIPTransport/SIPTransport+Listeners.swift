@@ -69,8 +69,10 @@ extension SIPTransport {
                 }
                 .bind(to: address)
                 .map { $0 as any Channel }
-        default:
-            return eventLoop.makeFailedFuture(SIPTransportError.unsupportedTransport(endpoint.transport))
+        case .tls:
+            return bindTLS(address)
+        case .ws, .wss:
+            return bindWebSocket(address, secure: endpoint.transport == .wss)
         }
     }
 

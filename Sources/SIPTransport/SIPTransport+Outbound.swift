@@ -44,14 +44,20 @@ extension SIPTransport {
         switch peer.transport {
         case .udp:
             sendDatagram(bytes, to: peer, message: message)
-        case .tcp:
+        case .tcp, .tls:
             if let channel = connection(to: peer) {
                 write(bytes, on: channel, to: peer, message: message)
             } else {
                 connect(to: peer, first: bytes, message: message)
             }
-        default:
-            logger.warning("transport not supported yet", metadata: ["sip.peer": "\(peer)"])
+        case .ws, .wss:
+            // We never open WebSocket connections (RFC 7118 §5: the browser does): a WS
+            // peer is reached over its flow or not at all.
+            if let channel = connection(to: peer) {
+                write(bytes, on: channel, to: peer, message: message)
+            } else {
+                refusedNoFlow(peer, message: message)
+            }
         }
     }
 
@@ -126,6 +132,13 @@ extension SIPTransport {
 
     /// Tells the layer a request never left. Always from a fresh loop turn: the layer may be
     /// in the middle of the very send that failed.
+    /// A message for a WebSocket peer whose connection is gone (event loop).
+    func refusedNoFlow(_ peer: SIPPeer, message: SIPMessage?) {
+        statistics.sendErrors += 1
+        logRateLimited("message not sent: the WebSocket flow is closed", kind: "no flow", peer: peer)
+        reportSendFailure(message, peer)
+    }
+
     private func reportSendFailure(_ message: SIPMessage?, _ peer: SIPPeer) {
         guard let message, case .request = message else { return }
         eventLoop.execute { self.onSendFailure(message, peer) }
@@ -175,12 +188,21 @@ extension SIPTransport {
             reportSendFailure(message, peer)
             return
         }
+        if peer.transport == .tls, tls.client == nil {
+            logRateLimited("not connecting: TLS is not configured", kind: "no tls", peer: peer)
+            reportSendFailure(message, peer)
+            return
+        }
         pendingConnects[peer] = [(bytes, message)]
+        let serverName = Self.tlsServerName(for: message)
         ClientBootstrap(group: eventLoop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(5))
             .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try self.addStreamHandlers(to: channel, outbound: true) }
+                channel.eventLoop.makeCompletedFuture {
+                    if peer.transport == .tls { try self.addTLSClientHandler(to: channel, serverName: serverName) }
+                    try self.addStreamHandlers(to: channel, transport: peer.transport, outbound: true)
+                }
             }
             .connect(to: address)
             .whenComplete { result in

@@ -66,6 +66,8 @@ public final class SIPTransport: @unchecked Sendable {
     private var inboundPerHost: [String: Int] = [:]
     /// Outbound connections being set up, with the messages waiting for them.
     var pendingConnects: [SIPPeer: [(bytes: ByteBuffer, message: SIPMessage?)]] = [:]
+    /// TLS contexts for `tls:`/`wss:` listeners and outbound TLS (SIPTransport+TLS).
+    var tls = TLSContexts()
 
     public init(configuration: SIPTransportConfiguration, eventLoop: any EventLoop, logger: Logger) {
         self.configuration = configuration
@@ -85,6 +87,7 @@ public final class SIPTransport: @unchecked Sendable {
     public func start(binding endpoints: [SIPTransportConfiguration.Endpoint]? = nil) async throws {
         let broadcasts = Self.localBroadcastAddresses()
         try await eventLoop.submit { self.broadcasts = broadcasts }.get()
+        try await loadTLSAtStart(endpoints ?? configuration.endpoints)
         for endpoint in endpoints ?? configuration.endpoints {
             let channel = try await bind(endpoint).get()
             let bound = Self.endpoint(endpoint.transport, channel.localAddress) ?? endpoint
@@ -115,10 +118,10 @@ public final class SIPTransport: @unchecked Sendable {
         return SIPPeer(transport: transport, host: ip, port: port)
     }
 
-    func addStreamHandlers(to channel: any Channel, outbound: Bool) throws {
+    func addStreamHandlers(to channel: any Channel, transport: SIPTransportProtocol = .tcp, outbound: Bool) throws {
         let idle = configuration.idleTimeout
         try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: idle))
-        try channel.pipeline.syncOperations.addHandler(SIPStreamHandler(transport: self, outbound: outbound))
+        try channel.pipeline.syncOperations.addHandler(SIPStreamHandler(transport: self, protocol: transport, outbound: outbound))
     }
 
     // MARK: Inbound (called by the channel handlers, on the event loop)

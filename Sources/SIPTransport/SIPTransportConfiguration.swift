@@ -29,6 +29,9 @@ public struct SIPTransportConfiguration: Sendable {
     /// address (the kernel spreads peers over them; each loop sends from its own). Off with one
     /// loop: then a second daemon cannot share the port by mistake. (TCP listens on one loop.)
     public var reusePort = false
+    /// Certificates for `tls:`/`wss:` listeners and outbound TLS; nil: no TLS (binding a
+    /// TLS listener then fails, and a `sips:`/TLS target gets a send failure).
+    public var tls: SIPTLSSettings?
 
     public init(endpoints: [Endpoint], limits: SIPLimits = SIPLimits(), stallTimeout: TimeAmount = .seconds(10),
                 idleTimeout: TimeAmount = .seconds(600), maxConnections: Int = 4096,

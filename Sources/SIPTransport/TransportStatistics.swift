@@ -26,6 +26,9 @@ public struct TransportStatistics: Equatable, Sendable {
     public var connectFailures = 0
     /// Messages received here and handed to the loop that owns their call (several loops).
     public var handedOff = 0
+    /// TLS connections that failed: handshakes refused (a bad client certificate, a server
+    /// that fails verification) or broken TLS records.
+    public var tlsHandshakeFailures = 0
 
     public init() {}
 
@@ -47,6 +50,7 @@ public struct TransportStatistics: Equatable, Sendable {
             total.firstRequestTimeouts += s.firstRequestTimeouts
             total.connectFailures += s.connectFailures
             total.handedOff += s.handedOff
+            total.tlsHandshakeFailures += s.tlsHandshakeFailures
         }
         return total
     }

@@ -33,7 +33,7 @@ extension ConfigurationReader {
             case "port": if let p = int(v, in: 1...65535) { trunk.port = p }
             case "transport":
                 if let t = scalar(v) {
-                    if ["udp", "tcp"].contains(t.lowercased()) { trunk.transport = t.lowercased() } else { fail(v, "transport is udp or tcp") }
+                    if ["udp", "tcp", "tls"].contains(t.lowercased()) { trunk.transport = t.lowercased() } else { fail(v, "transport is udp, tcp or tls") }
                 }
             case "prefixes":
                 if let items = sequence(v) {

@@ -76,14 +76,16 @@ struct ConfigurationReader {
         }
     }
 
-    /// `udp:127.0.0.1:5060`, `tcp:[::1]:5060`, or `{transport, host, port}`.
+    /// `udp:127.0.0.1:5060`, `tcp:[::1]:5060`, `tls:0.0.0.0:5061`, `ws:…`, `wss:…`.
     mutating func listen(_ node: Node) -> SwitchboardConfiguration.Listen? {
         guard let text = scalar(node) else { return nil }
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
-        guard parts.count == 2, ["udp", "tcp"].contains(parts[0].lowercased()) else {
-            fail(node, "listen entries look like udp:127.0.0.1:5060 or tcp:[::1]:5060, got '\(text)'")
+        guard parts.count == 2, SwitchboardConfiguration.Listen.transports.contains(parts[0].lowercased()) else {
+            fail(node, "listen entries look like udp:127.0.0.1:5060, tcp:[::1]:5060, tls:0.0.0.0:5061, "
+                 + "ws:0.0.0.0:8080 or wss:0.0.0.0:8443, got '\(text)'")
             return nil
         }
+        let defaultPort = SwitchboardConfiguration.Listen.defaultPort(parts[0].lowercased())
         var rest = parts[1]
         var host: String
         var portText: String
@@ -94,7 +96,7 @@ struct ConfigurationReader {
             }
             host = String(rest[rest.index(after: rest.startIndex)..<close])
             rest = String(rest[rest.index(after: close)...])
-            portText = rest.hasPrefix(":") ? String(rest.dropFirst()) : "5060"
+            portText = rest.hasPrefix(":") ? String(rest.dropFirst()) : "\(defaultPort)"
         } else {
             let hp = rest.split(separator: ":").map(String.init)
             guard hp.count <= 2, let h = hp.first else {
@@ -102,7 +104,7 @@ struct ConfigurationReader {
                 return nil
             }
             host = h
-            portText = hp.count == 2 ? hp[1] : "5060"
+            portText = hp.count == 2 ? hp[1] : "\(defaultPort)"
         }
         guard CIDR.parseAddress(host) != nil else {
             fail(node, "'\(host)' is not an IP address")

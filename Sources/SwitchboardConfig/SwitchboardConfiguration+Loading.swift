@@ -6,7 +6,7 @@ extension SwitchboardConfiguration {
         "listen", "trusted-networks", "dialplans", "log-level", "server-header", "pid-file", "limits", "timers",
         "calls", "trunks", "advertised-address", "default-region", "journal", "database", "node-id",
         "metrics", "drain-grace", "media", "dns-server", "access-refresh", "security",
-        "admin-token-file", "sip", "registrar",
+        "admin-token-file", "sip", "registrar", "tls",
     ]
 
     /// Loads and validates `path`. Every problem is collected with its position; the
@@ -42,6 +42,8 @@ extension SwitchboardConfiguration {
         }
         var config = SwitchboardConfiguration()
         var metricsNode: Node?
+        var listenNode: Node?
+        var tlsNode: Node?
         guard let root else { return config }
         guard let map = root.mapping else {
             reader.fail(root, "the configuration must be a mapping of keys to values")
@@ -51,6 +53,7 @@ extension SwitchboardConfiguration {
             let key = keyNode.string ?? ""
             switch key {
             case "listen":
+                listenNode = value
                 if let items = reader.sequence(value) {
                     config.listen = items.compactMap { reader.listen($0) }
                 }
@@ -130,6 +133,9 @@ extension SwitchboardConfiguration {
                 config.security = reader.security(value)
             case "registrar":
                 config.registrar = reader.registrar(value)
+            case "tls":
+                tlsNode = value
+                config.tls = reader.tls(value, base: (path as NSString).deletingLastPathComponent)
             default:
                 reader.unknownKey(keyNode, known: knownKeys)
             }
@@ -140,6 +146,7 @@ extension SwitchboardConfiguration {
             reader.fail(metricsNode, "metrics on \(endpoint) is reachable from other hosts: set admin-token-file "
                         + "(a file holding a bearer token), or listen on 127.0.0.1")
         }
+        reader.checkTLSUse(config, listenNode: listenNode, tlsNode: tlsNode)
         if !reader.diagnostics.isEmpty { throw ConfigurationError(reader.diagnostics) }
         return config
     }

@@ -8,7 +8,7 @@ import Yams
 /// `load(path:)`, so what check accepts is exactly what the daemon runs.
 public struct SwitchboardConfiguration: Sendable, Equatable {
     public struct Listen: Sendable, Equatable, CustomStringConvertible {
-        public var transport: String   // "udp" or "tcp"
+        public var transport: String   // "udp", "tcp", "tls", "ws" or "wss"
         public var host: String        // IP literal; IPv6 without brackets
         public var port: Int
         public var description: String { "\(transport):\(host.contains(":") ? "[\(host)]" : host):\(port)" }
@@ -122,6 +122,9 @@ public struct SwitchboardConfiguration: Sendable, Equatable {
     public var security: Security
     /// `registrar:` agents' registrations and digest authentication (see `Registrar`).
     public var registrar: Registrar
+    /// `tls:` certificate and key of `tls:`/`wss:` listeners and outbound TLS; nil (the
+    /// default): no TLS, and a TLS listener or trunk is a configuration error.
+    public var tls: TLS?
 
     public init() {
         listen = [Listen(transport: "udp", host: "127.0.0.1", port: 5060),
@@ -150,6 +153,7 @@ public struct SwitchboardConfiguration: Sendable, Equatable {
         dnsServer = nil
         security = Security()
         registrar = Registrar()
+        tls = nil
     }
 
     /// True when `address` is inside one of the trusted networks.

@@ -25,6 +25,9 @@ final class DialplanReloader: @unchecked Sendable {
     var onReloadStart: (@Sendable () -> Void)?
     /// Called on the reload queue when the reload is over, applied or refused (READY=1).
     var onReloadEnd: (@Sendable (Outcome) -> Void)?
+    /// The TLS certificate's reload, in two phases: read and check (throws, and the whole
+    /// reload is refused), then serve it once the dialplans compiled too. Set by the daemon.
+    var prepareTLS: (@Sendable (SwitchboardConfiguration.TLS) throws -> @Sendable () -> Void)?
     private var source: (any DispatchSourceSignal)?
     private let queue = DispatchQueue(label: "switchboard.dialplan-reload")
 
@@ -63,10 +66,19 @@ final class DialplanReloader: @unchecked Sendable {
         // The configuration first: a broken file refuses the whole reload, so what runs is
         // always one consistent generation of config and dialplans.
         var newLevel: Logger.Level?
+        var commitTLS: (@Sendable () -> Void)?
         if let configPath {
             do {
                 let settings = try SwitchboardConfiguration.load(path: configPath)
                 newLevel = Logger.Level(rawValue: settings.logLevel)
+                if let tls = settings.tls, let prepareTLS {
+                    do {
+                        commitTLS = try prepareTLS(tls)
+                    } catch {
+                        logger.error("TLS certificate not reloaded", metadata: ["error": "\(error)"])
+                        return Outcome(succeeded: false, summary: "reload failed: TLS certificate (\(error))", time: Date())
+                    }
+                }
             } catch {
                 for diagnostic in error.diagnostics { logger.error("\(diagnostic)") }
                 let first = error.diagnostics.first.map { "\($0.path):\($0.line):\($0.column)" } ?? configPath
@@ -87,6 +99,7 @@ final class DialplanReloader: @unchecked Sendable {
         for (path, error) in prompts?.preload(table: table) ?? [:] {
             logger.error("prompt not loaded", metadata: ["prompt": "\(path)", "error": "\(error)"])
         }
+        commitTLS?()
         if let newLevel, newLevel != LogLevelControl.shared.level {
             logger.notice("log level changed", metadata: ["log.level": "\(newLevel)"])
             LogLevelControl.shared.level = newLevel

@@ -74,7 +74,8 @@ final class SIPService: Service, @unchecked Sendable {
         self.mediaGroup = MultiThreadedEventLoopGroup(
             numberOfThreads: configuration.media.threadCount(cores: System.coreCount))
         let endpoints = configuration.listen.map {
-            SIPTransportConfiguration.Endpoint(transport: $0.transport == "tcp" ? .tcp : .udp, host: $0.host, port: $0.port)
+            SIPTransportConfiguration.Endpoint(transport: SIPTransportProtocol(rawValue: $0.transport.uppercased()) ?? .udp,
+                                               host: $0.host, port: $0.port)
         }
         var limits = SIPLimits()
         limits.maxMessageSize = configuration.limits.maxMessageSize
@@ -90,6 +91,7 @@ final class SIPService: Service, @unchecked Sendable {
             firstRequestTimeout: .milliseconds(Int64(configuration.limits.tcpFirstRequestTimeoutSeconds * 1000)),
             maxOutboundConnections: share(configuration.limits.maxTCPOutboundConnections))
         transportConfig.reusePort = threads > 1
+        transportConfig.tls = configuration.tls.map(Self.tlsSettings)
         var shards: [SIPShard] = []
         for (index, loop) in group.makeIterator().enumerated() {
             var shardLogger = logger
@@ -220,12 +222,29 @@ final class SIPService: Service, @unchecked Sendable {
         }
     }
 
+    static func tlsSettings(_ tls: SwitchboardConfiguration.TLS) -> SIPTLSSettings {
+        SIPTLSSettings(certificateFile: tls.certificateFile, privateKeyFile: tls.privateKeyFile,
+                       clientCAFile: tls.clientCAFile, verifyClients: tls.verifyClients, trustedCAFile: tls.trustedCAFile)
+    }
+
+    /// SIGHUP, first phase: reads and checks the new certificate, key and CAs (throws on any
+    /// problem, and nothing changes); the returned closure serves them on every SIP loop.
+    func prepareTLSReload(_ tls: SwitchboardConfiguration.TLS) throws -> @Sendable () -> Void {
+        let contexts = try SIPTransport.makeTLSContexts(Self.tlsSettings(tls))
+        let transports = shards.map(\.transport)
+        let logger = self.logger
+        return {
+            for transport in transports { transport.installTLS(contexts: contexts) }
+            logger.notice("TLS certificate reloaded: new connections get it", metadata: ["tls.certificate": "\(tls.certificateFile)"])
+        }
+    }
+
     func engineConfiguration() -> CallEngineConfiguration {
         let first = configuration.listen.first
         let calls = configuration.calls
         let trunks = configuration.trunks.map { t in
             CallEngineConfiguration.Trunk(
-                name: t.name, host: t.host, port: t.port, transport: t.transport == "tcp" ? .tcp : .udp,
+                name: t.name, host: t.host, port: t.port, transport: SIPTransportProtocol(rawValue: t.transport.uppercased()) ?? .udp,
                 prefixes: t.prefixes, stripPlus: t.stripPlus, dialPrefix: t.dialPrefix,
                 forwarding: CallEngineConfiguration.Trunk.Forwarding(rawValue: t.forwarding) ?? .diversion)
         }

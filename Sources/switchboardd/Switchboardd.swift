@@ -102,6 +102,7 @@ struct Switchboardd: AsyncParsableCommand {
 
 
         let sip = SIPService(configuration: settings, dialplans: store, legs: legs, access: access, agents: agents, operations: operations, prompts: prompts, logger: logger)
+        reloader.prepareTLS = { [sip] tls in try sip.prepareTLSReload(tls) }
         var services: [any Service] = []
         // The metrics server comes first so the group stops it last: it answers during a drain.
         if let endpoint = settings.metrics, let metrics = operations.metrics {

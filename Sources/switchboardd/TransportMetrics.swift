@@ -17,6 +17,7 @@ final class TransportMetrics: @unchecked Sendable {
     private var refusedInbound, refusedPerSource, refusedOutbound: CounterMirror
     private var firstRequestTimeouts: CounterMirror
     private var connectFailures: CounterMirror
+    private var tlsFailures: CounterMirror
 
     init(factory: PrometheusMetricsFactory) {
         func counter(_ name: String, _ labels: [(String, String)] = []) -> CounterMirror {
@@ -40,6 +41,7 @@ final class TransportMetrics: @unchecked Sendable {
         refusedOutbound = counter("switchboard_tcp_connections_refused_total", [("limit", "outbound")])
         firstRequestTimeouts = counter("switchboard_tcp_first_request_timeouts_total")
         connectFailures = counter("switchboard_tcp_connect_failures_total")
+        tlsFailures = counter("switchboard_tls_handshake_failures_total")
         listenersDown.record(0)
         inbound.record(0)
         outbound.record(0)
@@ -57,5 +59,6 @@ final class TransportMetrics: @unchecked Sendable {
         refusedOutbound.update(to: s.refusedOutboundLimit)
         firstRequestTimeouts.update(to: s.firstRequestTimeouts)
         connectFailures.update(to: s.connectFailures)
+        tlsFailures.update(to: s.tlsHandshakeFailures)
     }
 }

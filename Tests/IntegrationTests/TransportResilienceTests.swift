@@ -5,8 +5,7 @@ import Testing
 /// Issue 13, items 0 and 4, against the real daemon: one packet must not take SIP down
 /// (a response routed to a destination the kernel refuses used to close the UDP listening
 /// socket for good), and TCP holds (per-source cap, first-request timeout, slow drips,
-/// connect failures that end a leg at once). TLS is not implemented in this project yet,
-/// so there is no TLS listener to test.
+/// connect failures that end a leg at once). The same for TLS listeners: TLSTransportTests.
 @Suite(.serialized) struct TransportResilienceTests {
     static func request(_ method: String, via: String, callID: String, number: String = "+19995550100") -> String {
         let uri = method == "INVITE" ? "sip:\(number)@127.0.0.1" : "sip:127.0.0.1"
