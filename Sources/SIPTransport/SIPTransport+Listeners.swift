@@ -58,22 +58,29 @@ extension SIPTransport {
                 }
                 .bind(to: address)
         case .tcp:
-            return ServerBootstrap(group: eventLoop)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .serverChannelOption(.backlog, value: 256)
-                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                .childChannelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try self.addStreamHandlers(to: channel, outbound: false)
-                    }
-                }
-                .bind(to: address)
-                .map { $0 as any Channel }
+            return bindStream(address) { channel in
+                try self.addStreamHandlers(to: channel, outbound: false)
+            }
         case .tls:
             return bindTLS(address)
         case .ws, .wss:
             return bindWebSocket(address, secure: endpoint.transport == .wss)
         }
+    }
+
+    /// A listening socket for a stream transport (TCP, TLS, WS, WSS), accepted on this loop so
+    /// the connection caps hold; `setUp` builds each accepted connection's pipeline.
+    func bindStream(_ address: SocketAddress,
+                    setUp: @escaping @Sendable (any Channel) throws -> Void) -> EventLoopFuture<any Channel> {
+        ServerBootstrap(group: eventLoop)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.backlog, value: 256)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try setUp(channel) }
+            }
+            .bind(to: address)
+            .map { $0 as any Channel }
     }
 
     /// Starts watching listener `index` (event loop).

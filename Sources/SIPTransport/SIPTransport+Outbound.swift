@@ -130,8 +130,6 @@ extension SIPTransport {
         reportSendFailure(message, peer)
     }
 
-    /// Tells the layer a request never left. Always from a fresh loop turn: the layer may be
-    /// in the middle of the very send that failed.
     /// A message for a WebSocket peer whose connection is gone (event loop).
     func refusedNoFlow(_ peer: SIPPeer, message: SIPMessage?) {
         statistics.sendErrors += 1
@@ -139,6 +137,8 @@ extension SIPTransport {
         reportSendFailure(message, peer)
     }
 
+    /// Tells the layer a request never left. Always from a fresh loop turn: the layer may be
+    /// in the middle of the very send that failed.
     private func reportSendFailure(_ message: SIPMessage?, _ peer: SIPPeer) {
         guard let message, case .request = message else { return }
         eventLoop.execute { self.onSendFailure(message, peer) }

@@ -86,9 +86,9 @@ extension SIPTransport {
         guard let settings = configuration.tls else {
             if needsTLS { throw SIPTLSError.notConfigured }
             // No certificate of ours: outbound TLS (a `sips:` target, a TLS trunk) still
-            // works, verifying servers against the system's roots.
-            // Never fatal: a daemon without TLS configured must start whatever the system's
-            // CA store looks like; outbound TLS then fails per leg, logged.
+            // works, verifying servers against the system's roots. Loading them is never
+            // fatal: a daemon without TLS configured must start whatever the system's CA
+            // store looks like; outbound TLS then fails per leg, logged.
             var client = TLSConfiguration.makeClientConfiguration()
             client.minimumTLSVersion = .tlsv12
             do {
@@ -126,18 +126,10 @@ extension SIPTransport {
 
     /// A `tls:` listener: TCP accepted on this loop, the TLS handshake, then SIP framed as on TCP.
     func bindTLS(_ address: SocketAddress) -> EventLoopFuture<any Channel> {
-        ServerBootstrap(group: eventLoop)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .serverChannelOption(.backlog, value: 256)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try self.addTLSServerHandler(to: channel)
-                    try self.addStreamHandlers(to: channel, transport: .tls, outbound: false)
-                }
-            }
-            .bind(to: address)
-            .map { $0 as any Channel }
+        bindStream(address) { channel in
+            try self.addTLSServerHandler(to: channel)
+            try self.addStreamHandlers(to: channel, transport: .tls, outbound: false)
+        }
     }
 
     /// The current server context's handler, first in `channel`'s pipeline (event loop).
@@ -161,9 +153,10 @@ extension SIPTransport {
     static func tlsServerName(for message: SIPMessage?) -> String? {
         guard case .request(let request)? = message else { return nil }
         let host = request.uri.host
+        // An IP literal is no server name (RFC 6066 §3): IPv6 is told by its colons, IPv4 by
+        // parsing it as an address.
         if host.isEmpty || host.contains(":") { return nil }
-        let parts = host.split(separator: ".")
-        if parts.count == 4, parts.allSatisfy({ UInt8($0) != nil }) { return nil }
+        if (try? SocketAddress(ipAddress: host, port: 0)) != nil { return nil }
         return host
     }
 

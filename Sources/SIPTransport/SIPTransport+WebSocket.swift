@@ -9,18 +9,10 @@ import SIPMessage
 /// (the `tls:` certificate). Accepted on this loop, like TCP, so the connection caps hold.
 extension SIPTransport {
     func bindWebSocket(_ address: SocketAddress, secure: Bool) -> EventLoopFuture<any Channel> {
-        ServerBootstrap(group: eventLoop)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .serverChannelOption(.backlog, value: 256)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    if secure { try self.addTLSServerHandler(to: channel) }
-                    try self.addWebSocketHandlers(to: channel, protocol: secure ? .wss : .ws)
-                }
-            }
-            .bind(to: address)
-            .map { $0 as any Channel }
+        bindStream(address) { channel in
+            if secure { try self.addTLSServerHandler(to: channel) }
+            try self.addWebSocketHandlers(to: channel, protocol: secure ? .wss : .ws)
+        }
     }
 
     /// Whether an upgrade request asks for SIP: `Sec-WebSocket-Protocol` lists `sip`

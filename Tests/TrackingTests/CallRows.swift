@@ -36,6 +36,20 @@ struct CallRows {
         return callID
     }
 
+    /// Waits (5 s at most) until every call inserted so far has started by the database's
+    /// clock, for reports that count only calls started before now().
+    func waitUntilAllStarted() throws {
+        let c = try db.connect()
+        defer { c.close() }
+        for _ in 0..<500 {
+            if try c.execute("SELECT coalesce(bool_and(started_at < now()), true) FROM calls").rows[0][0] == "t" { return }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        throw CallRowsError.callsStillInTheFuture
+    }
+
+    enum CallRowsError: Error { case callsStillInTheFuture }
+
     /// Seconds since the epoch of a call's start and end, as PostgreSQL stored them.
     func times(_ callID: UUID) throws -> (start: Double, end: Double) {
         let c = try db.connect()
