@@ -75,7 +75,7 @@ extension Billing {
     ///
     /// work_mem grows with the close (`closeWorkMemPerLeg` bytes per candidate leg, between
     /// `closeWorkMem` and `closeWorkMemMax`): the statement keeps every candidate in
-    /// materialised CTEs (legs, priced, rated) and sorts them twice, about 110 MB per
+    /// materialised CTEs (legs, priced, freed) and sorts them twice, about 110 MB per
     /// million legs each. At 256 MB a 10M-leg close wrote all of them to temporary files,
     /// and the rate hash join, sized from the (over)estimated number of destinations, was
     /// split into batches, which writes every leg to disk once more.
