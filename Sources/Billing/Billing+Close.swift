@@ -75,7 +75,7 @@ extension Billing {
     ///
     /// work_mem grows with the close (`closeWorkMemPerLeg` bytes per candidate leg, between
     /// `closeWorkMem` and `closeWorkMemMax`): the statement keeps every candidate in
-    /// materialised CTEs (legs, priced, rated) and sorts them twice, about 110 MB per
+    /// materialised CTEs (legs, priced, freed) and sorts them twice, about 110 MB per
     /// million legs each. At 256 MB a 10M-leg close wrote all of them to temporary files,
     /// and the rate hash join, sized from the (over)estimated number of destinations, was
     /// split into batches, which writes every leg to disk once more.
@@ -229,8 +229,13 @@ extension Billing {
     ///   subscription's plan when the close runs); used, in leg end order, by the billed
     ///   seconds of legs whose rate is `included`; the straddling leg is charged for its
     ///   excess only. Each line keeps what its legs used (`included_used_seconds`).
+    ///   A day's allowance left (its plan's seconds less what the month's earlier lines
+    ///   used) travels with the day in `calendars`, so a leg gets it by the same array index
+    ///   as its day: no join per leg to the allowances.
     /// - legs whose plan has no matching rate stay unrated (rated after the rates are fixed).
     /// - rated: one leg_ratings row per leg (its primary key, end_seq, refuses a second);
+    ///   the lines' sums are taken from the same rows (`freed`) in one pass, not from the
+    ///   insert's RETURNING (which would keep all 10M returned rows in memory once more);
     ///   marks: per account, the new floor (just below its lowest candidate left unrated,
     ///   or $8) and high ($8), never moved down.
     static let rateSQL = """
@@ -252,67 +257,6 @@ extension Billing {
                NULL::bigint
         FROM call_legs l
         WHERE l.account = ANY($10::text[]) AND l.end_seq <= $8::bigint
-    ),
-    calendars AS MATERIALIZED (
-        -- per account, its days to close and its terms as sorted arrays: a leg finds its day
-        -- and its term by binary search (width_bucket) after ONE hash join on the account.
-        -- Joining days and terms per leg (ranges as join filters) cost as much, but the
-        -- planner, knowing nothing of the days' arrays, took each leg for 26 rows, and sized
-        -- the rate hash join below for that: in batches (every leg to disk and back) once
-        -- work_mem is a tenth of the close (seen at 1M legs with 25 MB). MATERIALIZED keeps
-        -- the join of candidates with it estimated at one row per leg.
-        SELECT d.account, d.ends, d.starts, d.business_days, d.firsts, s.plan_id AS subscription_plan,
-               t.term_starts, t.term_ends, t.term_plans
-        FROM (SELECT account, array_agg(day_end ORDER BY day_end) AS ends, array_agg(day_start ORDER BY day_end) AS starts,
-                     array_agg(business_day ORDER BY day_end) AS business_days, array_agg(first ORDER BY day_end) AS firsts
-              FROM days GROUP BY account) d
-        LEFT JOIN subscriptions s ON s.account = d.account
-        -- ties on term_start: the longer term last, where width_bucket lands
-        LEFT JOIN LATERAL (SELECT array_agg(term_start ORDER BY term_start, term_end) AS term_starts,
-                                  array_agg(term_end ORDER BY term_start, term_end) AS term_ends,
-                                  array_agg(plan_id ORDER BY term_start, term_end) AS term_plans
-                           FROM subscription_terms t WHERE t.account = d.account) t ON true
-    ),
-    legs AS (
-        -- k: the first day ending after the leg (days do not overlap, so the only one that
-        -- can hold it); tk: the last term starting at or before it (terms do not overlap).
-        SELECT c.leg_id, c.end_seq, c.account, c.direction, c.ended_at,
-               CASE WHEN x.k <= cardinality(a.ends) AND (a.firsts[x.k] OR c.ended_at >= a.starts[x.k])
-                    THEN a.business_days[x.k] END AS business_day,
-               CASE WHEN c.answered_at IS NULL OR c.ended_at <= c.answered_at THEN 0
-                    ELSE ceil(extract(epoch FROM c.ended_at - c.answered_at))::int END AS duration,
-               coalesce(CASE WHEN x.tk > 0 AND c.ended_at < a.term_ends[x.tk] THEN a.term_plans[x.tk] END,
-                        a.subscription_plan) AS plan_id,
-               coalesce(CASE WHEN c.direction = 'inbound' THEN c.tracking_number ELSE c.target END, '') AS dest_key
-        FROM candidates c
-        LEFT JOIN calendars a ON a.account = c.account
-        CROSS JOIN LATERAL (SELECT width_bucket(c.ended_at, a.ends) + 1 AS k, width_bucket(c.ended_at, a.term_starts) AS tk) x
-        WHERE c.high_seq IS NULL OR c.end_seq > c.high_seq
-           OR NOT EXISTS (SELECT 1 FROM leg_ratings r WHERE r.end_seq = c.end_seq)
-    ),
-    dests AS MATERIALIZED (
-        SELECT plan_id, direction, dest_key,
-               CASE WHEN direction = 'inbound' THEN coalesce(substring(dest_key FROM '^\\+[0-9]+'), '')
-                    ELSE coalesce(substring(dest_key FROM '(?i)^(?:tel:|sips?:)?(\\+[0-9]+)'), '') END AS dest
-        FROM (SELECT DISTINCT plan_id, direction, dest_key FROM legs
-              WHERE plan_id IS NOT NULL AND business_day IS NOT NULL) k
-    ),
-    dest_rates AS MATERIALIZED (
-        SELECT x.plan_id, x.direction, x.dest_key, r.price_per_minute_micros AS price, r.first_increment,
-               r.next_increment, r.minimum_seconds, r.included
-        FROM dests x
-        JOIN LATERAL (SELECT * FROM rates r WHERE r.plan_id = x.plan_id AND r.direction = x.direction
-                      AND starts_with(x.dest, r.prefix) ORDER BY length(r.prefix) DESC LIMIT 1) r ON true
-    ),
-    priced AS (
-        -- every candidate; `ratable` false for those left unrated (no day yet, no rate)
-        SELECT l.end_seq, l.leg_id, l.account, l.business_day, l.ended_at, r.included, r.price,
-               l.business_day IS NOT NULL AND r.price IS NOT NULL AS ratable,
-               CASE WHEN l.duration <= 0 THEN 0
-                    WHEN greatest(l.duration, r.minimum_seconds) <= r.first_increment THEN r.first_increment
-                    ELSE r.first_increment + ((greatest(l.duration, r.minimum_seconds) - r.first_increment
-                         + r.next_increment - 1) / r.next_increment) * r.next_increment END AS billed
-        FROM legs l LEFT JOIN dest_rates r USING (plan_id, direction, dest_key)
     ),
     day_allowances AS MATERIALIZED (
         -- each day's allowance: the included minutes of the plan in force when the day
@@ -336,26 +280,93 @@ extension Billing {
                          AND date_trunc('month', u.business_day) = m.month), 0) AS used_before
         FROM (SELECT DISTINCT account, month FROM day_allowances WHERE seconds > 0) m
     ),
+    calendars AS MATERIALIZED (
+        -- per account, its days to close and its terms as sorted arrays: a leg finds its day
+        -- and its term by binary search (width_bucket) after ONE hash join on the account.
+        -- Joining days and terms per leg (ranges as join filters) cost as much, but the
+        -- planner, knowing nothing of the days' arrays, took each leg for 26 rows, and sized
+        -- the rate hash join below for that: in batches (every leg to disk and back) once
+        -- work_mem is a tenth of the close (seen at 1M legs with 25 MB). MATERIALIZED keeps
+        -- the join of candidates with it estimated at one row per leg.
+        SELECT d.account, d.ends, d.starts, d.business_days, d.firsts, d.months, d.allowances_left,
+               s.plan_id AS subscription_plan, t.term_starts, t.term_ends, t.term_plans
+        FROM (SELECT d.account, array_agg(d.day_end ORDER BY d.day_end) AS ends, array_agg(d.day_start ORDER BY d.day_end) AS starts,
+                     array_agg(d.business_day ORDER BY d.day_end) AS business_days, array_agg(d.first ORDER BY d.day_end) AS firsts,
+                     array_agg(da.month ORDER BY d.day_end) AS months,
+                     -- NULL: no allowance in the day's month
+                     array_agg(da.seconds - a.used_before ORDER BY d.day_end) AS allowances_left
+              FROM days d
+              JOIN day_allowances da ON da.account = d.account AND da.business_day = d.business_day
+              LEFT JOIN allowance a ON a.account = d.account AND a.month = da.month
+              GROUP BY d.account) d
+        LEFT JOIN subscriptions s ON s.account = d.account
+        -- ties on term_start: the longer term last, where width_bucket lands
+        LEFT JOIN LATERAL (SELECT array_agg(term_start ORDER BY term_start, term_end) AS term_starts,
+                                  array_agg(term_end ORDER BY term_start, term_end) AS term_ends,
+                                  array_agg(plan_id ORDER BY term_start, term_end) AS term_plans
+                           FROM subscription_terms t WHERE t.account = d.account) t ON true
+    ),
+    legs AS (
+        -- k: the first day ending after the leg (days do not overlap, so the only one that
+        -- can hold it); tk: the last term starting at or before it (terms do not overlap).
+        SELECT c.leg_id, c.end_seq, c.account, c.direction, c.ended_at,
+               y.business_day, CASE WHEN y.business_day IS NOT NULL THEN a.months[y.k] END AS month,
+               CASE WHEN y.business_day IS NOT NULL THEN a.allowances_left[y.k] END AS allowance_left,
+               CASE WHEN c.answered_at IS NULL OR c.ended_at <= c.answered_at THEN 0
+                    ELSE ceil(extract(epoch FROM c.ended_at - c.answered_at))::int END AS duration,
+               coalesce(CASE WHEN y.tk > 0 AND c.ended_at < a.term_ends[y.tk] THEN a.term_plans[y.tk] END,
+                        a.subscription_plan) AS plan_id,
+               coalesce(CASE WHEN c.direction = 'inbound' THEN c.tracking_number ELSE c.target END, '') AS dest_key
+        FROM candidates c
+        LEFT JOIN calendars a ON a.account = c.account
+        -- OFFSET 0: evaluated once per leg (a flattened subquery's expressions are copied into
+        -- every reference: k and tk were computed 4 and 3 times per leg, business_day 3 times)
+        CROSS JOIN LATERAL (SELECT x.k, x.tk, CASE WHEN x.k <= cardinality(a.ends) AND (a.firsts[x.k] OR c.ended_at >= a.starts[x.k])
+                                                  THEN a.business_days[x.k] END AS business_day
+                            FROM (SELECT width_bucket(c.ended_at, a.ends) + 1 AS k, width_bucket(c.ended_at, a.term_starts) AS tk
+                                  OFFSET 0) x
+                            OFFSET 0) y
+        WHERE c.high_seq IS NULL OR c.end_seq > c.high_seq
+           OR NOT EXISTS (SELECT 1 FROM leg_ratings r WHERE r.end_seq = c.end_seq)
+    ),
+    dests AS MATERIALIZED (
+        SELECT plan_id, direction, dest_key,
+               CASE WHEN direction = 'inbound' THEN coalesce(substring(dest_key FROM '^\\+[0-9]+'), '')
+                    ELSE coalesce(substring(dest_key FROM '(?i)^(?:tel:|sips?:)?(\\+[0-9]+)'), '') END AS dest
+        FROM (SELECT DISTINCT plan_id, direction, dest_key FROM legs
+              WHERE plan_id IS NOT NULL AND business_day IS NOT NULL) k
+    ),
+    dest_rates AS MATERIALIZED (
+        SELECT x.plan_id, x.direction, x.dest_key, r.price_per_minute_micros AS price, r.first_increment,
+               r.next_increment, r.minimum_seconds, r.included
+        FROM dests x
+        JOIN LATERAL (SELECT * FROM rates r WHERE r.plan_id = x.plan_id AND r.direction = x.direction
+                      AND starts_with(x.dest, r.prefix) ORDER BY length(r.prefix) DESC LIMIT 1) r ON true
+    ),
+    priced AS (
+        -- every candidate; `ratable` false for those left unrated (no day yet, no rate)
+        SELECT l.end_seq, l.leg_id, l.account, l.business_day, l.month, l.allowance_left, l.ended_at, r.included, r.price,
+               l.business_day IS NOT NULL AND r.price IS NOT NULL AS ratable,
+               CASE WHEN l.duration <= 0 THEN 0
+                    WHEN greatest(l.duration, r.minimum_seconds) <= r.first_increment THEN r.first_increment
+                    ELSE r.first_increment + ((greatest(l.duration, r.minimum_seconds) - r.first_increment
+                         + r.next_increment - 1) / r.next_increment) * r.next_increment END AS billed
+        FROM legs l LEFT JOIN dest_rates r USING (plan_id, direction, dest_key)
+    ),
     freed AS (
         -- only legs that can use an allowance go through the window (its sort): a leg is
         -- free for what its day's allowance leaves after the billed seconds of the month's
         -- earlier included legs
         SELECT p.*,
-               greatest(0::bigint, least(p.billed::bigint, da.seconds - a.used_before
-                   - (sum(p.billed) OVER (PARTITION BY p.account, a.month
+               greatest(0::bigint, least(p.billed::bigint, p.allowance_left
+                   - (sum(p.billed) OVER (PARTITION BY p.account, p.month
                                           ORDER BY p.business_day, p.ended_at, p.leg_id) - p.billed)))::bigint AS free_s
-        FROM priced p JOIN allowance a ON a.account = p.account AND a.month = date_trunc('month', p.business_day)
-        JOIN day_allowances da ON da.account = p.account AND da.business_day = p.business_day
-        WHERE p.ratable AND p.included AND p.billed > 0
+        FROM priced p
+        WHERE p.ratable AND p.included AND p.billed > 0 AND p.allowance_left IS NOT NULL
         UNION ALL
         SELECT p.*, 0::bigint
         FROM priced p
-        WHERE p.ratable AND (NOT (p.included AND p.billed > 0)
-           OR NOT EXISTS (SELECT 1 FROM allowance a WHERE a.account = p.account AND a.month = date_trunc('month', p.business_day)))
-    ),
-    included_used AS (
-        SELECT account, business_day, sum(billed) AS seconds
-        FROM freed WHERE included AND billed > 0 GROUP BY account, business_day
+        WHERE p.ratable AND NOT (p.included AND p.billed > 0 AND p.allowance_left IS NOT NULL)
     ),
     rated AS (
         INSERT INTO leg_ratings (end_seq, close_id, micros, account, business_day, rated_seconds, free_seconds)
@@ -364,7 +375,6 @@ extension Billing {
         -- in key order the primary key's inserts append to its right edge: 1M inserts in
         -- random order took 5.3 s here, in order 2.5 s (including the sort)
         ORDER BY f.end_seq
-        RETURNING account, business_day, rated_seconds, free_seconds, micros
     ),
     marks_moved AS (
         INSERT INTO rating_marks (account, floor_seq, high_seq, close_id)
@@ -378,20 +388,22 @@ extension Billing {
         RETURNING 1
     ),
     sums AS (
-        SELECT account, business_day, count(*) AS legs, sum(rated_seconds) AS billed, sum(free_seconds) AS free_s,
-               sum(micros) AS micros
-        FROM rated GROUP BY account, business_day
+        -- what `rated` inserts (it inserts every row of freed or fails), with the included
+        -- minutes used, in one pass
+        SELECT account, business_day, count(*) AS legs, sum(billed) AS billed, sum(free_s) AS free_s,
+               sum(((billed - free_s) * price + 30) / 60) AS micros,
+               sum(billed) FILTER (WHERE included AND billed > 0) AS included_used
+        FROM freed GROUP BY account, business_day
     ),
     lines AS (
         INSERT INTO usage_days (account, business_day, day_start, day_end, close_id, legs, billed_seconds,
                                 included_seconds, included_used_seconds, amount_micros, amount, currency, charge_id)
         SELECT d.account, d.business_day, d.day_start, d.day_end, $1, coalesce(s.legs, 0), coalesce(s.billed, 0),
-               coalesce(s.free_s, 0), coalesce(iu.seconds, 0), coalesce(s.micros, 0), v.amount, a.currency,
+               coalesce(s.free_s, 0), coalesce(s.included_used, 0), coalesce(s.micros, 0), v.amount, a.currency,
                CASE WHEN v.amount > 0 THEN md5('usage:' || d.account || ':' || d.business_day)::uuid END
         FROM days d
         JOIN accounts a ON a.name = d.account
         LEFT JOIN sums s ON s.account = d.account AND s.business_day = d.business_day
-        LEFT JOIN included_used iu ON iu.account = d.account AND iu.business_day = d.business_day
         CROSS JOIN LATERAL (SELECT div(coalesce(s.micros, 0) + 500000, 1000000)::bigint AS amount) v
         ON CONFLICT (account, business_day) DO NOTHING
         RETURNING *
@@ -410,7 +422,7 @@ extension Billing {
         ON CONFLICT (charge_id, kind) DO NOTHING
         RETURNING 1
     )
-    SELECT (SELECT count(*) FROM rated), (SELECT count(*) FROM lines), (SELECT count(*) FROM usage_charges),
+    SELECT (SELECT coalesce(sum(legs), 0) FROM sums), (SELECT count(*) FROM lines), (SELECT count(*) FROM usage_charges),
            (SELECT string_agg(currency || '=' || total, ';') FROM
                (SELECT currency, sum(amount) AS total FROM lines GROUP BY currency) t),
            (SELECT count(*) FROM entries), (SELECT count(*) FROM marks_moved)

@@ -85,6 +85,10 @@ try timed("create \(accounts) accounts (set-based)") {
 }
 
 // Legs end between 2026-11-10 12:00Z and 20:00Z; a quarter unanswered; destinations mixed.
+// Leg and call ids are derived from g (not random): legs of one account ending in the same
+// second are ordered by leg_id for the included minutes, so with random ids the per-leg
+// ratings (and a line's rounding) would differ from run to run and the checksums below
+// could not be compared between runs or builds.
 let chunk = 1_000_000
 try timed("generate \(legs) legs (generate_series, \(chunk) per chunk)") {
     var done = 0
@@ -92,7 +96,7 @@ try timed("generate \(legs) legs (generate_series, \(chunk) per chunk)") {
         let n = min(chunk, legs - done)
         try c.execute("""
         INSERT INTO call_legs (leg_id, call_id, account, tracking_number, direction, target, created_at, answered_at, ended_at, final_status)
-        SELECT gen_random_uuid(), gen_random_uuid(), 'acct' || (g % $3::int + 1), '+1800555' || lpad((g % 10000)::text, 4, '0'),
+        SELECT md5('leg' || g)::uuid, md5('call' || g)::uuid, 'acct' || (g % $3::int + 1), '+1800555' || lpad((g % 10000)::text, 4, '0'),
                CASE WHEN g % 2 = 0 THEN 'inbound' ELSE 'outbound' END,
                CASE g % 5 WHEN 0 THEN 'sip:agent@pbx.example' WHEN 1 THEN 'tel:+442071234567' ELSE 'tel:+14155550123' END,
                e - interval '10 minutes',
@@ -122,6 +126,21 @@ let again = try timed("second close (idempotent, nothing to do)") { try b.close(
 let unrated = try c.execute("SELECT count(*) FROM call_legs l WHERE NOT EXISTS (SELECT 1 FROM leg_ratings r WHERE r.end_seq = l.end_seq)").rows[0][0] ?? "?"
 let check = try c.execute("SELECT count(*), sum(legs) FROM usage_days").rows[0]
 print("  second close rated \(again.legsRated); unrated left: \(unrated); usage lines: \(check[0] ?? "?"), legs on lines: \(check[1] ?? "?")")
+// Checksums of every rating and every line, to compare runs of different builds (the same
+// arguments generate the same legs): equal checksums, the same money to the micro-cent.
+// A sum of row hashes, not one string of all rows (10M rows would approach text's 1 GB).
+let ratings = try c.execute("""
+SELECT count(*), sum(micros), sum(rated_seconds), sum(free_seconds),
+       sum(hashtextextended(end_seq || ':' || micros || ':' || business_day || ':' || rated_seconds || ':' || free_seconds || ':' || account, 0)::numeric)
+FROM leg_ratings
+""").rows[0].map { $0 ?? "" }
+let lines = try c.execute("""
+SELECT count(*), sum(amount), sum(hashtextextended(account || ':' || business_day || ':' || legs || ':' || billed_seconds || ':' || included_seconds || ':'
+       || included_used_seconds || ':' || amount_micros || ':' || amount || ':' || coalesce(charge_id::text, ''), 0)::numeric)
+FROM usage_days
+""").rows[0].map { $0 ?? "" }
+print("  leg_ratings: \(ratings[0]) rows, micros \(ratings[1]), rated s \(ratings[2]), free s \(ratings[3]), checksum \(ratings[4])")
+print("  usage_days: \(lines[0]) rows, amount \(lines[1]), checksum \(lines[2])")
 let ok = again.legsRated == 0 && unrated == "0" && Int(check[1] ?? "") == legs
 if !ok { print("FAILED: totals do not match") }
 // Globals are never deinitialised: stop the cluster and delete its directory here.
