@@ -16,6 +16,8 @@ public enum ViaStamping {
             top.setParameter("rport", String(source.port))
         }
         request.vias[0] = top
+        // Patch the received text once here rather than in every response's serialisation.
+        request.receivedText?.adopt(request.vias)
     }
 
     private static func normalise(_ host: String) -> String {
