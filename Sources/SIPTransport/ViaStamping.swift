@@ -17,7 +17,8 @@ public enum ViaStamping {
         }
         request.vias[0] = top
         // Patch the received text once here rather than in every response's serialisation.
-        request.receivedText?.adopt(request.vias)
+        let stamped = request.vias
+        request.receivedText?.adopt(stamped)
     }
 
     private static func normalise(_ host: String) -> String {

@@ -56,7 +56,8 @@ import Testing
         stamped.vias[0].setParameter("received", "198.51.100.7")
         stamped.vias[0].setParameter("rport", "40000")
         var adopted = stamped
-        adopted.receivedText?.adopt(adopted.vias)
+        let vias = adopted.vias
+        adopted.receivedText?.adopt(vias)
         #expect(adopted.receivedText?.viaLines.first == "SIP/2.0/udp 192.0.2.10:5060 ; branch=z9hG4bK-1 ;rport=40000; X-Hop = Edge;received=198.51.100.7")
         for status in [100, 180, 200, 487] {
             let before = SIPResponse(to: stamped, statusCode: status, toTag: "ours").serialize()
