@@ -1,5 +1,6 @@
 import Dialplan
 import Foundation
+import Logging
 import SIPMessage
 import SIPTransaction
 
@@ -70,6 +71,8 @@ final class Call {
     /// Every To tag we gave the caller's early dialogs (a new one after a cancelled leg's
     /// early media), all forgotten when the call ends.
     var callerTags: [String] = []
+    /// The engine's logger with this call's metadata, built on first use (`callLogger`).
+    var logger: Logger?
 
     init(inbound: InboundLeg, route: RouteDecision, account: String, trackingNumber: String, source: String, caller: String) {
         self.inbound = inbound

@@ -19,7 +19,7 @@ extension CallEngine {
         let callerUser = invite.from.uri.user.map { $0.removingPercentEncoding ?? $0 }
         let table = dialplans.current
         var (route, continuations) = Router.routeWithContinuations(to: decoded, from: callerUser, at: Date(), table: table,
-                                                                   defaultRegion: configuration.defaultRegion)
+                                                                   defaultRegion: configuration.defaultRegion, numbers: numbers)
         // An agent's tracking number that no dialplan claims rings that agent (issue 15).
         if RouteOutcome(route) != .routed, let direct = agentDirectRoute(route) { route = direct; continuations = [] }
         guard RouteOutcome(route) == .routed, let account = route.account, let number = route.trackingNumber else {

@@ -30,9 +30,13 @@ public struct CallerInfo: Sendable, Hashable, Codable {
 
     /// Builds the caller information; `defaultRegion` reads national-format
     /// numbers (use the tracking number's region: carriers send local format).
-    public init(_ input: String?, defaultRegion: String? = nil) {
+    /// `numbers`: a memo to ask instead of libphonenumber (`PhoneNumberMemo`).
+    public init(_ input: String?, defaultRegion: String? = nil, numbers: PhoneNumberMemo? = nil) {
         self.input = input ?? ""
-        guard let input, let details = PhoneNumber.details(parsing: input, defaultRegion: defaultRegion) else { return }
+        guard let input else { return }
+        let found = numbers.map { $0.details(parsing: input, defaultRegion: defaultRegion, withLocation: true) }
+            ?? PhoneNumber.details(parsing: input, defaultRegion: defaultRegion)
+        guard let details = found else { return }
         e164 = details.number.e164
         region = details.region
         areaCode = details.areaCode

@@ -20,18 +20,23 @@ public enum Router {
     /// As `route`, with a continuation at each IVR menu the walk reached, in walk order: when
     /// the caller has made a menu's choice, the engine resumes the walk at that menu instead of
     /// routing the call again from the top (what comes before the menu is not evaluated again).
+    /// `numbers`: the engine's memo of libphonenumber's answers (one per SIP loop); nil asks
+    /// libphonenumber every time, as `switchboard route` does.
     public static func routeWithContinuations(to dialled: String, from caller: String?, at date: Date,
-                                              table: DialplanTable, defaultRegion: String? = nil)
+                                              table: DialplanTable, defaultRegion: String? = nil,
+                                              numbers: PhoneNumberMemo? = nil)
         -> (decision: RouteDecision, continuations: [RouteContinuation]) {
-        walk(to: dialled, from: caller, at: date, digits: [], table: table, defaultRegion: defaultRegion)
+        walk(to: dialled, from: caller, at: date, digits: [], table: table, defaultRegion: defaultRegion, numbers: numbers)
     }
 
     private static func walk(to dialled: String, from caller: String?, at date: Date, digits: [String],
-                             table: DialplanTable, defaultRegion: String?)
+                             table: DialplanTable, defaultRegion: String?, numbers: PhoneNumberMemo? = nil)
         -> (decision: RouteDecision, continuations: [RouteContinuation]) {
-        let details = PhoneNumber.details(parsing: dialled, defaultRegion: defaultRegion, withLocation: false)
+        // `.some(nil)` from the memo is a remembered "not a number": not asked again.
+        let details = numbers.map { $0.details(parsing: dialled, defaultRegion: defaultRegion, withLocation: false) }
+            ?? PhoneNumber.details(parsing: dialled, defaultRegion: defaultRegion, withLocation: false)
         let number = details?.number
-        let callerInfo = CallerInfo(caller, defaultRegion: details?.region ?? defaultRegion)
+        let callerInfo = CallerInfo(caller, defaultRegion: details?.region ?? defaultRegion, numbers: numbers)
         var decision = RouteDecision(outcome: "not-found", status: 404, dialled: dialled, trackingNumber: number?.e164,
                                      account: nil, source: nil, callerIDPolicy: nil, caller: callerInfo,
                                      at: date.ISO8601Format(), attempts: [])

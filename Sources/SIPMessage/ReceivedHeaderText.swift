@@ -11,7 +11,7 @@
 public struct ReceivedHeaderText: Sendable, Equatable {
     /// Via header values, one per header line (a line may hold several Vias).
     public var viaLines: [String]
-    /// The Vias parsed from those lines, before the transport stamped `received`/`rport`.
+    /// The Vias those lines stand for: as parsed, or as the transport stamped them (`adopt`).
     public var vias: [Via]
     public var from: String
     public var parsedFrom: NameAddress
@@ -46,9 +46,20 @@ public struct ReceivedHeaderText: Sendable, Equatable {
 
     func cSeqText(for cSeq: CSeq) -> String? { cSeq == parsedCSeq ? self.cSeq : nil }
 
+    /// Writes `vias` (the received ones with the top Via's `received`/`rport` stamped) into the
+    /// lines once, so that every response to the request copies them as they are instead of
+    /// splitting and patching the top line again (`perf`: ~2 % of the SIP loop per call).
+    /// Leaves the text as it was when `vias` cannot be written as a patch.
+    public mutating func adopt(_ vias: [Via]) {
+        guard let lines = viaLines(for: vias) else { return }
+        viaLines = lines
+        self.vias = vias
+    }
+
     /// The Via lines as received, with the top Via's changed or added parameters written in;
     /// nil when anything else about the Vias changed.
     func viaLines(for vias: [Via]) -> [String]? {
+        if vias == self.vias { return viaLines }
         guard vias.count == self.vias.count, let top = vias.first, let original = self.vias.first,
               vias.dropFirst().elementsEqual(self.vias.dropFirst()), let firstLine = viaLines.first,
               top.transport == original.transport, top.host == original.host, top.port == original.port,

@@ -97,7 +97,25 @@ extension SIPTransport {
     private func write(_ bytes: ByteBuffer, to address: SocketAddress, on channel: any Channel, peer: SIPPeer, message: SIPMessage?) {
         let promise = eventLoop.makePromise(of: Void.self)
         promise.futureResult.whenFailure { self.sendFailed($0, peer: peer, message: message) }
-        channel.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: bytes), promise: promise)
+        channel.write(AddressedEnvelope(remoteAddress: address, data: bytes), promise: promise)
+        flushLater(channel)
+    }
+
+    /// Flushes `channel` at the end of this loop turn, with every other datagram written to it
+    /// in the turn: NIO hands several pending datagrams to one `sendmmsg`, where a flush per
+    /// message cost a `sendmsg` and a pass through the pipeline each (a read burst of 16
+    /// requests answers with 16 or more datagrams). The delay is the rest of the turn.
+    private func flushLater(_ channel: any Channel) {
+        if unflushedDatagramChannels.isEmpty { eventLoop.execute { self.flushDatagrams() } }
+        if !unflushedDatagramChannels.contains(where: { $0 === channel }) { unflushedDatagramChannels.append(channel) }
+    }
+
+    /// Flushes the datagram sockets written to since the last flush (event loop).
+    func flushDatagrams() {
+        guard !unflushedDatagramChannels.isEmpty else { return }
+        let channels = unflushedDatagramChannels
+        unflushedDatagramChannels.removeAll(keepingCapacity: true)
+        for channel in channels { channel.flush() }
     }
 
     /// A datagram destination `DestinationCheck` accepted, and against which listener.

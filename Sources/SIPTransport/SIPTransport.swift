@@ -60,6 +60,8 @@ public final class SIPTransport: @unchecked Sendable {
     /// destinations come from the peers' Vias.
     var acceptedDestinations: [SIPPeer: AcceptedDestination] = [:]
     static let maxAcceptedDestinations = 1024
+    /// UDP sockets written to in this loop turn, flushed together at its end (`flushLater`).
+    var unflushedDatagramChannels: [any Channel] = []
     /// Open stream connections by remote peer; responses reuse them (§18.2.2).
     var connections: [SIPPeer: any Channel] = [:]
     /// Inbound connections per source address, for the per-source cap.

@@ -16,6 +16,9 @@ public enum ViaStamping {
             top.setParameter("rport", String(source.port))
         }
         request.vias[0] = top
+        // Patch the received text once here rather than in every response's serialisation.
+        let stamped = request.vias
+        request.receivedText?.adopt(stamped)
     }
 
     private static func normalise(_ host: String) -> String {

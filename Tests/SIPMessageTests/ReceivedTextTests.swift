@@ -48,6 +48,28 @@ import Testing
         #expect(lines(response, "To") == ["sip:+13125550100@192.0.2.1;tag=ours"])
     }
 
+    /// The transport writes the stamped Via into the text once (`adopt`); the responses built
+    /// after that carry the same bytes as when each one patched the line itself, and a later
+    /// change to the Vias still falls back to the values.
+    @Test func adoptedViasGiveTheSameBytesAsPatchingEachResponse() throws {
+        var stamped = try parsed()
+        stamped.vias[0].setParameter("received", "198.51.100.7")
+        stamped.vias[0].setParameter("rport", "40000")
+        var adopted = stamped
+        let vias = adopted.vias
+        adopted.receivedText?.adopt(vias)
+        #expect(adopted.receivedText?.viaLines.first == "SIP/2.0/udp 192.0.2.10:5060 ; branch=z9hG4bK-1 ;rport=40000; X-Hop = Edge;received=198.51.100.7")
+        for status in [100, 180, 200, 487] {
+            let before = SIPResponse(to: stamped, statusCode: status, toTag: "ours").serialize()
+            #expect(SIPResponse(to: adopted, statusCode: status, toTag: "ours").serialize() == before, "\(status)")
+        }
+        var changed = SIPResponse(to: adopted, statusCode: 200, toTag: "ours")
+        changed.vias[0].setParameter("received", "203.0.113.9")
+        #expect(lines(changed, "Via").first == "SIP/2.0/udp 192.0.2.10:5060 ; branch=z9hG4bK-1 ;rport=40000; X-Hop = Edge;received=203.0.113.9")
+        changed.vias.removeLast()
+        #expect(lines(changed, "Via").first?.hasPrefix("SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-1") == true)
+    }
+
     @Test func aValueChangedOtherwiseIsWrittenFromTheValue() throws {
         var response = SIPResponse(to: try parsed(), statusCode: 200, toTag: "ours")
         response.from.tag = "changed"

@@ -151,4 +151,33 @@ import Testing
         #expect(try Self.answersOverUDP(echo.port))
         await echo.shutdown()
     }
+
+    /// Datagrams written in one loop turn are flushed together at its end (one `sendmmsg`
+    /// instead of a `sendmsg` each): none waits past the turn, none is lost, each arrives
+    /// whole and in order, and the next turn starts with nothing pending.
+    @Test func datagramsOfOneLoopTurnAreFlushedTogetherAndAllArrive() async throws {
+        let echo = try await Echo()
+        let transport = echo.transport
+        let client = try RawSIPClient(.udp, port: echo.port, receiveTimeout: 0.3)
+        let peer = SIPPeer(transport: .udp, host: "127.0.0.1", port: client.localPort)
+        let count = 40
+        let pendingInTurn = try await transport.eventLoop.submit {
+            for i in 0..<count {
+                transport.sendDatagram(ByteBuffer(string: Self.options(via: "SIP/2.0/UDP 127.0.0.1:1;branch=z9hG4bKb\(i)",
+                                                                       callID: "batch-\(i)")), to: peer)
+            }
+            return transport.unflushedDatagramChannels.count
+        }.get()
+        #expect(pendingInTurn == 1, "the turn's datagrams wait for one flush of the one socket")
+        var received: [String] = []
+        let deadline = ContinuousClock.now + .seconds(5)
+        while received.count < count, ContinuousClock.now < deadline {
+            let text = String(decoding: client.receiveAll(), as: UTF8.self)
+            received += text.components(separatedBy: "\r\n").filter { $0.hasPrefix("Call-ID: batch-") }
+        }
+        #expect(received == (0..<count).map { "Call-ID: batch-\($0)" })
+        #expect(try await transport.eventLoop.submit { transport.unflushedDatagramChannels.count }.get() == 0)
+        #expect(try await echo.statistics().sendErrors == 0)
+        await echo.shutdown()
+    }
 }

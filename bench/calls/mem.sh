@@ -4,7 +4,11 @@
 # and a SIPp UAC that sets up N calls at -r cps and holds each for -d ms, then
 # reads the daemon's VmRSS from /proc while all N calls are up.
 #
-#   bench/calls/mem.sh [-n 10000] [-r 500] [-d HOLD_MS] [-p 5062] [-o DIR]
+#   bench/calls/mem.sh [-n 10000] [-r 500] [-d HOLD_MS] [-p 5062] [-L yes|no] [-o DIR]
+#
+# -L yes (default, as in production and in run.sh): the daemon writes its leg journal
+# and its PostgreSQL writer copies the legs into the benchmarks' private cluster
+# (lib/pg.sh); the run also reports how many legs reached call_legs.
 #
 # HOLD_MS defaults to N/r seconds + 30 s, so every call is still up 30 s after
 # the last one was set up.  Prints
@@ -14,10 +18,10 @@
 set -u
 HERE="$(cd "$(dirname "$0")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
-N=10000 RATE=500 HOLD= PORT=5062 OUT=
-while getopts "n:r:d:p:o:h" o; do
+N=10000 RATE=500 HOLD= PORT=5062 OUT= LEGS=yes
+while getopts "n:r:d:p:o:L:h" o; do
   case "$o" in
-    n) N="$OPTARG";; r) RATE="$OPTARG";; d) HOLD="$OPTARG";; p) PORT="$OPTARG";; o) OUT="$OPTARG";;
+    n) N="$OPTARG";; r) RATE="$OPTARG";; d) HOLD="$OPTARG";; p) PORT="$OPTARG";; o) OUT="$OPTARG";; L) LEGS="$OPTARG";;
     *) sed -n "2,$(( $(grep -n '^set -u' "$0" | cut -d: -f1) - 1 ))p" "$0"; exit 2;;
   esac
 done
@@ -27,6 +31,8 @@ RAMP=$(( (N + RATE - 1) / RATE ))
 mkdir -p "$OUT"
 DAEMON="${SWITCHBOARDD:-$REPO/.build/release/switchboardd}"   # SWITCHBOARDD=path: another build
 [ -x "$DAEMON" ] || ( cd "$REPO" && swift build -c release --product switchboardd ) || exit 1
+CLI="$(dirname "$DAEMON")/switchboard"
+if [ "$LEGS" = yes ] && [ ! -x "$CLI" ]; then ( cd "$REPO" && swift build -c release --product switchboard ) || exit 1; fi
 ulimit -n 65536 2>/dev/null || true
 
 WORK="$(mktemp -d /tmp/calls-mem.XXXXXX)"
@@ -39,12 +45,23 @@ cleanup() {
     kill -KILL "$p" 2>/dev/null
   done
   PIDS=()
+  bench_pg_stop
   rm -rf "$WORK"
 }
+. "$HERE/lib/pg.sh"
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 "$HERE/make-dialplans.sh" "$WORK" "$PORT" || exit 1
+if [ "$LEGS" = yes ]; then
+  DBURL="postgresql://postgres@127.0.0.1:$PGPORT/switchboard"
+  bench_pg_start "$OUT" || exit 1
+  [ -n "$("${PSQL[@]}" -c "select 1 from pg_database where datname='switchboard'")" ] ||
+    "${PSQL[@]}" -c "create database switchboard" || exit 1
+  "$CLI" migrate --database "$DBURL" > "$OUT/migrate.log" 2>&1 || { echo "migrate failed, see $OUT/migrate.log" >&2; exit 1; }
+  "${PSQL[@]}" -d switchboard -c "truncate call_legs, calls cascade" || exit 1
+  printf 'journal: %s\ndatabase: "%s"\n' "$WORK/journal" "$DBURL" >> "$WORK/single.yaml"
+fi
 for port in $PORT 5080 5090; do
   ss -Hlun "sport = :$port" | grep -q . && { echo "UDP port $port in use" >&2; exit 3; }
 done
@@ -103,11 +120,19 @@ print(last.get("SuccessfulCall(C)","?"), last.get("FailedCall(C)","?"))
 EOF
 )
 read -r OK FAILED <<< "$FINAL"
+LEGROWS=-
+if [ "$LEGS" = yes ]; then   # the writer may still be draining: wait until the count settles
+  prev=-1
+  for _ in $(seq 1 60); do
+    LEGROWS=$("${PSQL[@]}" -d switchboard -c "select count(*) from call_legs" 2>/dev/null || echo 0)
+    [ "$LEGROWS" = "$prev" ] && break; prev=$LEGROWS; sleep 1
+  done
+fi
 read -r CUR_CALLS _ _ <<< "${CUR:-? ? ?}"
 python3 - <<EOF | tee "$OUT/mem.txt"
 idle, plat, peak = $IDLE, ${PLATEAU:-0}, $PEAK
 est = "$CUR_CALLS"
 n = int(est) if est.isdigit() and int(est) > 0 else $N
-print("MEM calls=$N rate=$RATE hold_ms=$HOLD rss_idle_mib=%.1f rss_plateau_mib=%.1f rss_peak_mib=%.1f per_call_kib=%.1f established_at_plateau=%s successful=$OK failed=$FAILED cpu_s=$CPU_S uac_rc=$RC dir=$OUT" % (
+print("MEM calls=$N rate=$RATE hold_ms=$HOLD rss_idle_mib=%.1f rss_plateau_mib=%.1f rss_peak_mib=%.1f per_call_kib=%.1f established_at_plateau=%s successful=$OK failed=$FAILED leg_records=$LEGS legs_in_db=$LEGROWS cpu_s=$CPU_S uac_rc=$RC dir=$OUT" % (
     idle / 1024, plat / 1024, peak / 1024, (plat - idle) / n, est))
 EOF
