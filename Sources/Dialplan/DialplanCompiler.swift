@@ -62,7 +62,10 @@ enum DialplanCompiler {
             return made
         }
         for blueprint in spec.plans { _ = plan(blueprint.name) }
-        let account = Account(name: spec.name, timeZone: spec.timeZone, callerID: spec.callerID, plans: built, path: spec.path)
+        var outbound = spec.outbound
+        if outbound.country == nil, let first = spec.numbers.first { outbound.country = PhoneNumber(parsing: first.e164)?.region }
+        let account = Account(name: spec.name, timeZone: spec.timeZone, callerID: spec.callerID, plans: built, path: spec.path,
+                              outbound: outbound)
         let routes = spec.routes.map { DialplanUnit.Route(plan: built[$0.plan]!, source: $0.source, pool: $0.pool) }
         return DialplanUnit(account: account, routes: routes, porting: spec.porting)
     }

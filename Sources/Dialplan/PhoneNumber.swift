@@ -110,6 +110,14 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
     /// Whether libphonenumber's metadata considers the number valid (assigned ranges).
     public var isValid: Bool { cpn_is_valid(e164) == 1 }
 
+    /// What kind of line libphonenumber's metadata says the number is (nil when it cannot tell).
+    public enum LineType: Int32, Sendable {
+        case fixedLine = 0, mobile, fixedLineOrMobile, tollFree, premiumRate, sharedCost, voip, personalNumber,
+             pager, uan, voicemail, unknown
+    }
+
+    public var lineType: LineType? { LineType(rawValue: cpn_number_type(e164)) }
+
     /// Whether the number has a possible length for its country.
     public var isPossible: Bool { cpn_is_possible(e164) == 1 }
 
