@@ -166,14 +166,13 @@ extension CallEngine {
         invite.headers.remove("Identity")  // the agent's phone cannot sign for us
         guard let number = agent.number else { return }
         let user = trunk?.stripPlus == true ? String(number.drop(while: { $0 == "+" })) : number
-        let host = trunk?.host ?? configuration.advertisedHost
         let withheld = Self.asksPrivacy(original)
         // The From's display name is ours to set, never the phone's (it could claim anyone).
         var from = invite.from
         from.displayName = nil
         if !withheld { from.uri = SIPURI(user: user, host: configuration.advertisedHost, parameters: [("user", "phone")]) }
         invite.from = from
-        invite.headers.add("P-Asserted-Identity", "<sip:\(user)@\(host);user=phone>")
+        invite.headers.add("P-Asserted-Identity", "<sip:\(user)@\(configuration.advertisedHost);user=phone>")
         if withheld {
             invite.headers.set("Privacy", "id")
         } else {

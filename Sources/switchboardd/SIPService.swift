@@ -203,6 +203,7 @@ final class SIPService: Service, @unchecked Sendable {
         }
         if let access {
             engine.accessPolicy = { access.isBlocked(account: $0) ? AccessCache.blockedReason : nil }
+            engine.spendPolicy = { account, limit in access.spendRefusal(account: account, limit: limit) }
         }
         let configuration = self.configuration
         let handler = B2BUA(layer: layer, engine: engine, isTrusted: { configuration.isTrusted($0) },

@@ -224,6 +224,49 @@ import Testing
         #expect(sample(m, "switchboard_agent_calls_total{outcome=\"answered\"}") == 1)
     }
 
+    @Test func theDailySpendLimitStopsTheNextCallAndAnUnpricedAccountIsNeverDialled() throws {
+        let db = try AgentsDatabase()
+        defer { db.stop() }
+        let trunk = try SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "50"], timeout: 90).start()
+        defer { trunk.stop() }
+        // 2 ¢ a day: one call billed at pay-as-you-go's 60 s minimum (3 ¢) uses it up.
+        let plan = try Self.plan(outbound: "outbound: { daily-spend-limit: 2 }\n")
+        defer { plan.remove() }
+        let metrics = FreePort.next()
+        let daemon = try DaemonProcess(extraConfig: Self.config(db, metrics: metrics, trunkPort: trunk.port,
+                                                                extra: "access-refresh: 1s\n"),
+                                       dialplans: plan.directory.path)
+        defer { daemon.stop() }
+        try db.addAgent("alice", password: "correct-horse", number: Self.agentNumber, config: daemon.configURL.path)
+        try waitForAgentDirectory(metrics, count: 1)
+
+        func attempt(_ scenario: String) throws -> SIPpRun.Result {
+            try SIPpRun.agentCall(scenario, daemon: daemon, user: "alice", password: "correct-horse", dest: Self.destination).run()
+        }
+        func finalReason(_ run: SIPpRun.Result) -> String? {
+            tracedMessages(run.messages, startingWith: "SIP/2.0 4", received: true).last.flatMap { header("Reason", in: $0) }
+        }
+        // No billing account yet: nothing prices the call, so it is not dialled.
+        let unpriced = try attempt("agent-call-refused.xml")
+        #expect(finalReason(unpriced) == "SIP;cause=403;text=\"spend limit cannot be checked (no billing plan)\"",
+                "\(unpriced.messages.suffix(1500))")
+
+        let billing = try Billing(connectionString: db.url)
+        var account = NewAccount(name: "test-account", timezone: "America/Chicago", plan: "pay-as-you-go")
+        account.start = Date().addingTimeInterval(-86_400)
+        try billing.createAccount(account)
+        usleep(2_500_000)  // the access cache's next refresh (every second here) sees the plan
+        let first = try attempt("agent-call.xml")
+        #expect(first.successfulCalls == 1, "\(first.output.suffix(1500))\n\(daemon.log().suffix(2000))")
+        #expect(try db.waitFor("SELECT count(*) FROM call_legs WHERE ended_at IS NOT NULL", toBe: "2"))
+        usleep(2_500_000)
+        let second = try attempt("agent-call-refused.xml")
+        #expect(finalReason(second) == "SIP;cause=403;text=\"daily spend limit reached\"", "\(second.messages.suffix(1500))")
+        #expect(tracedMessages(try trunk.wait(timeout: 30).messages, startingWith: "INVITE ", received: true).count == 1)
+        let (_, m) = try httpGet(port: metrics)
+        #expect(sample(m, "switchboard_agent_calls_total{outcome=\"refused-spend\"}") == 2, "\(m)")
+    }
+
     func waitForAgentDirectory(_ metricsPort: Int, count: Int, timeout: TimeInterval = 10) throws {
         let deadline = Date().addingTimeInterval(timeout)
         repeat {
