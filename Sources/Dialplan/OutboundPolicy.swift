@@ -37,7 +37,7 @@ public struct OutboundPolicy: Sendable, Equatable {
     public static let highCostPrefixes = ["+870", "+878", "+881", "+882", "+883", "+979", "+808"]
 
     /// Why a destination is refused; `reason` goes into the 403's `Reason` header.
-    public enum Refusal: String, Sendable, Equatable {
+    public enum Refusal: String, Error, Sendable, Equatable {
         case notE164 = "not-e164", countryNotAllowed = "country-not-allowed", premium
         case noCountry = "no-country"
 

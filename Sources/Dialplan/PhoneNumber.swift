@@ -146,6 +146,14 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
     /// (country codes are a prefix code) and at most 15 digits long.
     public var key: UInt64 { PhoneNumber.key(e164)! }
 
+    /// The region a number's country calling code belongs to first ("US" for +1, "GB" for
+    /// +44), whether or not the number itself is in an assigned range (nil when unknown).
+    public var mainRegion: String? {
+        guard let region = PhoneNumber.call(16, { cpn_main_region_for_country_code(Int32(countryCode), $0, $1) }),
+              region != "ZZ" else { return nil }
+        return region
+    }
+
     /// Whether `region` is an ISO region libphonenumber has metadata for.
     public static func isSupportedRegion(_ region: String) -> Bool {
         cpn_is_supported_region(region) == 1

@@ -56,6 +56,10 @@ int cpn_is_possible(const char *e164);
 /* Region (ISO alpha-2, "001" for non-geographic, "ZZ" when unknown) of an E.164 number. */
 int cpn_region(const char *e164, char *out, size_t out_len);
 
+/* The main region of a country calling code ("US" for 1, "GB" for 44, "001" for
+ * non-geographic codes, "ZZ" when unassigned). */
+int cpn_main_region_for_country_code(int code, char *out, size_t out_len);
+
 /* Country calling code of an E.164 number, or a negative error. */
 int cpn_country_code(const char *e164);
 
