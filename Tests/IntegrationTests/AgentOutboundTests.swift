@@ -16,8 +16,11 @@ import Testing
     static let destination = "+16502530000"
 
     /// The daemon's config: registrar (MD5: SIPp 3.6 speaks only MD5), a +1 trunk, metrics.
+    /// The journal goes in a fresh temporary directory (the legs reach PostgreSQL through it).
     static func config(_ db: AgentsDatabase, metrics: Int, trunkPort: Int, extra: String = "") -> String {
-        registrarConfig(database: db.url, metricsPort: metrics, extra: """
+        let journal = FileManager.default.temporaryDirectory.appendingPathComponent("journal-\(UUID().uuidString)")
+        return registrarConfig(database: db.url, metricsPort: metrics, extra: """
+        journal: \(journal.path)
         trunks:
           - { name: carrier-a, host: 127.0.0.1, port: \(trunkPort), prefixes: ["+1"] }
         \(extra)
