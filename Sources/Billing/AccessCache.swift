@@ -16,6 +16,8 @@ public final class AccessCache: @unchecked Sendable {
     private let logger: Logger
     private let condition = NSCondition()
     private var blocked: Set<String> = []
+    /// Agents' outbound spend today by account, in micro-units (`OutboundSpend`).
+    private var spent: [String: Int64] = [:]
     private var loaded = false
     private var stopping = false
     private var thread: Thread?
@@ -34,6 +36,16 @@ public final class AccessCache: @unchecked Sendable {
         SELECT a.name FROM accounts a LEFT JOIN subscriptions s ON s.account = a.name
         WHERE a.status = 'ended' OR (s.access_until IS NOT NULL AND s.access_until <= $1)
         """, [PG.time(now)]).rows.compactMap { $0[0] })
+    }
+
+    /// Why an account's agents may not place another call today under a daily limit of
+    /// `limit` minor units, nil when they may. An account without a billing plan cannot be
+    /// priced, so a limit on it refuses (never dial what nobody can be billed for); before
+    /// the first load every limited account is refused the same way.
+    public func spendRefusal(account: String, limit: Int64) -> String? {
+        condition.lock(); defer { condition.unlock() }
+        guard let micros = spent[account] else { return "spend limit cannot be checked (no billing plan)" }
+        return micros >= limit * 1_000_000 ? "daily spend limit reached" : nil
     }
 
     public func isBlocked(account: String) -> Bool {
@@ -81,8 +93,10 @@ public final class AccessCache: @unchecked Sendable {
         let c = try PostgresConnection(connectionString)
         defer { c.close() }
         let set = try Self.blockedAccounts(c)
+        let spend = try OutboundSpend.spentToday(c)
         condition.lock()
         blocked = set
+        spent = spend
         loaded = true
         refreshes += 1
         condition.unlock()
@@ -100,8 +114,10 @@ public final class AccessCache: @unchecked Sendable {
             do {
                 if connection == nil || connection?.isHealthy == false { connection = try PostgresConnection(connectionString) }
                 let set = try Self.blockedAccounts(connection!)
+                let spend = try OutboundSpend.spentToday(connection!)
                 condition.lock()
                 blocked = set
+                spent = spend
                 loaded = true
                 refreshes += 1
                 condition.unlock()

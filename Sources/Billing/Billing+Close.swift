@@ -215,7 +215,9 @@ extension Billing {
     ///   the end sequence — or, for an account never closed since migration 102, all its
     ///   numbered legs. Legs above the account's `high_seq` were never seen by a close; the
     ///   others (a day not yet over, a late leg, a missing rate) are checked against
-    ///   leg_ratings. call_legs is only read.
+    ///   leg_ratings. call_legs is only read. An agent's own leg into us (direction
+    ///   'agent', issue 15) is never a candidate: its call is billed once, by its dialled
+    ///   leg at the outbound rates.
     /// - legs: each candidate with its business day (ended in [start, end), or before end on
     ///   the account's first pending day; NULL if none: it stays unrated), its duration
     ///   (ceil of whole seconds from answer to end; 0 unanswered), the plan of the term in
@@ -251,12 +253,12 @@ extension Billing {
         SELECT l.leg_id, l.end_seq, l.account, l.direction, l.tracking_number, l.target, l.answered_at, l.ended_at,
                m.high_seq
         FROM call_legs l JOIN marks m ON m.account = l.account AND l.end_seq > m.floor_seq
-        WHERE l.end_seq > $9::bigint AND l.end_seq <= $8::bigint
+        WHERE l.end_seq > $9::bigint AND l.end_seq <= $8::bigint AND l.direction IS DISTINCT FROM 'agent'
         UNION ALL
         SELECT l.leg_id, l.end_seq, l.account, l.direction, l.tracking_number, l.target, l.answered_at, l.ended_at,
                NULL::bigint
         FROM call_legs l
-        WHERE l.account = ANY($10::text[]) AND l.end_seq <= $8::bigint
+        WHERE l.account = ANY($10::text[]) AND l.end_seq <= $8::bigint AND l.direction IS DISTINCT FROM 'agent'
     ),
     day_allowances AS MATERIALIZED (
         -- each day's allowance: the included minutes of the plan in force when the day

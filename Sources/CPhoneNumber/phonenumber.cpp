@@ -130,6 +130,26 @@ extern "C" int cpn_is_valid(const char *e164) {
     }
 }
 
+extern "C" int cpn_main_region_for_country_code(int code, char *out, size_t out_len) {
+    try {
+        std::string region;
+        PhoneNumberUtil::GetInstance()->GetRegionCodeForCountryCode(code, &region);
+        return copy_out(region, out, out_len);
+    } catch (...) {
+        return CPN_ERR_INTERNAL;
+    }
+}
+
+extern "C" int cpn_number_type(const char *e164) {
+    try {
+        PhoneNumber number;
+        if (int rc = parse(e164, "ZZ", &number); rc != 0) return rc;
+        return static_cast<int>(PhoneNumberUtil::GetInstance()->GetNumberType(number));
+    } catch (...) {
+        return CPN_ERR_INTERNAL;
+    }
+}
+
 extern "C" int cpn_is_possible(const char *e164) {
     try {
         PhoneNumber number;

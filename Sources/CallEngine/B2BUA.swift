@@ -28,6 +28,9 @@ public final class B2BUA: TransactionUser {
     /// Answers REGISTER (the daemon's registrar, issue 15); nil: REGISTER gets 405.
     /// Agents register from anywhere, so this is asked before the trusted-source check.
     public var registrar: ((_ request: SIPRequest, _ source: SIPPeer) -> SIPResponse)?
+    /// Whether a new INVITE is an agent's own call (`CallEngine.receiveAgentInvite`) rather
+    /// than a carrier's; nil: agents place no calls.
+    public var claimsAgentInvite: ((_ request: SIPRequest, _ source: SIPPeer) -> Bool)?
 
     /// Counters the daemon exports as metrics.
     public private(set) var requestsReceived = 0
@@ -60,6 +63,17 @@ public final class B2BUA: TransactionUser {
                 send(refusal.response(to: request, toTag: CallEngine.makeTag()), transaction)
             } else {
                 send(registrar(request, peer), transaction)
+            }
+            return
+        }
+
+        // An agent placing a call (issue 15 item 4): from anywhere, proved by digest.
+        if request.method == .invite, request.to.tag == nil, engine.authenticateAgentInvite != nil,
+           let claims = claimsAgentInvite, claims(request, peer) {
+            if let refusal = forwardedChecks.check(request) {
+                send(refusal.response(to: request, toTag: CallEngine.makeTag()), transaction)
+            } else {
+                engine.receiveAgentInvite(request, from: peer, transaction: transaction)
             }
             return
         }

@@ -51,6 +51,14 @@ public final class CallEngine {
     public var accessPolicy: ((String) -> String?)?
     /// Registered agents' contacts (`agent:NAME` targets); nil: agents ring their static contact.
     public var agentLocator: (any AgentLocator)?
+    /// Checks an agent's INVITE's `Proxy-Authorization` (the registrar's digest); nil: agents
+    /// cannot place calls (CallEngine+AgentOutbound).
+    public var authenticateAgentInvite: ((SIPRequest, SIPPeer) -> AgentInviteVerdict)?
+    /// Says why an account may not spend more on agents' calls today, nil when it may
+    /// (answered from memory: a cache refreshed off the loop).
+    public var spendPolicy: ((_ account: String, _ limit: Int64) -> String?)?
+    /// Agents' calls in progress on this engine, by call.
+    var agentCalls: [UUID: AgentCall] = [:]
 
     struct Relay {
         let call: Call
@@ -78,6 +86,8 @@ public final class CallEngine {
         public var callsCancelled = 0
         public var callsRefused = 0
         public var legsPlaced = 0
+        /// Agents' own calls by outcome (`AgentCallOutcome`).
+        public var agentCalls: [AgentCallOutcome: Int] = [:]
     }
 
     public init(layer: TransactionLayer, clock: any TransactionClock, configuration: CallEngineConfiguration,
@@ -119,6 +129,8 @@ public final class CallEngine {
     static func makeTag() -> String { String(UInt64.random(in: 1...UInt64.max), radix: 36) }
 
     func emit(_ event: CallLegEvent) {
+        var event = event
+        if !agentCalls.isEmpty { stampAgentCall(&event) }
         observer?.record(event)
         if let sink { sink.record(event) } else {
             logger.info("leg \(event.kind.rawValue)", metadata: [

@@ -4,7 +4,8 @@ import Foundation
 /// Shaped like the leg row (design.md "Call legs and durability") so the journal stores it as is.
 public struct CallLegEvent: Sendable, Equatable {
     public enum Kind: String, Sendable { case created, ringing, answered, ended }
-    public enum Direction: String, Sendable { case inbound, outbound }
+    /// `agent`: an agent's leg into us when it places a call (issue 15 item 4).
+    public enum Direction: String, Sendable { case inbound, outbound, agent }
     public enum EndReason: String, Sendable {
         case completed, answeredElsewhere = "answered-elsewhere", callerCancelled = "caller-cancelled"
         case busy, noAnswer = "no-answer", timeout, error, maxDuration = "max-duration", rejected, declined
@@ -28,6 +29,8 @@ public struct CallLegEvent: Sendable, Equatable {
     public var target: String?
     public var sipCallID: String?
     public var caller: String?
+    /// The agent who placed the call (every leg of an agent's call; set by the engine).
+    public var agent: String?
     // Known at `ended`:
     public var finalStatus: Int?
     public var endReason: EndReason?

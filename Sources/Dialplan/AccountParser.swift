@@ -12,7 +12,7 @@ struct AccountParser {
     /// The account's timezone, used by schedules.
     var timeZone = TimeZone(identifier: "UTC")!
 
-    static let topKeys = ["account", "timezone", "caller-id", "agents", "numbers", "pools", "plans"]
+    static let topKeys = ["account", "timezone", "caller-id", "agents", "numbers", "pools", "plans", "outbound"]
 
     init(file: FileParser) { self.file = file }
 
@@ -62,6 +62,7 @@ struct AccountParser {
         }
         if let node = top["numbers"] { parseNumbers(node, into: &spec) }
         if let node = top["pools"] { parsePools(node, into: &spec) }
+        if let node = top["outbound"] { spec.outbound = parseOutbound(node) }
         return spec
     }
 

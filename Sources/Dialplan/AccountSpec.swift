@@ -9,6 +9,8 @@ struct AccountSpec {
     var nameLocation: SourceLocation
     var timeZone: TimeZone
     var callerID: CallerIDPolicy
+    /// `outbound:` (agents' own calls); the country is filled in at link time if not given.
+    var outbound = OutboundPolicy()
     /// Every number the file claims, in file order (`numbers:`, then `pools:`).
     var numbers: [NumberClaim] = []
     /// What the claims route to; a claim names one by index (a few per file, shared by

@@ -62,7 +62,14 @@ enum DialplanCompiler {
             return made
         }
         for blueprint in spec.plans { _ = plan(blueprint.name) }
-        let account = Account(name: spec.name, timeZone: spec.timeZone, callerID: spec.callerID, plans: built, path: spec.path)
+        var outbound = spec.outbound
+        // The first tracking number's country; its calling code's main country when its
+        // range is not an assigned one (the fictitious 555-01xx, drama numbers).
+        if outbound.country == nil, let first = spec.numbers.first, let number = PhoneNumber(parsing: first.e164) {
+            outbound.country = number.region ?? number.mainRegion
+        }
+        let account = Account(name: spec.name, timeZone: spec.timeZone, callerID: spec.callerID, plans: built, path: spec.path,
+                              outbound: outbound)
         let routes = spec.routes.map { DialplanUnit.Route(plan: built[$0.plan]!, source: $0.source, pool: $0.pool) }
         return DialplanUnit(account: account, routes: routes, porting: spec.porting)
     }

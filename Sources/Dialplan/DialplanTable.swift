@@ -112,8 +112,12 @@ public final class Account: Sendable {
     public let plans: [String: Plan]
     /// The file the account came from.
     public let path: String
+    /// What the account's agents may dial (`outbound:`).
+    public let outbound: OutboundPolicy
 
-    init(name: String, timeZone: TimeZone, callerID: CallerIDPolicy, plans: [String: Plan], path: String) {
+    init(name: String, timeZone: TimeZone, callerID: CallerIDPolicy, plans: [String: Plan], path: String,
+         outbound: OutboundPolicy = OutboundPolicy()) {
+        self.outbound = outbound
         self.name = name
         self.timeZone = timeZone
         self.callerID = callerID

@@ -110,6 +110,14 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
     /// Whether libphonenumber's metadata considers the number valid (assigned ranges).
     public var isValid: Bool { cpn_is_valid(e164) == 1 }
 
+    /// What kind of line libphonenumber's metadata says the number is (nil when it cannot tell).
+    public enum LineType: Int32, Sendable {
+        case fixedLine = 0, mobile, fixedLineOrMobile, tollFree, premiumRate, sharedCost, voip, personalNumber,
+             pager, uan, voicemail, unknown
+    }
+
+    public var lineType: LineType? { LineType(rawValue: cpn_number_type(e164)) }
+
     /// Whether the number has a possible length for its country.
     public var isPossible: Bool { cpn_is_possible(e164) == 1 }
 
@@ -137,6 +145,14 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
     /// The number as a UInt64 of its digits: E.164 digits alone are unambiguous
     /// (country codes are a prefix code) and at most 15 digits long.
     public var key: UInt64 { PhoneNumber.key(e164)! }
+
+    /// The region a number's country calling code belongs to first ("US" for +1, "GB" for
+    /// +44), whether or not the number itself is in an assigned range (nil when unknown).
+    public var mainRegion: String? {
+        guard let region = PhoneNumber.call(16, { cpn_main_region_for_country_code(Int32(countryCode), $0, $1) }),
+              region != "ZZ" else { return nil }
+        return region
+    }
 
     /// Whether `region` is an ISO region libphonenumber has metadata for.
     public static func isSupportedRegion(_ region: String) -> Bool {

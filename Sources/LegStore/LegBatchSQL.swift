@@ -5,7 +5,8 @@ import Foundation
 /// statement: COPY is the fastest way in, and merging in SQL keeps replays idempotent
 /// without reading rows back.
 enum LegBatchSQL {
-    private static let originColumns = ["account", "tracking_number", "source", "direction", "target", "sip_call_id", "caller_number"]
+    private static let originColumns = ["account", "tracking_number", "source", "direction", "target", "sip_call_id", "caller_number",
+                                        "agent"]
 
     static let createStage = """
     CREATE TEMP TABLE IF NOT EXISTS leg_rows_stage (
@@ -72,10 +73,10 @@ enum LegBatchSQL {
                 end_seq = COALESCE(call_legs.end_seq, CASE WHEN call_legs.ended_at IS NULL THEN EXCLUDED.end_seq END)
             RETURNING call_id, direction, account, tracking_number, source, caller_number, created_at, ended_at
         )
-        -- a call's row follows its inbound leg
+        -- a call's row follows its inbound leg (an agent's call: the agent's leg)
         INSERT INTO calls (call_id, account, tracking_number, source, caller_number, started_at, ended_at)
         SELECT DISTINCT ON (call_id) call_id, account, tracking_number, source, caller_number, created_at, ended_at
-        FROM up WHERE direction = 'inbound'
+        FROM up WHERE direction IN ('inbound', 'agent')
         ORDER BY call_id, created_at
         ON CONFLICT (call_id) DO UPDATE SET
             \(callColumns.map { "\($0) = COALESCE(calls.\($0), EXCLUDED.\($0))" }.joined(separator: ",\n    "))
@@ -100,7 +101,8 @@ enum LegBatchSQL {
             field(r.legID.uuidString, &out)
             tab(&out); field(r.callID.uuidString, &out)
             let o = r.origin
-            for v in [o?.account, o?.trackingNumber, o?.source, o?.direction.name, o?.target, o?.sipCallID, r.callerNumber] {
+            for v in [o?.account, o?.trackingNumber, o?.source, o?.direction.name, o?.target, o?.sipCallID, r.callerNumber,
+                      o?.agent] {
                 tab(&out); field(v, &out)
             }
             for v in [r.createdUs, r.ringingUs, r.answeredUs, r.endedUs] {

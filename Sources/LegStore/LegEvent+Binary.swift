@@ -7,10 +7,13 @@ import Foundation
 ///     u8 version(1) | u8 kind | 16 leg id | 16 call id | i64 µs
 ///     created: u8 direction | str account | str tracking | str source | str target
 ///              | str sip call-id | u8 hasCaller [str caller]
+///              version 2 only: | str agent (an agent's call; other events stay version 1)
 ///     ended:   u16 status (0 = none) | u8 reason
 ///     str = u16 length + UTF-8
 extension LegEvent {
     static let encodingVersion: UInt8 = 1
+    /// A created event with an agent (issue 15 item 4); older readers skip it as unknown.
+    static let agentEncodingVersion: UInt8 = 2
 
     public func encoded() -> [UInt8] {
         var out: [UInt8] = []
@@ -20,7 +23,9 @@ extension LegEvent {
     }
 
     func encode(into out: inout [UInt8]) {
-        out.append(Self.encodingVersion)
+        var agent: String?
+        if case .created(let o) = detail { agent = o.agent }
+        out.append(agent == nil ? Self.encodingVersion : Self.agentEncodingVersion)
         out.append(kind.rawValue)
         appendUUID(legID, &out)
         appendUUID(callID, &out)
@@ -30,6 +35,7 @@ extension LegEvent {
             out.append(o.direction.rawValue)
             for s in [o.account, o.trackingNumber, o.source, o.target, o.sipCallID] { appendString(s, &out) }
             if let caller = o.callerNumber { out.append(1); appendString(caller, &out) } else { out.append(0) }
+            if let agent = o.agent { appendString(agent, &out) }
         case .ringing, .answered:
             break
         case .ended(let status, let reason):
@@ -42,7 +48,8 @@ extension LegEvent {
     /// this means a newer writer or a bug: the caller logs and skips it).
     public init?(decoding bytes: some Collection<UInt8>) {
         var r = ByteReader(Array(bytes))
-        guard r.u8() == Self.encodingVersion, let k = r.u8().flatMap(Kind.init(rawValue:)),
+        guard let version = r.u8(), version == Self.encodingVersion || version == Self.agentEncodingVersion,
+              let k = r.u8().flatMap(Kind.init(rawValue:)),
               let leg = r.uuid(), let call = r.uuid(), let us = r.u64() else { return nil }
         let detail: Detail
         switch k {
@@ -52,8 +59,11 @@ extension LegEvent {
                   let target = r.string(), let sip = r.string(), let has = r.u8() else { return nil }
             var caller: String?
             if has == 1 { guard let c = r.string() else { return nil }; caller = c }
+            var agent: String?
+            if version == Self.agentEncodingVersion { guard let a = r.string() else { return nil }; agent = a }
             detail = .created(Origin(account: account, trackingNumber: tracking, source: source, direction: dir,
-                                     target: target, sipCallID: sip, callerNumber: caller))
+                                     target: target, sipCallID: sip, callerNumber: caller, agent: agent))
+        case _ where version != Self.encodingVersion: return nil
         case .ringing: detail = .ringing
         case .answered: detail = .answered
         case .ended:

@@ -10,7 +10,16 @@ public struct LegEvent: Sendable, Equatable {
 
     public enum Direction: UInt8, Sendable {
         case inbound = 0, outbound = 1
-        public var name: String { self == .inbound ? "inbound" : "outbound" }
+        /// An agent's leg into us when the agent places a call (issue 15 item 4): the call's
+        /// origin, not billed itself (its `outbound` leg is, at the account's outbound rates).
+        case agent = 2
+        public var name: String {
+            switch self {
+            case .inbound: "inbound"
+            case .outbound: "outbound"
+            case .agent: "agent"
+            }
+        }
     }
 
     /// Why a leg ended; stored as its `rawValue` in `call_legs.end_reason`.
@@ -59,9 +68,12 @@ public struct LegEvent: Sendable, Equatable {
         public var sipCallID: String
         /// The caller's number (inbound) or the caller ID presented (outbound), if known.
         public var callerNumber: String?
+        /// The agent (SIP username) who placed the call, on every leg of an agent's call.
+        public var agent: String?
 
         public init(account: String, trackingNumber: String, source: String, direction: Direction,
-                    target: String, sipCallID: String, callerNumber: String? = nil) {
+                    target: String, sipCallID: String, callerNumber: String? = nil, agent: String? = nil) {
+            self.agent = agent
             self.account = account
             self.trackingNumber = trackingNumber
             self.source = source

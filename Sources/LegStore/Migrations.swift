@@ -103,5 +103,16 @@ public enum Migrations {
             WHEN (OLD.rated_by_close IS DISTINCT FROM NEW.rated_by_close)
             EXECUTE FUNCTION call_legs_refuse_marking();
         """),
+        // Issue 15 item 4: agents place calls. Both legs of such a call name the agent; the
+        // agent's own leg into us has direction 'agent' (the call's origin: billing rates
+        // the dialled leg, direction 'outbound', at the account's outbound rates, never the
+        // agent's leg as well).
+        Migration(version: 3, name: "call legs: the agent of an agent's call", sql: """
+        ALTER TABLE call_legs ADD COLUMN agent text;
+        ALTER TABLE call_legs DROP CONSTRAINT call_legs_direction_check;
+        ALTER TABLE call_legs ADD CONSTRAINT call_legs_direction_check
+            CHECK (direction IN ('inbound', 'outbound', 'agent'));
+        CREATE INDEX call_legs_agent ON call_legs (agent, created_at) WHERE agent IS NOT NULL;
+        """),
     ]
 }

@@ -71,6 +71,14 @@ public final class NonceAuthority {
         return .valid
     }
 
+    /// Whether `nonce` was issued by us to `source` (its HMAC holds), expired or not. Looks
+    /// at no state and records nothing: the edge asks it before any transaction exists.
+    public func isIssued(_ nonce: String, to source: String) -> Bool {
+        guard nonce.utf8.count == 64, let raw = Self.unhex(nonce) else { return false }
+        let body = Array(raw[0..<16]), mac = Array(raw[16..<32])
+        return DigestHash.constantTimeEquals(DigestHash.hex(mac), DigestHash.hex(signature(body, source)))
+    }
+
     /// Forgets counts of expired nonces (called periodically, and when the table fills).
     public func prune() { prune(at: now()) }
 

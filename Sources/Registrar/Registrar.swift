@@ -38,7 +38,7 @@ public final class Registrar {
     public var onChange: ((_ agent: String, _ account: String, _ bindings: [Binding]) -> Void)?
     /// Called once per source blocked (the daemon logs one line per block).
     public var onBlock: ((_ source: String) -> Void)?
-    public private(set) var statistics = Statistics()
+    public internal(set) var statistics = Statistics()
     /// HA1s for unknown users: random, so no response ever matches them.
     private let decoyHA1: [DigestAlgorithm: String]
 
@@ -70,32 +70,51 @@ public final class Registrar {
         if let domain = configuration.domain, request.uri.host.lowercased() != domain.lowercased() {
             return reply(request, 403)
         }
-        let offered = request.headers.values("Authorization")
-        guard !offered.isEmpty else { return challenge(request, source: host, stale: false) }
+        switch verify(request, source: host, user: user, header: "Authorization") {
+        case .challenge(let stale): return challenge(request, source: host, stale: stale)
+        case .failed(let claimed): return fail(request, source: host, user: claimed)
+        case .authenticated(let agent):
+            statistics.authenticationsOK += 1
+            return updateBindings(request, agent: agent, source: source)
+        }
+    }
+
+    /// What the digest in `header` of `request` proves (shared by REGISTER's `Authorization`
+    /// and an agent's INVITE's `Proxy-Authorization`, RFC 3261 §22.3). `user`: the identity
+    /// the request claims (a REGISTER's To user); nil: the credentials' username is the claim.
+    enum Verification: Equatable {
+        /// No credentials for our realm, or a nonce that proves nothing: challenge (again).
+        case challenge(stale: Bool)
+        /// Wrong response, unknown user, or malformed: the same refusal for all of them.
+        case failed(user: String)
+        case authenticated(AgentCredentials)
+    }
+
+    func verify(_ request: SIPRequest, source host: String, user claimedUser: String?, header: String) -> Verification {
+        let offered = request.headers.values(header)
+        guard !offered.isEmpty else { return .challenge(stale: false) }
         // The credentials for our realm (a phone may carry others for proxies on the way).
         let parsed = offered.compactMap(DigestCredentials.init(header:))
         guard let credentials = parsed.first(where: { $0.realm == configuration.realm }) else {
-            return fail(request, source: host, user: user)
+            return .failed(user: claimedUser ?? "")
         }
+        let user = claimedUser ?? credentials.username
         // A nonce that is not ours (or not for this address), or a replay, proves nothing
         // either way: a fresh challenge, and the password is not even looked at.
         let verdict = nonces.verify(credentials.nonce, source: host, nc: credentials.nonceCount)
         switch verdict {
-        case .invalid, .replayed: return challenge(request, source: host, stale: false)
+        case .invalid, .replayed: return .challenge(stale: false)
         case .valid, .stale: break
         }
-        guard configuration.algorithms.contains(credentials.algorithm) else {
-            return challenge(request, source: host, stale: false)
-        }
+        guard configuration.algorithms.contains(credentials.algorithm) else { return .challenge(stale: false) }
         let agent = credentials.username == user ? directory.agent(named: user) : nil
         let known = agent.flatMap { $0.realm == configuration.realm ? $0.ha1(credentials.algorithm) : nil }
         let ha1 = known ?? decoyHA1[credentials.algorithm]!
         // qop=auth is required: RFC 2069 responses (no cnonce, no nc) are not accepted.
-        let matches = credentials.qop != nil && credentials.matches(ha1: ha1, method: "REGISTER")
-        guard matches, known != nil, let agent else { return fail(request, source: host, user: user) }
-        if verdict == .stale { return challenge(request, source: host, stale: true) }
-        statistics.authenticationsOK += 1
-        return updateBindings(request, agent: agent, source: source)
+        let matches = credentials.qop != nil && credentials.matches(ha1: ha1, method: request.method.rawValue)
+        guard matches, known != nil, let agent else { return .failed(user: user) }
+        if verdict == .stale { return .challenge(stale: true) }
+        return .authenticated(agent)
     }
 
     /// Forgets expired bindings (and nonce counts); the daemon calls it every few seconds.
@@ -184,17 +203,19 @@ public final class Registrar {
 
     // MARK: responses
 
-    private func challenge(_ request: SIPRequest, source: String, stale: Bool) -> SIPResponse {
+    /// 401 with `WWW-Authenticate` for REGISTER; 407 with `Proxy-Authenticate` for an agent's
+    /// INVITE (RFC 3261 §22.3): one per algorithm, SHA-256 first.
+    func challenge(_ request: SIPRequest, source: String, stale: Bool, proxy: Bool = false) -> SIPResponse {
         statistics.challenges += 1
-        var response = reply(request, 401)
+        var response = reply(request, proxy ? 407 : 401)
         for algorithm in configuration.algorithms {
             let c = DigestChallenge(realm: configuration.realm, nonce: nonces.issue(for: source), algorithm: algorithm, stale: stale)
-            response.headers.add("WWW-Authenticate", c.headerValue)
+            response.headers.add(proxy ? "Proxy-Authenticate" : "WWW-Authenticate", c.headerValue)
         }
         return response
     }
 
-    private func fail(_ request: SIPRequest, source: String, user: String) -> SIPResponse {
+    func fail(_ request: SIPRequest, source: String, user: String) -> SIPResponse {
         statistics.authenticationsFailed += 1
         if limiter.recordFailure(source: source, user: user) {
             statistics.blocks += 1
@@ -203,7 +224,7 @@ public final class Registrar {
         return reply(request, 403)
     }
 
-    private func reply(_ request: SIPRequest, _ status: Int, _ reason: String? = nil) -> SIPResponse {
+    func reply(_ request: SIPRequest, _ status: Int, _ reason: String? = nil) -> SIPResponse {
         SIPResponse(to: request, statusCode: status, reasonPhrase: reason,
                     toTag: String(UInt64.random(in: 1...UInt64.max), radix: 36))
     }

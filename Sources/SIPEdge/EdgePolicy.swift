@@ -40,6 +40,8 @@ public final class EdgePolicy {
         public var inDialog = 0
         /// Untrusted REGISTERs let through to the registrar (`admitsRegister`).
         public var registers = 0
+        /// Untrusted new INVITEs let through as agents' calls (`admitsAgentInvite`).
+        public var agentInvites = 0
         public init() {}
     }
 
@@ -64,6 +66,10 @@ public final class EdgePolicy {
     /// toward the source's flood limit and ban like every other request, and the registrar
     /// itself blocks sources that fail authentication. nil: no exception.
     public var admitsRegister: ((SIPRequest) -> Bool)?
+    /// The same exception for agents' INVITEs (issue 15 item 4): the daemon answers them with
+    /// a stateless 407 until they carry credentials our nonce proves were asked of this
+    /// address, so a stranger still gets no transaction. nil: no exception.
+    public var admitsAgentInvite: ((SIPRequest) -> Bool)?
     /// Called once per new ban (the daemon logs it: one line per ban, never per packet).
     public var onBan: ((_ address: String) -> Void)?
 
@@ -105,6 +111,10 @@ public final class EdgePolicy {
         }
         if request.method == .register, request.to.tag == nil, admitsRegister?(request) == true {
             counters.registers += 1
+            return .pass
+        }
+        if request.method == .invite, request.to.tag == nil, admitsAgentInvite?(request) == true {
+            counters.agentInvites += 1
             return .pass
         }
         return strangerVerdict()
@@ -231,6 +241,7 @@ public final class EdgePolicy {
         delta.bans = current.bans - summarised.bans
         delta.inDialog = current.inDialog - summarised.inDialog
         delta.registers = current.registers - summarised.registers
+        delta.agentInvites = current.agentInvites - summarised.agentInvites
         return delta
     }
 }

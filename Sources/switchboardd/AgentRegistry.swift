@@ -69,6 +69,12 @@ final class AgentRegistry: AgentLocator, @unchecked Sendable {
     }
 
     /// The edge's exception for strangers' REGISTERs: only for our domain when one is set.
+    /// Whether a new INVITE's From names one of our agents (its call is then an agent's).
+    func names(_ request: SIPRequest) -> Bool {
+        guard let user = request.from.uri.user, !user.isEmpty else { return false }
+        return directory.agent(named: user.removingPercentEncoding ?? user) != nil
+    }
+
     func admits(_ request: SIPRequest) -> Bool {
         guard let domain = configuration.domain else { return true }
         return request.uri.host.lowercased() == domain.lowercased()

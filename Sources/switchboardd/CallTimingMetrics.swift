@@ -36,7 +36,8 @@ final class CallTimingMetrics: CallLegEventSink {
     func record(_ event: CallLegEvent) {
         switch event.kind {
         case .created:
-            if event.direction == .inbound { inbound[event.legID] = (event.time, false, nil) }
+            // An agent's leg is its call's caller side too (issue 15 item 4).
+            if event.direction == .inbound || event.direction == .agent { inbound[event.legID] = (event.time, false, nil) }
         case .ringing:
             guard var leg = inbound[event.legID], !leg.rang, leg.answered == nil else { return }
             leg.rang = true

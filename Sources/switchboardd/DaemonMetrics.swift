@@ -1,3 +1,4 @@
+import CallEngine
 import CoreMetrics
 import Foundation
 
@@ -34,6 +35,8 @@ final class DaemonMetrics: Sendable {
     let callsInProgress: CoreMetrics.Gauge
     let callsStarted: CoreMetrics.Counter
     let callsByOutcome: [String: CoreMetrics.Counter]
+    /// Agents' own calls by outcome (issue 15 item 4): `switchboard_agent_calls_total`.
+    let agentCallsByOutcome: [AgentCallOutcome: CoreMetrics.Counter]
     let legsPlaced: CoreMetrics.Counter
 
     let reloads: [Bool: CoreMetrics.Counter]
@@ -73,6 +76,9 @@ final class DaemonMetrics: Sendable {
             outcomes[outcome] = counter("switchboard_calls_total", [("outcome", outcome)])
         }
         callsByOutcome = outcomes
+        agentCallsByOutcome = Dictionary(uniqueKeysWithValues: AgentCallOutcome.allCases.map {
+            ($0, counter("switchboard_agent_calls_total", [("outcome", $0.rawValue)]))
+        })
         legsPlaced = counter("switchboard_legs_placed_total")
 
         reloads = [true: counter("switchboard_dialplan_reloads_total", [("result", "success")]),

@@ -40,9 +40,9 @@ final class JournalLegSink: CallLegEventSink, Sendable {
         case .created:
             guard let account = event.account, let number = event.trackingNumber else { return nil }
             detail = .created(.init(account: account, trackingNumber: number, source: event.source ?? "",
-                                    direction: event.direction == .inbound ? .inbound : .outbound,
+                                    direction: map(event.direction ?? .outbound),
                                     target: event.target ?? "", sipCallID: event.sipCallID ?? "",
-                                    callerNumber: event.caller))
+                                    callerNumber: event.caller, agent: event.agent))
         case .ringing:
             detail = .ringing
         case .answered:
@@ -51,6 +51,14 @@ final class JournalLegSink: CallLegEventSink, Sendable {
             detail = .ended(status: event.finalStatus, reason: map(event.endReason ?? .error))
         }
         return LegEvent(legID: event.legID, callID: event.callID, at: event.time, detail)
+    }
+
+    static func map(_ direction: CallLegEvent.Direction) -> LegEvent.Direction {
+        switch direction {
+        case .inbound: .inbound
+        case .outbound: .outbound
+        case .agent: .agent
+        }
     }
 
     static func map(_ reason: CallLegEvent.EndReason) -> LegEvent.EndReason {

@@ -24,7 +24,8 @@ extension SIPService {
     /// queue home goes there, everything else meets the edge here.
     func receive(_ message: SIPMessage, from peer: SIPPeer, on shard: SIPShard) {
         if shards.count > 1, shard.index != 0,
-           let home = registrarHome(for: message) ?? queueHome(for: message, from: peer, on: shard) {
+           let home = registrarHome(for: message) ?? agentCallHome(for: message, from: peer, on: shard)
+               ?? queueHome(for: message, from: peer, on: shard) {
             let connection = peer.transport.isReliable ? shard.transport.streamConnection(to: peer) : nil
             home.eventLoop.execute {
                 if let connection { home.transport.adopt(connection, for: peer) }
@@ -38,8 +39,37 @@ extension SIPService {
     /// REGISTERs (and their retransmissions, same Call-ID: no state to remember) go to the
     /// first shard, where the registrar lives; none of our client transactions sends one.
     func registrarHome(for message: SIPMessage) -> SIPShard? {
-        guard agents != nil, case .request(let request) = message, request.method == .register else { return nil }
+        guard agents != nil, case .request(let request) = message else { return nil }
+        return request.method == .register ? shards[0] : nil
+    }
+
+    /// An agent's new INVITE (from an untrusted source, or one naming an agent or carrying
+    /// credentials) goes to the first shard too: the registrar proves it there and the call
+    /// lives there. Once it carries credentials, its Call-ID is remembered (as for queue
+    /// calls) so its ACK, CANCEL and BYE follow; an INVITE without any is only challenged.
+    func agentCallHome(for message: SIPMessage, from peer: SIPPeer, on shard: SIPShard) -> SIPShard? {
+        guard let agents, case .request(let request) = message, request.method == .invite, request.to.tag == nil else {
+            return nil
+        }
+        let credentials = !request.headers.values("Proxy-Authorization").isEmpty
+        guard credentials || !configuration.isTrusted(peer.host) || agents.names(request) else { return nil }
+        if credentials {
+            let now = NIODeadline.now()
+            let keep = Self.timeAmount(Duration.milliseconds(Int64(configuration.calls.maxDurationSeconds * 1000))) + Self.queueHomeGrace
+            if shard.forwarded.count >= 4096, shard.forwarded.count.isMultiple(of: 4096) {
+                shard.forwarded = shard.forwarded.filter { $0.value > now }
+            }
+            shard.forwarded[request.callID] = now + keep
+        }
         return shards[0]
+    }
+
+    /// Before an agent's INVITE gets a transaction (on the first shard): the registrar's
+    /// stateless 407 (or 403 for a blocked source) when it carries no credentials worth one.
+    func agentInviteStatelessAnswer(_ request: SIPRequest, from peer: SIPPeer) -> SIPResponse? {
+        guard let registrar, request.method == .invite, request.to.tag == nil else { return nil }
+        guard !configuration.isTrusted(peer.host) || registrar.claimsInvite(request) else { return nil }
+        return registrar.statelessAnswer(toInvite: request, from: peer)
     }
 
     /// What every received request meets first (the owner shard's loop). A stranger's request
@@ -54,6 +84,11 @@ extension SIPService {
         operations.metrics?.requestReceived(request.method)
         switch edge.admit(request, from: peer) {
         case .pass:
+            if let answer = agentInviteStatelessAnswer(request, from: peer) {
+                operations.metrics?.responseSent(status: answer.statusCode)
+                shard.transport.sendResponse(answer, requestSource: TransactionLayer.responseDestination(for: request, receivedFrom: peer))
+                return
+            }
             layer.receive(message, from: peer)
         case .reject:
             operations.metrics?.responseSent(status: 403)

@@ -7,6 +7,7 @@ import SIPTransport
 /// The engine's own counters, mirrored into Prometheus counters at each look.
 struct EngineCounterMirrors {
     var started, answered, failed, cancelled, refused, legs: CounterMirror
+    var agentCalls: [AgentCallOutcome: CounterMirror]
 
     init(_ metrics: DaemonMetrics) {
         started = CounterMirror(metrics.callsStarted)
@@ -15,6 +16,7 @@ struct EngineCounterMirrors {
         cancelled = CounterMirror(metrics.callsByOutcome["cancelled"]!)
         refused = CounterMirror(metrics.callsByOutcome["refused"]!)
         legs = CounterMirror(metrics.legsPlaced)
+        agentCalls = metrics.agentCallsByOutcome.mapValues { CounterMirror($0) }
     }
 
     /// From every shard's engine, added up.
@@ -25,6 +27,9 @@ struct EngineCounterMirrors {
         cancelled.update(to: all.reduce(0) { $0 + $1.callsCancelled })
         refused.update(to: all.reduce(0) { $0 + $1.callsRefused })
         legs.update(to: all.reduce(0) { $0 + $1.legsPlaced })
+        for outcome in AgentCallOutcome.allCases {
+            agentCalls[outcome]?.update(to: all.reduce(0) { $0 + $1.agentCalls[outcome, default: 0] })
+        }
     }
 }
 

@@ -17,6 +17,17 @@ extension SIPService {
         let registrar = agents.makeRegistrar()
         self.registrar = registrar
         handler.registrar = { [unowned registrar] request, source in registrar.handle(request, from: source) }
+        // Agents' own calls (issue 15 item 4): challenged and proved by the same registrar.
+        let isTrusted = { [configuration] (host: String) in configuration.isTrusted(host) }
+        handler.claimsAgentInvite = { [unowned registrar] request, source in
+            !isTrusted(source.host) || registrar.claimsInvite(request)
+        }
+        engine.authenticateAgentInvite = { [unowned registrar] request, source in
+            switch registrar.authenticateInvite(request, from: source) {
+            case .authenticated(let a): .authenticated(OutboundAgent(account: a.account, name: a.name, number: a.number))
+            case .refused(let response): .refused(response)
+            }
+        }
         if let metrics = operations.metrics { registrarMirrors = RegistrarCounterMirrors(metrics.registrar) }
         let every = TimeAmount.seconds(5)
         repeatedTasks.append(eventLoop.scheduleRepeatedTask(initialDelay: every, delay: every) { [weak self] _ in

@@ -118,6 +118,9 @@ final class SIPService: Service, @unchecked Sendable {
         // Agents register from anywhere (issue 15): their REGISTERs pass the edge, still
         // counted by its flood buckets.
         if let agents { policy.admitsRegister = { [unowned agents] request in agents.admits(request) } }
+        // ...and so do their INVITEs (issue 15 item 4): challenged statelessly with 407
+        // (`agentInviteStatelessAnswer`), still counted by the flood and new-call buckets.
+        if agents != nil { policy.admitsAgentInvite = { _ in true } }
         self.edge = SharedEdge(policy)
     }
 
@@ -200,6 +203,7 @@ final class SIPService: Service, @unchecked Sendable {
         }
         if let access {
             engine.accessPolicy = { access.isBlocked(account: $0) ? AccessCache.blockedReason : nil }
+            engine.spendPolicy = { account, limit in access.spendRefusal(account: account, limit: limit) }
         }
         let configuration = self.configuration
         let handler = B2BUA(layer: layer, engine: engine, isTrusted: { configuration.isTrusted($0) },

@@ -269,7 +269,7 @@ import Testing
         #expect(try Billing.migrate(c, logger: quietLogger) == [])
         #expect(BillingMigrations.all.map(\.version) == [100, 101, 102, 103])
         #expect(Billing.allMigrations.map(\.version) == Migrations.all.map(\.version) + [100, 101, 102, 103])
-        #expect(try scalar(c, "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations") == "1,2,100,101,102,103")
+        #expect(try scalar(c, "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations") == "1,2,3,100,101,102,103")
         #expect(try scalar(c, "SELECT string_agg(plan_id, ',' ORDER BY plan_id) FROM plans") == "large-teams,pay-as-you-go,small-teams")
     }
 }

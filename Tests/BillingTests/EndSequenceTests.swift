@@ -37,7 +37,7 @@ import Testing
         let late = try insertLeg(c, account: "old", answered: base, ended: base.addingTimeInterval(10))
         let nov3 = try insertLeg(c, account: "old", answered: t("2026-11-03T15:00:00Z"), ended: t("2026-11-03T15:02:00Z"))
 
-        #expect(try Billing.migrate(c, logger: quietLogger) == [2, 102, 103])
+        #expect(try Billing.migrate(c, logger: quietLogger) == [2, 3, 102, 103])
         #expect(try scalar(c, "SELECT count(*) FROM call_legs WHERE end_seq IS NOT NULL AND rated_by_close IS NOT NULL") == "0")
         #expect(try scalar(c, "SELECT count(*) FROM call_legs WHERE end_seq IS NOT NULL AND leg_id IN ($1, $2)", [late.uuidString, nov3.uuidString]) == "2")
         // The leg writer replaying an old-rated leg does not make it look new.

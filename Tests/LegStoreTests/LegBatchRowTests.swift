@@ -33,10 +33,11 @@ import SIPTestKit
         // COPY text: NULL for every origin column and for created_us
         let line = String(decoding: LegBatchSQL.copyData(rows), as: UTF8.self)
         let fields = line.dropLast().split(separator: "\t", omittingEmptySubsequences: false)
-        #expect(fields.count == 15)
-        #expect(fields[2..<10].allSatisfy { $0 == "\\N" })
-        #expect(fields[10] == Substring(String(l.ringingUS!)))
-        #expect(fields[14] == Substring(l.reason.name))
+        // (16 since migration 3's `agent` column, the last origin column)
+        #expect(fields.count == 16)
+        #expect(fields[2..<11].allSatisfy { $0 == "\\N" })
+        #expect(fields[11] == Substring(String(l.ringingUS!)))
+        #expect(fields[15] == Substring(l.reason.name))
     }
 
     /// Rows come out in PostgreSQL's uuid order (bytewise), so concurrent writers lock rows

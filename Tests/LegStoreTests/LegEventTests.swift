@@ -20,6 +20,27 @@ import Testing
         #expect(LegEvent.ringing(leg: leg.leg, call: leg.call).encoded().count == 42)
     }
 
+    /// Issue 15 item 4: a created event naming an agent is written as version 2 (older
+    /// readers skip it as unknown rather than misread it); every other event stays version 1,
+    /// so journals written before the upgrade read as they did.
+    @Test func agentCallsRoundTripAsVersionTwoAndOthersStayVersionOne() throws {
+        let leg = SampleLeg(3)
+        var origin = leg.origin
+        origin.direction = .agent
+        origin.agent = "alice"
+        let created = LegEvent(legID: leg.leg, callID: leg.call, microseconds: 7, .created(origin))
+        let bytes = created.encoded()
+        #expect(bytes.first == 2)
+        #expect(LegEvent(decoding: bytes) == created)
+        #expect(LegEvent(decoding: bytes.dropLast()) == nil)
+        #expect(leg.events.allSatisfy { $0.encoded().first == 1 })
+        // A version-2 marker on anything but a created event is not ours: refused.
+        var forged = LegEvent.ringing(leg: leg.leg, call: leg.call).encoded()
+        forged[0] = 2
+        #expect(LegEvent(decoding: forged) == nil)
+        #expect(LegEvent.Direction.agent.name == "agent")
+    }
+
     @Test func endReasonNamesRoundTrip() {
         for r in LegEvent.EndReason.allCases { #expect(LegEvent.EndReason(name: r.name) == r) }
         #expect(LegEvent.EndReason.answeredElsewhere.name == "answered-elsewhere")

@@ -45,11 +45,20 @@ int cpn_describe(const char *input, const char *default_region, char *e164, size
 /* 1 if libphonenumber considers the number valid, 0 if not, negative on parse error. */
 int cpn_is_valid(const char *e164);
 
+/* libphonenumber's PhoneNumberType of an E.164 number (0 fixed line, 1 mobile, 2 fixed
+ * line or mobile, 3 toll free, 4 premium rate, 5 shared cost, 6 VoIP, 7 personal number,
+ * 8 pager, 9 UAN, 10 voicemail, 11 unknown), or a negative error. */
+int cpn_number_type(const char *e164);
+
 /* 1 if the number has a possible length for its country, 0 if not, negative on parse error. */
 int cpn_is_possible(const char *e164);
 
 /* Region (ISO alpha-2, "001" for non-geographic, "ZZ" when unknown) of an E.164 number. */
 int cpn_region(const char *e164, char *out, size_t out_len);
+
+/* The main region of a country calling code ("US" for 1, "GB" for 44, "001" for
+ * non-geographic codes, "ZZ" when unassigned). */
+int cpn_main_region_for_country_code(int code, char *out, size_t out_len);
 
 /* Country calling code of an E.164 number, or a negative error. */
 int cpn_country_code(const char *e164);
