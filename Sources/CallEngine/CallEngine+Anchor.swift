@@ -191,6 +191,7 @@ extension CallEngine {
         case .menuPrompt(let plan, let prompt, let generation):
             guard let media, case .ivr(let ivr)? = call.table?.accounts[call.account]?.plans[plan]?.kind,
                   let path = prompt == .menu ? ivr.prompt : ivr.invalidPrompt else { return }
+            if generation == 1, prompt == .menu { callLogger(call).info("IVR menu", metadata: ["plan": "\(plan)"]) }
             play(call, media.prompts.prompt(path), name: path, loop: false) { [weak self, weak call] result in
                 guard let self, let call, result == .finished else { return }
                 self.drive(call) { machine, now in machine.promptFinished(plan: plan, prompt, generation: generation, now: now) }

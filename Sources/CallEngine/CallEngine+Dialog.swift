@@ -83,6 +83,9 @@ extension CallEngine {
             try? layer.respond(response, on: transaction)
             return true
         }
+        if request.method == .bye, let machine = call.machine, machine.isActive {
+            callLogger(call).info(fromCaller ? "caller hung up" : "callee hung up", metadata: ["state": "\(machine.stateName)"])
+        }
         let context = InDialogContext(request: request, peer: peer, transaction: transaction)
         drive(call, context: context) { machine, now in
             machine.inDialogRequest(request.method, from: fromCaller ? .caller : .callee, withBody: !request.body.isEmpty, now: now)

@@ -217,6 +217,25 @@ struct CallStateMachine {
         }
     }
 
+    /// The state's case name, for logs (no per-state data).
+    var stateName: String {
+        switch state {
+        case .routing: "routing"
+        case .ringing: "ringing"
+        case .earlyMedia: "early-media"
+        case .answered: "answered"
+        case .confirmed: "confirmed"
+        case .answering: "answering"
+        case .menu: "ivr"
+        case .openingLegMedia: "opening-leg-media"
+        case .queued: "queue"
+        case .anchoredRinging: "ringing-anchored"
+        case .anchoredBridged: "bridged"
+        case .ending: "ending"
+        case .ended: "ended"
+        }
+    }
+
     /// The media anchor of a call we answer ourselves (nil: media end to end).
     var anchor: Anchor? {
         switch state {
