@@ -191,7 +191,11 @@ extension CallEngine {
         case .menuPrompt(let plan, let prompt, let generation):
             guard let media, case .ivr(let ivr)? = call.table?.accounts[call.account]?.plans[plan]?.kind,
                   let path = prompt == .menu ? ivr.prompt : ivr.invalidPrompt else { return }
-            if generation == 1, prompt == .menu { callLogger(call).info("IVR menu", metadata: ["plan": "\(plan)"]) }
+            if call.anchor?.menuRound?.plan != plan || call.anchor?.menuRound?.generation != generation {
+                // A new round of the menu: its first play (the invalid prompt, or the menu).
+                call.anchor?.menuRound = (plan, generation)
+                callLogger(call).info(generation == 1 ? "IVR menu" : "IVR: no valid choice, menu again", metadata: ["plan": "\(plan)"])
+            }
             play(call, media.prompts.prompt(path), name: path, loop: false) { [weak self, weak call] result in
                 guard let self, let call, result == .finished else { return }
                 self.drive(call) { machine, now in machine.promptFinished(plan: plan, prompt, generation: generation, now: now) }

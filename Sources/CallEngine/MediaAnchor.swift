@@ -21,6 +21,8 @@ final class MediaAnchor {
     var sdpVersion = 1
     /// Which prompt plays now, so ringback is not restarted on every group.
     var playing: String?
+    /// The menu round whose prompts play (plan, generation), for the log.
+    var menuRound: (plan: String, generation: Int)?
     /// The queue line the caller is in ("account/plan") and since when (monotonic).
     var queueKey: String?
     var queueEnteredAt: Duration = .zero
