@@ -26,7 +26,7 @@ final class Call {
     /// the walk there (`RouteContinuation`), the router is not run again.
     var continuations: [RouteContinuation] = []
     let startedAt = Date()
-    /// Media anchored at the daemon (IVR, queue, and whatever rings after them).
+    /// The RTP sessions of a call we answered ourselves (IVR, queue, and whatever rings after them).
     var anchor: MediaAnchor?
     let account: String
     let trackingNumber: String
@@ -34,28 +34,15 @@ final class Call {
     let caller: String
     var state: State = .ringing
 
-    var attemptIndex = 0
-    var groupIndex = -1
-    /// Legs of the group ringing now.
-    var currentLegs: [OutboundLeg] = []
-    var allLegs: [OutboundLeg] = []
-    /// Final statuses of failed legs, for RFC 3261 §16.7-style selection.
-    var failureStatuses: [Int] = []
+    /// The leg bridged to the caller (its dialog is the callee side of the call).
     var winner: OutboundLeg?
-    var groupTimer: (any TransactionTimerHandle)?
-    /// Bumped for every group rung, so a DNS answer for an earlier group is ignored.
-    var groupGeneration = 0
-    /// Legs of the current group waiting for their host name to resolve.
-    var pendingResolutions = 0
-    var maxDurationTimer: (any TransactionTimerHandle)?
     /// A relayed re-INVITE of the caller's, answered 2xx by the callee: its CSeq in the
     /// callee's dialog and the client transaction, waiting for the caller's ACK to pass on.
     var pendingAckToCallee: (cseq: UInt32, transaction: ClientTransactionID)?
     /// Our 2xx to a re-INVITE, by the local tag of the dialog it went into, until its ACK.
     var reinvite2xx: [String: Retransmitted2xx] = [:]
 
-    /// The call's logic as a value, for plans with media end to end (ring-all, sequential,
-    /// geographic); nil for calls the engine's anchored code runs (IVR, queue).
+    /// The call's logic as a value (every plan kind); nil only before `startMachine`.
     var machine: CallStateMachine?
     /// The `agent:` names the plan rings, whose bindings the driver gives the machine
     /// before each event (empty for most calls: nothing to look up).
@@ -82,8 +69,6 @@ final class Call {
         self.source = source
         self.caller = caller
     }
-
-    var liveLegs: [OutboundLeg] { currentLegs.filter(\.isLive) }
 
     enum Side { case caller, callee }
 

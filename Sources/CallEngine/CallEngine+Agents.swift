@@ -13,15 +13,6 @@ extension CallEngine {
         target.lowercased().hasPrefix("agent:") ? String(target.dropFirst(6)) : nil
     }
 
-    /// The legs one plan leg becomes: one per binding for a registered agent, else itself.
-    func placeAll(_ call: Call, _ leg: RouteDecision.Leg, groupSize: Int) -> [OutboundLeg] {
-        if let name = Self.agentName(leg.target),
-           let contacts = agentLocator?.contacts(ofAgent: name, account: call.account), !contacts.isEmpty {
-            return contacts.compactMap { place(call, leg, groupSize: groupSize, binding: $0) }
-        }
-        return place(call, leg, groupSize: groupSize).map { [$0] } ?? []
-    }
-
     /// False for an agent with no live binding and no static contact.
     func isReachable(_ leg: RouteDecision.Leg, account: String) -> Bool {
         guard let name = Self.agentName(leg.target) else { return true }

@@ -6,74 +6,29 @@ import NIOCore
 import SIPMessage
 import SIPTransaction
 
-/// Calls whose media the daemon anchors (design.md: IVR and queue answer the caller with our
-/// own SDP; whoever answers later is bridged with an `RTPRelay`).
+/// The media side of calls the daemon answers itself (IVR, queue: design.md "Call engine
+/// rules"), as the `CallStateMachine`'s anchored actions ask for it: the caller's RTP session
+/// and our 200, the session facing outbound legs, prompts, the relay once a leg answers, and
+/// offers answered locally. What happens when is the machine's (`CallStateMachine+Anchored`);
+/// this file only does the I/O and reports back (`callerMediaOpened`, `legMediaOpened`, …).
 extension CallEngine {
-    enum AnchoredStep { case proceed, handled, skip }
+    // MARK: The caller's session and our 200
 
-    /// Called by `advance` for each attempt: runs the attempt's IVR menus and queue, and
-    /// readies anchored media before an ordinary plan rings after them.
-    func anchoredStep(_ call: Call, _ attempt: RouteDecision.Attempt) -> AnchoredStep {
-        let needsMedia = attempt.decisions.contains { PlanKind(keyword: $0.kind)?.anchorsMedia ?? false }
-        guard needsMedia || call.anchor != nil else { return .proceed }
+    /// Opens the caller's RTP session with the answer to its offer (or our offer, for a
+    /// late-offer INVITE); the machine hears `callerMediaOpened` or `callerMediaFailed`.
+    func openCallerMedia(_ call: Call) {
         guard let media else {
-            callLogger(call).warning("IVR and queue plans need media (no media configured); failing over",
-                                     metadata: ["plan": "\(attempt.decisions.last?.plan ?? "")"])
-            return .skip
+            drive(call) { machine, now in machine.callerMediaFailed(status: 503, warning: nil, now: now) }
+            return
         }
-        guard let anchor = call.anchor else {
-            call.anchor = MediaAnchor()
-            answerCaller(call, media: media)
-            return .handled
-        }
-        guard anchor.callerAnswered else { return .handled }  // our 200 is on its way
-        if anchor.attemptSeen != call.attemptIndex {
-            anchor.attemptSeen = call.attemptIndex
-            anchor.resolvedIVRs = 0
-            anchor.queueStarted = false
-        }
-        var ordinal = 0
-        for decision in attempt.decisions where PlanKind(keyword: decision.kind) == .ivr {
-            if ordinal == anchor.resolvedIVRs {
-                if anchor.ivr == nil { startIVR(call, planName: decision.plan) }
-                return .handled
-            }
-            ordinal += 1
-        }
-        let queueDecision = attempt.decisions.first { PlanKind(keyword: $0.kind) == .queue }
-        let rings = queueDecision != nil || call.groupIndex + 1 < attempt.groups.count
-        // Whatever rings next gets our offer from session B, so start it first.
-        if rings, anchor.legSession == nil {
-            startLegSession(call, media: media)
-            return .handled
-        }
-        if let decision = queueDecision {
-            if !anchor.queueStarted {
-                anchor.queueStarted = true
-                startQueue(call, planName: decision.plan, attempt: attempt)
-            } else {
-                queueLegsEnded(call)
-            }
-            return .handled
-        }
-        // An ordinary plan rings: the legs get our offer from session B; the caller hears ringback.
-        guard rings else { return .proceed }
-        anchor.stage = .ringing
-        play(call, Prompt.ringback, name: "ringback", loop: true)
-        return .proceed
-    }
-
-    // MARK: Answering the caller
-
-    /// 200 OK with our SDP answer (or our offer, for a late-offer INVITE), from a new RTP session.
-    func answerCaller(_ call: Call, media: MediaServices) {
+        if call.anchor == nil { call.anchor = MediaAnchor() }
         let invite = call.inbound.invite
         var configuration = RTPSession.Configuration()
         configuration.bindAddress = media.address
         var answer: SDPNegotiator.Answer?
         if !invite.body.isEmpty {
             guard let text = String(bytes: invite.body, encoding: .utf8), let offer = try? SDPCodec.parse(text) else {
-                rejectOffer(call, warning: "399 \(configuration.bindAddress) \"SDP offer cannot be parsed\"")
+                refuseOffer(call, warning: "399 \(configuration.bindAddress) \"SDP offer cannot be parsed\"")
                 return
             }
             switch SDPNegotiator.answer(offer: offer, localAddress: media.address, localPort: 9) {
@@ -81,7 +36,7 @@ extension CallEngine {
                 answer = a
                 configuration = RTPSession.Configuration(negotiated: a.media, bindAddress: media.address)
             case .failure(let failure):
-                rejectOffer(call, warning: "\(failure.warningCode) \(media.address) \"\(failure.reason)\"")
+                refuseOffer(call, warning: "\(failure.warningCode) \(media.address) \"\(failure.reason)\"")
                 return
             }
         }
@@ -93,42 +48,45 @@ extension CallEngine {
             }
     }
 
-    private func rejectOffer(_ call: Call, warning: String) {
-        var out = SIPResponse(to: call.inbound.invite, statusCode: 488, toTag: call.inbound.localTag)
-        out.headers.add("Warning", warning)
-        call.inbound.sentFinal = true
-        try? layer.respond(out, on: call.inbound.transaction)
+    private func refuseOffer(_ call: Call, warning: String) {
         callLogger(call).notice("caller's SDP refused", metadata: ["warning": "\(warning)"])
-        endCall(call, status: 488, reason: .rejected)
+        drive(call) { machine, now in machine.callerMediaFailed(status: 488, warning: warning, now: now) }
     }
 
-    func callerSessionStarted(_ call: Call, _ result: Result<RTPSession, any Error>, answer: SDPNegotiator.Answer?,
-                              media: MediaServices) {
+    private func callerSessionStarted(_ call: Call, _ result: Result<RTPSession, any Error>, answer: SDPNegotiator.Answer?,
+                                      media: MediaServices) {
         let session: RTPSession
         switch result {
         case .success(let s): session = s
         case .failure(let error):
             callLogger(call).error("no RTP session for the caller", metadata: ["error": "\(error)"])
-            if call.state != .ended {
-                respondToCaller(call, status: 503)
-                endCall(call, status: 503, reason: .error)
-            }
+            drive(call) { machine, now in machine.callerMediaFailed(status: 503, warning: nil, now: now) }
             return
         }
-        guard call.state != .ended, let anchor = call.anchor else {
+        // Given up (CANCEL, drain) while the session opened: nothing to answer any more.
+        guard case .answering? = call.machine?.state, let anchor = call.anchor else {
             session.close()
             return
         }
         anchor.callerSession = session
         var sdp: SessionDescription
+        let lateOffer: Bool
         if var answer {
             answer.description.media[answer.media.mediaIndex].port = session.localPort
             sdp = answer.description
+            lateOffer = false
         } else {
-            anchor.callerOfferedLate = true
             sdp = SDPNegotiator.makeOffer(localAddress: media.address, localPort: session.localPort, laws: [.ulaw])
+            lateOffer = true
         }
         anchor.callerSDP = sdp
+        drive(call) { machine, now in machine.callerMediaOpened(lateOffer: lateOffer, now: now) }
+    }
+
+    /// `.answerCaller`: our 200 with the caller session's SDP, retransmitted until the ACK
+    /// (§13.3.1.4); the session's digits and silence go to the machine from now on.
+    func answerCallerWithOurMedia(_ call: Call) {
+        guard let anchor = call.anchor, let session = anchor.callerSession, let sdp = anchor.callerSDP, let media else { return }
         let inbound = call.inbound
         var out = SIPResponse(to: inbound.invite, statusCode: 200, toTag: inbound.localTag)
         out.contacts = [contact]
@@ -137,35 +95,59 @@ extension CallEngine {
         out.contentType = "application/sdp"
         out.body = Array(((try? SDPCodec.serialize(sdp)) ?? "").utf8)
         inbound.sentFinal = true
-        anchor.callerAnswered = true
         do { try layer.respond(out, on: inbound.transaction) } catch {
             callLogger(call).debug("200 to caller not sent", metadata: ["error": "\(error)"])
         }
         start2xxRetransmission(call, out)
-        emit(CallLegEvent(legID: inbound.id, callID: call.id, kind: .answered, time: Date()))
         callLogger(call).info("caller answered by the daemon", metadata: ["rtp.port": "\(session.localPort)"])
         let bound = LoopBound(value: (self, call), eventLoop: media.eventLoop)
         session.onDTMF { digit in bound.run { engine, call in engine.receiveDigit(call, digit) } }
-        session.setMediaTimeout(media.timeout) {
-            bound.run { engine, call in engine.mediaTimedOut(call) }
-        }
-        call.maxDurationTimer = clock.schedule(after: configuration.maxCallDuration) { [weak self, weak call] in
-            guard let self, let call else { return }
-            self.hangUp(call, reason: .maxDuration, status: 200)
-        }
-        advance(call)
+        session.setMediaTimeout(media.timeout) { bound.run { engine, call in engine.mediaTimedOut(call) } }
+    }
+
+    /// `.refuseCaller`: a final response with the reason our media cannot answer the offer.
+    func refuseCaller(_ call: Call, status: Int, warning: String?) {
+        var out = SIPResponse(to: call.inbound.invite, statusCode: status, toTag: call.inbound.localTag)
+        if let warning { out.headers.add("Warning", warning) }
+        call.inbound.sentFinal = true
+        try? layer.respond(out, on: call.inbound.transaction)
+    }
+
+    /// A key from RTP (RFC 4733) or SIP INFO: the menu's, if one plays.
+    func receiveDigit(_ call: Call, _ digit: DTMFDigit) {
+        guard let key = digit.character, case .menu? = call.machine?.state else { return }
+        callLogger(call).info("DTMF", metadata: ["digit": "\(key)"])
+        drive(call) { machine, now in machine.digitReceived(key, now: now) }
     }
 
     func mediaTimedOut(_ call: Call) {
-        guard call.state != .ended else { return }
+        guard call.machine?.isActive == true else { return }
         callLogger(call).notice("no RTP for the media timeout: ending the call")
-        hangUp(call, reason: .mediaTimeout, status: 200)
+        drive(call) { machine, now in machine.mediaTimedOut(now: now) }
     }
 
-    /// Session B: our offer to every outbound leg of this call.
-    func startLegSession(_ call: Call, media: MediaServices) {
-        guard let anchor = call.anchor, !anchor.startingLegSession else { return }
-        anchor.startingLegSession = true
+    /// `.acceptCallerAnswer`: the late-offer caller's ACK answers the offer in our 200.
+    func acceptCallerAnswer(_ call: Call, _ ack: SIPRequest) {
+        guard let anchor = call.anchor, let offer = anchor.callerSDP, let text = String(bytes: ack.body, encoding: .utf8),
+              let answer = try? SDPCodec.parse(text) else { return }
+        switch SDPNegotiator.accept(answer: answer, to: offer) {
+        case .success(let negotiated):
+            let remote = try? SocketAddress(ipAddress: negotiated.remoteAddress, port: negotiated.remotePort)
+            anchor.callerSession?.update(remote: remote, direction: negotiated.direction)
+        case .failure(let failure):
+            callLogger(call).warning("caller's answer in ACK not usable: ending the call", metadata: ["error": "\(failure)"])
+            drive(call) { machine, now in machine.hangUp(reason: .rejected, now: now) }
+        }
+    }
+
+    // MARK: The legs' session
+
+    /// `.openLegMedia`: session B, our offer to every outbound leg of this call.
+    func openLegMedia(_ call: Call) {
+        guard let anchor = call.anchor, let media else {
+            drive(call) { machine, now in machine.hangUp(reason: .error, now: now) }
+            return
+        }
         // Offer the caller's codec only, so the relay never needs to transcode.
         var configuration = RTPSession.Configuration()
         configuration.bindAddress = media.address
@@ -181,16 +163,15 @@ extension CallEngine {
                 bound.run { engine, call in
                     guard case .success(let session) = result else {
                         engine.callLogger(call).error("no RTP session for the outbound legs")
-                        call.anchor?.startingLegSession = false
-                        engine.hangUp(call, reason: .error, status: 500)
+                        engine.drive(call) { machine, now in machine.hangUp(reason: .error, now: now) }
                         return
                     }
-                    guard call.state != .ended, let anchor = call.anchor else { session.close(); return }
+                    guard case .openingLegMedia? = call.machine?.state, let anchor = call.anchor else { session.close(); return }
                     anchor.legSession = session
                     let offer = SDPNegotiator.makeOffer(localAddress: media.address, localPort: session.localPort, laws: [law])
                     anchor.legOffer = offer
                     anchor.legOfferBody = Array(((try? SDPCodec.serialize(offer)) ?? "").utf8)
-                    engine.advance(call)
+                    engine.drive(call) { machine, now in machine.legMediaOpened(now: now) }
                 }
             }
     }
@@ -201,6 +182,30 @@ extension CallEngine {
         let loop = media.sessionLoops.next()
         call.anchor?.sessionLoop = loop
         return loop
+    }
+
+    // MARK: What the caller hears
+
+    func perform(_ playback: CallStateMachine.Playback, _ call: Call) {
+        switch playback {
+        case .menuPrompt(let plan, let prompt, let generation):
+            guard let media, case .ivr(let ivr)? = call.table?.accounts[call.account]?.plans[plan]?.kind,
+                  let path = prompt == .menu ? ivr.prompt : ivr.invalidPrompt else { return }
+            if call.anchor?.menuRound?.plan != plan || call.anchor?.menuRound?.generation != generation {
+                // A new round of the menu: its first play (the invalid prompt, or the menu).
+                call.anchor?.menuRound = (plan, generation)
+                callLogger(call).info(generation == 1 ? "IVR menu" : "IVR: no valid choice, menu again", metadata: ["plan": "\(plan)"])
+            }
+            play(call, media.prompts.prompt(path), name: path, loop: false) { [weak self, weak call] result in
+                guard let self, let call, result == .finished else { return }
+                self.drive(call) { machine, now in machine.promptFinished(plan: plan, prompt, generation: generation, now: now) }
+            }
+        case .hold(let plan):
+            guard case .queue(let queue)? = call.table?.accounts[call.account]?.plans[plan]?.kind else { return }
+            playHold(call, queue)
+        case .ringback:
+            play(call, Prompt.ringback, name: "ringback", loop: true)
+        }
     }
 
     /// Plays `prompt` to the caller (nothing when it is already playing `name`, for loops).
@@ -219,17 +224,18 @@ extension CallEngine {
         session.play(prompt, loop: loop) { result in bound.run { completion in completion?(result) } }
     }
 
+    func stopPlayback(_ call: Call) {
+        call.anchor?.playing = nil
+        call.anchor?.callerSession?.stopPlayback()
+    }
+
     // MARK: Bridging
 
-    /// A leg answered an anchored call: ACK it, point session B at its SDP, and relay A ↔ B.
-    func bridgeAnchored(_ call: Call, _ leg: OutboundLeg, _ response: SIPResponse) {
-        guard let anchor = call.anchor, let dialog = leg.dialog else { return }
-        let ack = dialog.makeRequest(.ack, cseq: leg.invite.cSeq.sequence, via: via(for: dialog.peer), contact: contact)
-        leg.ackSent = ack
-        layer.sendAck(ack, to: dialog.peer)
-        call.state = .confirmed
-        anchor.stage = .bridged
-        anchor.ivr?.timer?.cancel()
+    /// `.connectLegMedia`: the leg's 2xx answers our offer; point session B at it and relay
+    /// A ↔ B (the machine already ACKed the leg).
+    func connectLegMedia(_ call: Call, _ ref: CallStateMachine.LegRef, _ response: SIPResponse) {
+        guard let anchor = call.anchor, let leg = call.legsByRef[ref] else { return }
+        statistics.callsAnswered += 1
         if let offer = anchor.legOffer, let text = String(bytes: response.body, encoding: .utf8),
            let answer = try? SDPCodec.parse(text) {
             switch SDPNegotiator.accept(answer: answer, to: offer) {
@@ -242,9 +248,7 @@ extension CallEngine {
         } else {
             callLogger(call).warning("2xx without usable SDP: the leg gets RTP once it sends some")
         }
-        anchoredQueueAnswered(call, leg)
-        anchor.playing = nil
-        anchor.callerSession?.stopPlayback()
+        stopPlayback(call)
         if let a = anchor.callerSession, let b = anchor.legSession, let media {
             let relay = RTPRelay(a, b)
             anchor.relay = relay
@@ -254,81 +258,11 @@ extension CallEngine {
         callLogger(call).info("bridged with anchored media", metadata: ["target": "\(leg.target)"])
     }
 
-    /// The caller's ACK for our 200 (with the answer to our offer on a late-offer call), or
-    /// for a re-INVITE we answered; a callee's ACK for a re-INVITE we answered.
-    func anchoredAck(_ call: Call, _ ack: SIPRequest, fromCaller: Bool) {
-        guard fromCaller, let anchor = call.anchor else { return }
-        stopInitial2xx(call, ackedBy: ack)
-        if anchor.callerOfferedLate, !ack.body.isEmpty, let offer = anchor.callerSDP,
-           let text = String(bytes: ack.body, encoding: .utf8), let answer = try? SDPCodec.parse(text) {
-            anchor.callerOfferedLate = false
-            switch SDPNegotiator.accept(answer: answer, to: offer) {
-            case .success(let negotiated):
-                let remote = try? SocketAddress(ipAddress: negotiated.remoteAddress, port: negotiated.remotePort)
-                anchor.callerSession?.update(remote: remote, direction: negotiated.direction)
-            case .failure(let failure):
-                callLogger(call).warning("caller's answer in ACK not usable: ending the call", metadata: ["error": "\(failure)"])
-                hangUp(call, reason: .rejected, status: 488)
-            }
-        }
-    }
+    // MARK: Offers in the dialogs
 
-    // MARK: In-dialog requests
-
-    /// Requests in either dialog of an anchored call. Re-INVITE and UPDATE are answered here
-    /// (hold and unhold change our session), INFO carries DTMF to the IVR, BYE ends both sides.
-    func anchoredInDialog(_ request: SIPRequest, call: Call, fromCaller: Bool, from peer: SIPPeer,
-                          transaction: ServerTransactionID) -> Bool {
-        guard let anchor = call.anchor else { return false }
-        if fromCaller {
-            if let last = call.inbound.dialog.remoteCSeq, request.cSeq.sequence < last, request.method != .ack {
-                try? layer.respond(SIPResponse(to: request, statusCode: 500), on: transaction)
-                return true
-            }
-            call.inbound.dialog.remoteCSeq = request.cSeq.sequence
-        } else {
-            call.winner?.dialog?.remoteCSeq = request.cSeq.sequence
-        }
-        switch request.method {
-        case .bye:
-            try? layer.respond(SIPResponse(to: request, statusCode: 200), on: transaction)
-            if fromCaller {
-                let reason: CallLegEvent.EndReason = switch anchor.stage {
-                case .bridged: .completed
-                case .ivr, .answering: .ivrAbandoned
-                default: .callerCancelled
-                }
-                callLogger(call).info("caller hung up", metadata: ["stage": "\(anchor.stage)"])
-                for leg in call.liveLegs { cancelLeg(call, leg, reason: nil, endReason: .callerCancelled) }
-                if call.winner != nil { sendBye(call, toCaller: false, reason: nil) }
-                endCall(call, status: 200, reason: reason)
-            } else {
-                callLogger(call).info("callee hung up")
-                sendBye(call, toCaller: true, reason: nil)
-                endCall(call, status: 200, reason: .completed)
-            }
-        case .invite, .update:
-            answerOffer(request, call: call, fromCaller: fromCaller, from: peer, transaction: transaction)
-        case .info:
-            let body = String(bytes: request.body, encoding: .utf8) ?? ""
-            if fromCaller, let type = request.contentType, let digit = SIPInfoDTMF.parse(body: body, contentType: type) {
-                try? layer.respond(SIPResponse(to: request, statusCode: 200), on: transaction)
-                if anchor.stage == .bridged, let b = anchor.legSession { b.sendDTMF(digit) } else { receiveDigit(call, digit) }
-            } else if anchor.stage == .bridged, call.winner?.dialog != nil {
-                relay(request, call: call, towardsCaller: !fromCaller, from: peer, serverTransaction: transaction)
-            } else {
-                try? layer.respond(SIPResponse(to: request, statusCode: 200), on: transaction)
-            }
-        case .options:
-            try? layer.respond(SIPResponse(to: request, statusCode: 200), on: transaction)
-        default:
-            try? layer.respond(SIPResponse(to: request, statusCode: 501), on: transaction)
-        }
-        return true
-    }
-
-    /// A re-INVITE or UPDATE to one of our anchored sessions: answer its offer with the same
-    /// port (RFC 3264 §8), point the session at the new address and direction (hold/unhold).
+    /// `.answerOfferLocally`: a re-INVITE or UPDATE to one of our anchored sessions gets our
+    /// answer with the same port (RFC 3264 §8); the session follows the new address and
+    /// direction (hold/unhold).
     func answerOffer(_ request: SIPRequest, call: Call, fromCaller: Bool, from peer: SIPPeer, transaction: ServerTransactionID) {
         guard let anchor = call.anchor, let media,
               let session = fromCaller ? anchor.callerSession : anchor.legSession else {
@@ -339,7 +273,7 @@ extension CallEngine {
         var out = SIPResponse(to: request, statusCode: 200)
         out.contacts = [contact]
         if request.body.isEmpty {
-            // No offer: offer what we have; the ACK answers (ignored: the stream stays as is).
+            // No offer: offer what we have; the ACK answers (the stream stays as it is).
             let offer = SDPNegotiator.makeOffer(localAddress: media.address, localPort: session.localPort,
                                                 laws: [session.configuration.law], sessionVersion: String(anchor.sdpVersion))
             out.body = Array(((try? SDPCodec.serialize(offer)) ?? "").utf8)
@@ -385,27 +319,11 @@ extension CallEngine {
 
     // MARK: Ending
 
-    /// Nothing answered after the caller was answered by us: BYE the caller.
-    func anchoredGiveUp(_ call: Call, status: Int) {
-        stop2xxRetransmission(call)
-        sendBye(call, toCaller: true, reason: nil)
-        endCall(call, status: 200, reason: call.anchor?.failureReason ?? FinalResponse.endReason(forStatus: status))
-    }
-
-    func anchoredHangUp(_ call: Call, reason: CallLegEvent.EndReason) {
-        stop2xxRetransmission(call)
-        for leg in call.liveLegs { cancelLeg(call, leg, reason: nil, endReason: reason) }
-        sendBye(call, toCaller: true, reason: nil)
-        if call.winner != nil { sendBye(call, toCaller: false, reason: nil) }
-        endCall(call, status: 200, reason: reason)
-    }
-
-    /// From `endCall`: sessions closed, timers stopped, the queue left.
+    /// `.closeMedia`: sessions closed (with their packet-clock figures), the relay stopped.
     func releaseAnchor(_ call: Call) {
         guard let anchor = call.anchor else { return }
-        anchor.ivr?.timer?.cancel()
-        anchor.ivr = nil
         anchor.relay?.stop()
+        anchor.relay = nil
         let log = callLogger(call)
         for session in anchor.sessions {
             // Packet-clock figures per session (bench/ivr reads them from the log).
@@ -418,8 +336,7 @@ extension CallEngine {
             }
             session.close()
         }
-        leaveQueue(call, ended: true)
-        for timer in anchor.queueTimers.values { timer.cancel() }
-        anchor.queueTimers = [:]
+        anchor.callerSession = nil
+        anchor.legSession = nil
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Media
 import SIPMessage
 import SIPTransaction
 
@@ -18,24 +19,18 @@ extension CallEngine {
             pending.stop()
             call.reinvite2xx[tag] = nil
         }
-        if call.anchor != nil {
-            anchoredAck(call, ack, fromCaller: side == .caller)
-            return
-        }
-        if call.machine != nil, side == .caller, ack.cSeq.sequence == call.inbound.invite.cSeq.sequence {
+        if side == .caller, ack.cSeq.sequence == call.inbound.invite.cSeq.sequence {
             stopInitial2xx(call, ackedBy: ack)
             drive(call) { machine, now in machine.ackReceived(ack, now: now) }
             return
         }
+        if call.machine?.anchor != nil {
+            // The ACK for our own 2xx to a re-INVITE we answered (anchored: nothing to relay).
+            drive(call) { machine, now in machine.reinviteAcked(from: side == .caller ? .caller : .callee, now: now) }
+            return
+        }
         guard side == .caller, let winner = call.winner, let dialog = winner.dialog else { return }
-        if call.machine == nil, call.state == .answered {
-            stopInitial2xx(call, ackedBy: ack)
-            call.state = .confirmed
-            let out = dialog.makeRequest(.ack, cseq: winner.invite.cSeq.sequence, via: via(for: dialog.peer), contact: contact,
-                                         body: ack.body, contentType: ack.contentType)
-            winner.ackSent = out
-            layer.sendAck(out, to: dialog.peer)
-        } else if let pending = call.pendingAckToCallee {
+        if let pending = call.pendingAckToCallee {
             call.pendingAckToCallee = nil
             let out = dialog.makeRequest(.ack, cseq: pending.cseq, via: via(for: dialog.peer), contact: contact,
                                          body: ack.body, contentType: ack.contentType)
@@ -64,9 +59,6 @@ extension CallEngine {
             try? layer.respond(response, on: transaction)
             return true
         }
-        if call.anchor != nil {
-            return anchoredInDialog(request, call: call, fromCaller: fromCaller, from: peer, transaction: transaction)
-        }
         if fromCaller {
             // RFC 3261 §12.2.2: CSeq must grow; an older one is answered 500.
             if let last = call.inbound.dialog.remoteCSeq, request.cSeq.sequence < last {
@@ -77,34 +69,26 @@ extension CallEngine {
         } else if let winner = call.winner {
             winner.dialog?.remoteCSeq = request.cSeq.sequence
         }
-        if call.machine != nil, [.bye, .invite, .update, .info, .prack, .options].contains(request.method) {
-            let context = InDialogContext(request: request, peer: peer, transaction: transaction)
-            drive(call, context: context) { machine, now in machine.inDialogRequest(request.method, from: side == .caller ? .caller : .callee, now: now) }
+        // SIP INFO DTMF from the caller of a call we answered: the IVR's key, or, bridged,
+        // passed on to the leg as RFC 4733 from our leg session.
+        if fromCaller, request.method == .info, let anchor = call.anchor, call.machine?.anchor != nil, let type = request.contentType,
+           let digit = SIPInfoDTMF.parse(body: String(bytes: request.body, encoding: .utf8) ?? "", contentType: type) {
+            try? layer.respond(SIPResponse(to: request, statusCode: 200), on: transaction)
+            if case .anchoredBridged? = call.machine?.state, let b = anchor.legSession { b.sendDTMF(digit) } else { receiveDigit(call, digit) }
             return true
         }
-        switch request.method {
-        case .bye:
-            try? layer.respond(SIPResponse(to: request, statusCode: 200), on: transaction)
-            if call.state == .ringing {
-                // A BYE before our final answer can only come from the caller (early dialog).
-                for leg in call.liveLegs { cancelLeg(call, leg, reason: nil, endReason: .callerCancelled) }
-                respondToCaller(call, status: 487)
-                endCall(call, status: 487, reason: .callerCancelled)
-            } else {
-                callLogger(call).info("call ended", metadata: ["by": "\(fromCaller ? "caller" : "callee")"])
-                sendBye(call, toCaller: !fromCaller, reason: nil)
-                endCall(call, status: 200, reason: .completed)
-            }
-        case .invite, .update, .info, .prack, .options:
-            guard call.winner?.dialog != nil, call.state == .confirmed || call.state == .answered else {
-                try? layer.respond(SIPResponse(to: request, statusCode: request.method == .invite ? 491 : 481), on: transaction)
-                return true
-            }
-            relay(request, call: call, towardsCaller: !fromCaller, from: peer, serverTransaction: transaction)
-        default:
+        guard [.bye, .invite, .update, .info, .prack, .options].contains(request.method) else {
             var response = SIPResponse(to: request, statusCode: 501)
             response.headers.add("Allow", B2BUA.allow)
             try? layer.respond(response, on: transaction)
+            return true
+        }
+        if request.method == .bye, let machine = call.machine, machine.isActive {
+            callLogger(call).info(fromCaller ? "caller hung up" : "callee hung up", metadata: ["state": "\(machine.stateName)"])
+        }
+        let context = InDialogContext(request: request, peer: peer, transaction: transaction)
+        drive(call, context: context) { machine, now in
+            machine.inDialogRequest(request.method, from: fromCaller ? .caller : .callee, withBody: !request.body.isEmpty, now: now)
         }
         return true
     }
@@ -208,26 +192,11 @@ extension CallEngine {
     /// Ends a bridged call from our side: BYE to both legs (max duration, lost ACK, drain).
     public func hangUp(callID: UUID, reason: CallLegEvent.EndReason) {
         guard let call = calls[callID] else { return }
-        hangUp(call, reason: reason, status: 200)
+        hangUp(call, reason: reason)
     }
 
-    func hangUp(_ call: Call, reason: CallLegEvent.EndReason, status: Int) {
-        if call.machine != nil {
-            drive(call) { machine, now in machine.hangUp(reason: reason, now: now) }
-            return
-        }
-        guard call.state != .ended else { return }
-        if call.anchor?.callerAnswered == true { anchoredHangUp(call, reason: reason); return }
-        if call.state == .ringing {
-            for leg in call.liveLegs { cancelLeg(call, leg, reason: nil, endReason: reason) }
-            respondToCaller(call, status: 480)
-            endCall(call, status: 480, reason: reason)
-            return
-        }
-        stop2xxRetransmission(call)
-        sendBye(call, toCaller: true, reason: nil)
-        sendBye(call, toCaller: false, reason: nil)
-        endCall(call, status: status, reason: reason)
+    func hangUp(_ call: Call, reason: CallLegEvent.EndReason) {
+        drive(call) { machine, now in machine.hangUp(reason: reason, now: now) }
     }
 
     func sendBye(_ call: Call, toCaller: Bool, reason: String?) {
@@ -248,40 +217,5 @@ extension CallEngine {
             winner.dialog = dialog
             _ = try? layer.sendRequest(bye, to: dialog.peer)
         }
-    }
-
-    /// Forgets the call and records the end of every leg not yet ended.
-    func endCall(_ call: Call, status: Int, reason: CallLegEvent.EndReason) {
-        guard call.state != .ended else { return }
-        let wasBridged = call.state == .answered || call.state == .confirmed
-        call.state = .ended
-        releaseAnchor(call)
-        call.groupTimer?.cancel()
-        call.maxDurationTimer?.cancel()
-        stop2xxRetransmission(call)
-        let now = Date()
-        if let winner = call.winner {
-            emit(CallLegEvent(legID: winner.id, callID: call.id, kind: .ended, time: now, finalStatus: 200, endReason: reason))
-            winner.state = .ended
-            if let tag = winner.dialog?.localTag { callsByLocalTag[tag] = nil }
-            forgetLater(winner.transaction)
-        }
-        for leg in call.allLegs where leg.isLive {
-            emit(CallLegEvent(legID: leg.id, callID: call.id, kind: .ended, time: now, finalStatus: 487, endReason: reason))
-            leg.state = .ended
-        }
-        emit(CallLegEvent(legID: call.inbound.id, callID: call.id, kind: .ended, time: now,
-                          finalStatus: wasBridged ? 200 : status, endReason: reason))
-        calls[call.id] = nil
-        callsByInboundTransaction[call.inbound.transaction] = nil
-        callsByLocalTag[call.inbound.localTag] = nil
-        // Leg transactions stay mapped until their final response, so late answers are
-        // still ACKed and BYEd; drop the rest. Only this call's legs are visited: a scan of
-        // the whole table (and its copy-on-write copy, as it was mutated while iterated) cost
-        // O(calls in progress) per call (bench/calls).
-        for leg in call.allLegs where !leg.isLive && leg.state != .abandoned {
-            if let entry = legsByTransaction[leg.transaction], entry.0 === call { legsByTransaction[leg.transaction] = nil }
-        }
-        admission.release(number: call.trackingNumber)
     }
 }

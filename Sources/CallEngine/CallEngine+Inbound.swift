@@ -67,7 +67,7 @@ extension CallEngine {
                           trackingNumber: number, source: call.source, direction: .inbound, target: number,
                           sipCallID: invite.callID, caller: call.caller))
         callLogger(call).info("call started", metadata: ["source": "\(call.source)", "caller": "\(call.caller)"])
-        if Self.machineRuns(route) { startMachine(call) } else { advance(call) }
+        startMachine(call)
     }
 
     func refuse(_ request: SIPRequest, _ transaction: ServerTransactionID, _ status: Int, toTag: String, retryAfter: Bool = false) {
@@ -78,21 +78,13 @@ extension CallEngine {
 
     /// The caller cancelled (RFC 3261 §9.2; the layer already answered the CANCEL with 200).
     public func receiveCancel(for transaction: ServerTransactionID) {
-        if let call = callsByInboundTransaction[transaction], call.machine != nil {
-            drive(call) { machine, now in machine.cancelReceived(now: now) }
-            return
-        }
-        guard let call = callsByInboundTransaction[transaction], call.state == .ringing, !call.inbound.sentFinal else { return }
-        callLogger(call).info("caller cancelled")
-        statistics.callsCancelled += 1
-        for leg in call.liveLegs { cancelLeg(call, leg, reason: nil, endReason: .callerCancelled) }
-        respondToCaller(call, status: 487)
-        endCall(call, status: 487, reason: .callerCancelled)
+        guard let call = callsByInboundTransaction[transaction] else { return }
+        drive(call) { machine, now in machine.cancelReceived(now: now) }
     }
 
     // MARK: Responses to the caller
 
-    func respondToCaller(_ call: Call, status: Int, from leg: OutboundLeg? = nil, response: SIPResponse? = nil) {
+    func respondToCaller(_ call: Call, status: Int, response: SIPResponse? = nil) {
         let inbound = call.inbound
         var out = SIPResponse(to: inbound.invite, statusCode: status, toTag: inbound.localTag)
         if status != 100 && status < 300 {
@@ -114,14 +106,10 @@ extension CallEngine {
     }
 
     /// RFC 3261 §13.3.1.4: the UAS core retransmits its 2xx (T1 doubling to T2) until the ACK,
-    /// over UDP and TCP alike; with no ACK after 64·T1 the call is ended with BYE.
+    /// over UDP and TCP alike; with no ACK after 64·T1 the machine's `ackTimeout` ends the call.
     func start2xxRetransmission(_ call: Call, _ response: SIPResponse) {
         call.inbound.pending2xx?.stop()
-        call.inbound.pending2xx = retransmitUntilAcked(response, to: call.inbound.source, localTag: call.inbound.localTag) {
-            [weak self, weak call] in
-            guard let self, let call else { return }
-            self.ackNeverCame(call)
-        }
+        call.inbound.pending2xx = retransmitUntilAcked(response, to: call.inbound.source, localTag: call.inbound.localTag) {}
     }
 
     func stop2xxRetransmission(_ call: Call) {
@@ -129,12 +117,5 @@ extension CallEngine {
         call.inbound.pending2xx = nil
         for pending in call.reinvite2xx.values { pending.stop() }
         call.reinvite2xx = [:]
-    }
-
-    private func ackNeverCame(_ call: Call) {
-        // The machine runs its own 64·T1 ACK timer (`CallStateMachine.TimerID.ackTimeout`).
-        guard call.machine == nil, call.state == .answered else { return }
-        callLogger(call).warning("no ACK for our 2xx: ending the call")
-        hangUp(call, reason: .error, status: 408)
     }
 }

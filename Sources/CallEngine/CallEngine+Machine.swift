@@ -17,18 +17,68 @@ extension CallEngine {
         let transaction: ServerTransactionID
     }
 
-    /// Whether the machine runs a call routed so: plans with media end to end. IVR and queue
-    /// plans anywhere in the walk (media anchored at the daemon) stay with the anchored code.
-    static func machineRuns(_ route: RouteDecision) -> Bool {
-        !route.attempts.contains { attempt in attempt.decisions.contains { PlanKind(keyword: $0.kind)?.anchorsMedia ?? false } }
-    }
-
+    /// Every call runs on its `CallStateMachine`, whatever its plan.
     func startMachine(_ call: Call) {
-        call.machine = CallStateMachine(attempts: call.route.attempts,
-                                        configuration: .init(t1: configuration.t1, maxCallDuration: configuration.maxCallDuration))
+        var machine = CallStateMachine(attempts: call.route.attempts,
+                                       configuration: .init(t1: configuration.t1, maxCallDuration: configuration.maxCallDuration,
+                                                            mediaAvailable: media != nil))
+        machine.anchoredSpecs = anchoredSpecs(call, call.route.attempts)
+        if media == nil, !machine.anchoredSpecs.isEmpty {
+            callLogger(call).warning("IVR and queue plans need media (no media configured); failing over")
+        }
+        call.machine = machine
         call.callerTags = [call.inbound.localTag]
         if agentLocator != nil { call.agentNames = CallStateMachine.agentNames(in: call.route.attempts) }
         drive(call) { machine, now in machine.inviteReceived(now: now) }
+    }
+
+    /// Fresh menus and queue waits for the IVR and queue plans `attempts` name, from the
+    /// call's own table (a reload does not change a call in progress).
+    func anchoredSpecs(_ call: Call, _ attempts: [RouteDecision.Attempt]) -> [String: CallStateMachine.AnchoredSpec] {
+        let (specs, missing) = Self.anchoredSpecs(for: attempts, plans: call.table?.accounts[call.account]?.plans ?? [:])
+        for name in missing { callLogger(call).error("plan not found in the call's table", metadata: ["plan": "\(name)"]) }
+        return specs
+    }
+
+    static func anchoredSpecs(for attempts: [RouteDecision.Attempt], plans: [String: Plan])
+        -> (specs: [String: CallStateMachine.AnchoredSpec], missing: [String]) {
+        var specs: [String: CallStateMachine.AnchoredSpec] = [:]
+        var missing: [String] = []
+        for attempt in attempts {
+            for decision in attempt.decisions where PlanKind(keyword: decision.kind)?.anchorsMedia ?? false {
+                switch plans[decision.plan]?.kind {
+                case .ivr(let ivr):
+                    specs[decision.plan] = .menu(IVRMenuMachine(plan: ivr))
+                case .queue(let queue):
+                    specs[decision.plan] = .queue(QueueWaitMachine(maxWait: .seconds(max(1, queue.maxWait)),
+                                                                   agentTimeout: .seconds(max(1, queue.agentTimeout)),
+                                                                   announceEvery: queue.announcePosition.map { .seconds($0.every) }))
+                default:
+                    missing.append(decision.plan)
+                }
+            }
+        }
+        return (specs, missing)
+    }
+
+    /// `.continueRoute`: the menu's choice resumes the routing walk at that menu
+    /// (`RouteContinuation`, the same walk `switchboard route --digits` runs), not from the top.
+    private func continueRoute(_ call: Call, attempt: Int, menu: Int, entries: [String]) {
+        guard let continuation = call.continuations.first(where: { $0.attempt == attempt && $0.menu == menu }) else {
+            callLogger(call).error("no routing continuation for the IVR menu", metadata: ["attempt": "\(attempt)", "menu": "\(menu)"])
+            drive(call) { machine, now in machine.hangUp(reason: .error, now: now) }
+            return
+        }
+        let resumed = continuation.resume(entries: entries)
+        call.continuations = resumed.continuations
+        call.route.attempts = resumed.attempts
+        let decision = resumed.attempts.indices.contains(attempt)
+            ? resumed.attempts[attempt].decisions.filter { PlanKind(keyword: $0.kind) == .ivr }.dropFirst(menu).first : nil
+        callLogger(call).info("IVR choice", metadata: ["plan": "\(decision?.plan ?? "")", "entries": "\(entries)",
+                                                       "choice": "\(decision?.choice ?? "")", "reason": "\(decision?.reason ?? "")"])
+        let specs = anchoredSpecs(call, resumed.attempts)
+        if agentLocator != nil { call.agentNames = CallStateMachine.agentNames(in: resumed.attempts) }
+        drive(call) { machine, now in machine.routeContinued(resumed.attempts, specs: specs, now: now) }
     }
 
     /// Feeds `event` to the call's machine and performs what it returns. An event raised
@@ -62,9 +112,9 @@ extension CallEngine {
     /// `bridgedCallCount`): its state and winner, from the machine's.
     private func mirror(_ call: Call, _ machine: CallStateMachine) {
         switch machine.state {
-        case .routing, .ringing, .earlyMedia: call.state = .ringing
+        case .routing, .ringing, .earlyMedia, .answering, .menu, .openingLegMedia, .queued, .anchoredRinging: call.state = .ringing
         case .answered: call.state = .answered
-        case .confirmed: call.state = .confirmed
+        case .confirmed, .anchoredBridged: call.state = .confirmed
         case .ending, .ended: call.state = .ended
         }
         if let bridge = machine.bridge { call.winner = call.legsByRef[bridge.winner] }
@@ -78,15 +128,12 @@ extension CallEngine {
             guard let leg = call.legsByRef[ref] else { return }
             let dialog = makeCalleeDialog(leg, response)
             leg.dialog = dialog
-            leg.answerTag = .some(response.to.tag)
-            leg.state = .answered
             call.winner = leg
             callsByLocalTag[dialog.localTag] = call
         case .cancelLeg(let ref, let cause):
             guard let leg = call.legsByRef[ref] else { return }  // still resolving: never sent
             let reason = cause == .completedElsewhere ? "SIP;cause=200;text=\"Call completed elsewhere\"" : nil
             _ = try? layer.cancel(clientTransaction: leg.transaction, reason: reason)
-            leg.state = .cancelling
         case .ackLeg(let ref, let relaying):
             guard let leg = call.legsByRef[ref], let dialog = leg.dialog else { return }
             let ack = dialog.makeRequest(.ack, cseq: leg.invite.cSeq.sequence, via: via(for: dialog.peer), contact: contact,
@@ -124,6 +171,11 @@ extension CallEngine {
                 switch id {
                 case .maxDuration: self.callLogger(call).notice("maximum call duration reached")
                 case .ackTimeout: self.callLogger(call).warning("no ACK for our 2xx: ending the call")
+                case .menuInput: self.callLogger(call).info("IVR input timeout")
+                case .queue(.agent):
+                    for ref in call.machine?.liveLegs ?? [] {
+                        self.callLogger(call).info("agent did not answer", metadata: ["target": "\(call.legsByRef[ref]?.target ?? "")"])
+                    }
                 default: break
                 }
                 self.drive(call) { machine, now in machine.timerFired(id, now: now) }
@@ -153,6 +205,42 @@ extension CallEngine {
             guard let context else { return }
             relay(context.request, call: call, towardsCaller: towards == .caller, from: context.peer,
                   serverTransaction: context.transaction)
+        case .openCallerMedia:
+            openCallerMedia(call)
+        case .answerCaller:
+            answerCallerWithOurMedia(call)
+        case .refuseCaller(let status, let warning):
+            refuseCaller(call, status: status, warning: warning)
+            countCallerAnswer(call, status)
+        case .openLegMedia:
+            openLegMedia(call)
+        case .play(let playback):
+            perform(playback, call)
+        case .stopPlayback:
+            stopPlayback(call)
+        case .connectLegMedia(let ref, let response):
+            connectLegMedia(call, ref, response)
+        case .acceptCallerAnswer(let ack):
+            acceptCallerAnswer(call, ack)
+        case .answerOfferLocally(let side):
+            guard let context else { return }
+            answerOffer(context.request, call: call, fromCaller: side == .caller, from: context.peer, transaction: context.transaction)
+        case .closeMedia:
+            releaseAnchor(call)
+        case .continueRoute(let attempt, let menu, let entries):
+            continueRoute(call, attempt: attempt, menu: menu, entries: entries)
+        case .joinQueue(let plan, let agents):
+            joinQueue(call, plan: plan, agentLegs: agents)
+        case .dispatchQueue(let plan):
+            if let queue = queues[queueKey(call, plan)] { dispatchQueue(queue) }
+        case .releaseQueueAgents:
+            releaseQueueAgents(call)
+        case .queueAnswered(let ref):
+            queueAnswered(call, ref)
+        case .announcePosition:
+            announcePosition(call)
+        case .leaveQueue(let plan, let exit):
+            leaveQueue(call, plan: plan, exit)
         }
     }
 
@@ -256,10 +344,8 @@ extension CallEngine {
             drive(call) { machine, now in machine.legNotPlaced(ref, now: now) }
             return
         }
-        let outbound = OutboundLeg(target: leg.target, invite: invite, peer: resolution.peer, transaction: transaction)
-        outbound.ref = ref
+        let outbound = OutboundLeg(ref: ref, target: leg.target, invite: invite, peer: resolution.peer, transaction: transaction)
         call.legsByRef[ref] = outbound
-        call.allLegs.append(outbound)
         legsByTransaction[transaction] = (call, outbound)
         statistics.legsPlaced += 1
         emit(CallLegEvent(legID: outbound.id, callID: call.id, kind: .created, time: outbound.createdAt, account: call.account,

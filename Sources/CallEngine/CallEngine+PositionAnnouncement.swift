@@ -6,7 +6,7 @@ import Media
 /// waiting caller hears "you are caller number N", N being their place in the queue's
 /// arrival order at that moment, then the hold music starts again. The caller's
 /// `QueueWaitMachine` times them (its `position` timer) and cancels that timer when the caller
-/// leaves the waiting line (answered, max-wait, hang-up); `bridgeAnchored` stopping the
+/// leaves the waiting line (answered, max-wait, hang-up); `connectLegMedia` stopping the
 /// caller's playback cuts an announcement in progress.
 extension CallEngine {
     /// The prompt name while an announcement plays (`MediaAnchor.playing`).
@@ -24,7 +24,7 @@ extension CallEngine {
 
     /// The caller's live position (1-based) in their queue, nil when no longer waiting.
     func queuePosition(_ call: Call) -> Int? {
-        guard let anchor = call.anchor, anchor.stage == .queue, let key = anchor.queueKey,
+        guard queueStay(call) != nil, let key = call.anchor?.queueKey,
               let index = queues[key]?.waiting.firstIndex(of: call.id) else { return nil }
         return index + 1
     }
@@ -32,7 +32,7 @@ extension CallEngine {
     /// The caller's `QueueWaitMachine` asked for an announcement (`announce-position` seconds
     /// of hold music went by); its end, or its skipping, goes back to the machine.
     func announcePosition(_ call: Call) {
-        guard call.state == .ringing, let key = call.anchor?.queueKey, let queue = queues[key],
+        guard queueStay(call) != nil, let key = call.anchor?.queueKey, let queue = queues[key],
               let announcement = queue.plan.announcePosition, let position = queuePosition(call) else { return }
         let names = PositionAnnouncement.soundNames(forPosition: position)
         let parts = names.compactMap { media?.prompts.prompt(announcement.path(of: $0)) }
@@ -40,7 +40,7 @@ extension CallEngine {
             // The load checked the set, so only a file that vanished before preload gets here:
             // keep the music going rather than interrupt it with silence.
             callLogger(call).warning("position sounds not loaded: announcement skipped", metadata: ["sounds": "\(announcement.sounds)"])
-            driveQueueWait(call) { $0.announcementSkipped() }
+            drive(call) { machine, now in machine.announcementEnded(played: false, now: now) }
             return
         }
         callLogger(call).info("position announced", metadata: ["queue": "\(key)", "position": "\(position)"])
@@ -48,9 +48,9 @@ extension CallEngine {
         play(call, prompt, name: Self.positionAnnouncementName, loop: false) { [weak self, weak call] result in
             // Only an announcement that ran to its end gives way to music: a stopped one was
             // cut by an answer or by max-wait, which chose what the caller hears next.
-            guard let self, let call, result == .finished, let anchor = call.anchor, anchor.stage == .queue,
-                  anchor.playing == Self.positionAnnouncementName else { return }
-            self.driveQueueWait(call) { $0.announcementFinished() }
+            guard let self, let call, result == .finished, self.queueStay(call) != nil,
+                  call.anchor?.playing == Self.positionAnnouncementName else { return }
+            self.drive(call) { machine, now in machine.announcementEnded(played: true, now: now) }
         }
     }
 }

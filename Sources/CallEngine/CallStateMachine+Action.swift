@@ -66,5 +66,63 @@ extension CallStateMachine {
         case answerRequest(status: Int)
         /// Relay the in-dialog request being handled into the other side's dialog.
         case relayRequest(towards: Side)
+
+        // MARK: Anchored media (IVR, queue: `CallStateMachine+Anchored`)
+
+        /// Open the caller's RTP session with the answer to its offer (or our offer for a
+        /// late-offer INVITE); the driver reports `callerMediaOpened` or `callerMediaFailed`.
+        case openCallerMedia
+        /// Send the caller our 200 with that session's SDP (retransmitted until the ACK).
+        case answerCaller
+        /// A final response to the caller with a `Warning` (its offer cannot be answered).
+        case refuseCaller(status: Int, warning: String?)
+        /// Open the session that offers our SDP to outbound legs (`legMediaOpened`).
+        case openLegMedia
+        case play(Playback)
+        case stopPlayback
+        /// The leg's 2xx answered our offer: point the leg session at it, stop what the caller
+        /// hears and relay RTP between the two sessions.
+        case connectLegMedia(LegRef, SIPResponse)
+        /// The late-offer caller's ACK carries the answer to the offer in our 200.
+        case acceptCallerAnswer(SIPRequest)
+        /// Answer the re-INVITE or UPDATE being handled ourselves (our session, same port:
+        /// hold and unhold), from `side`.
+        case answerOfferLocally(Side)
+        /// Close both RTP sessions and the relay.
+        case closeMedia
+        /// The chosen IVR menu (the `menu`-th of `attempt`) is decided: resume the routing walk
+        /// there with `entries` (`RouteContinuation`); the driver reports `routeContinued`.
+        case continueRoute(attempt: Int, menu: Int, entries: [String])
+
+        // MARK: Queues (the shared line and the agents' states are the driver's)
+
+        /// The caller joins queue `plan`'s line, served by `agents`.
+        case joinQueue(plan: String, agents: [RouteDecision.Leg])
+        /// Offer the queue's waiting callers to its free agents (`queueOffer` back per caller).
+        case dispatchQueue(plan: String)
+        /// Agents that rang for this caller and have no live leg left are free again.
+        case releaseQueueAgents
+        /// The agent on this leg took the call: busy until it ends (then wrap-up).
+        case queueAnswered(LegRef)
+        case announcePosition(plan: String)
+        /// The caller leaves the line.
+        case leaveQueue(plan: String, QueueExit)
+    }
+
+    /// What the caller hears on an anchored call.
+    enum Playback: Equatable, Sendable {
+        /// A prompt of IVR menu `plan`; its end comes back as `promptFinished`.
+        case menuPrompt(plan: String, IVRMenuMachine.Prompt, generation: Int)
+        /// Queue `plan`'s hold music (ringback without one), looped.
+        case hold(plan: String)
+        /// Ringback while an ordinary plan's legs ring, looped.
+        case ringback
+    }
+
+    enum QueueExit: Equatable, Sendable {
+        /// Max-wait: the caller goes on to `then:`.
+        case timedOut
+        /// The call ended (abandoned while waiting, or after an agent's answer: its wrap-up).
+        case ended
     }
 }

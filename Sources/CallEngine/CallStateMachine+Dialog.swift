@@ -2,14 +2,17 @@ import Foundation
 import SIPMessage
 
 /// Requests inside the caller's dialog or the winner's: BYE, and the session changes we
-/// relay (re-INVITE, UPDATE) with their glare rules. Methods answered by us and never relayed
+/// relay (re-INVITE, UPDATE) with their glare rules (anchored calls answer offers themselves:
+/// `anchoredInDialog`). Methods answered by us and never relayed
 /// (REFER, MESSAGE, …) and the CSeq ordering check are the driver's, before it gets here.
 extension CallStateMachine {
     /// Methods that carry an offer: two of them crossing in one dialog are glare (§14.1).
     static let offerMethods: Set<SIPMethod> = [.invite, .update]
 
     /// A request from `side` in its dialog (matched by Call-ID and both tags, §12.2.2).
-    mutating func inDialogRequest(_ method: SIPMethod, from side: Side, now: Date) -> [Action] {
+    /// `withBody`: the request carries a body (for an INVITE: an offer).
+    mutating func inDialogRequest(_ method: SIPMethod, from side: Side, withBody: Bool = true, now: Date) -> [Action] {
+        if anchor != nil { return anchoredInDialog(method, from: side, withBody: withBody, now: now) }
         switch method {
         case .bye:
             var actions: [Action] = [.answerRequest(status: 200)]

@@ -40,8 +40,12 @@ extension CallStateMachine {
     /// The caller's CANCEL (the layer answered it 200). It only counts before our final
     /// response (§9.2); after our 2xx it is ignored and the caller will ACK and BYE.
     mutating func cancelReceived(now: Date) -> [Action] {
-        guard ringing != nil || { if case .routing = state { true } else { false } }() else { return [] }
         var actions: [Action] = []
+        switch state {
+        case .routing, .ringing, .earlyMedia: break
+        case .answering: actions.append(.closeMedia)  // our 200 was not sent yet
+        default: return []
+        }
         callerGaveUp(now: now, into: &actions)
         return actions
     }
@@ -49,6 +53,7 @@ extension CallStateMachine {
     /// The caller's ACK for our 2xx to its INVITE: the callee gets its own ACK, with the
     /// caller's body (the answer of a late offer).
     mutating func ackReceived(_ ack: SIPRequest, now: Date) -> [Action] {
+        if anchor != nil { return anchoredAck(ack, now: now) }
         guard case .answered(let bridge) = state else { return [] }
         state = .confirmed(bridge)
         legs[bridge.winner]!.acked = true
@@ -59,14 +64,27 @@ extension CallStateMachine {
         var actions: [Action] = []
         switch id {
         case .group(let generation):
+            if case .anchoredRinging(let anchor, let ringing) = state, ringing.generation == generation {
+                cancelLive(now: now, cause: .none, reason: .noAnswer, countFailure: true, into: &actions)
+                anchoredAdvance(anchor, now: now, into: &actions)
+                return actions
+            }
             guard let ringing, ringing.generation == generation else { return [] }
             // The group rang for its whole timeout: give up on every leg still ringing.
             cancelLive(now: now, cause: .none, reason: .noAnswer, countFailure: true, into: &actions)
             advance(now: now, into: &actions, groupTimerFired: true)
         case .ackTimeout:
+            if let anchor, !anchor.callerAcked, !isAnswering {
+                endAnchored(anchor, reason: .error, now: now, into: &actions)
+                return actions
+            }
             guard case .answered(let bridge) = state else { return [] }
             endBridged(bridge, reason: .error, now: now, byeCaller: true, byeCallee: true, into: &actions)
         case .maxDuration:
+            if let anchor, !isAnswering {
+                endAnchored(anchor, reason: .maxDuration, now: now, into: &actions)
+                return actions
+            }
             guard let bridge else { return [] }
             endBridged(bridge, reason: .maxDuration, now: now, byeCaller: true, byeCallee: true, into: &actions)
         case .cancelGiveUp(let ref):
@@ -79,6 +97,12 @@ extension CallStateMachine {
             settle()
         case .linger(let ref):
             actions.append(.forgetLeg(ref))
+        case .menuInput:
+            guard case .menu(_, let run) = state else { return [] }
+            let generation = run.menu.generation
+            return driveMenuTimer(generation: generation, now: now)
+        case .queue(let id):
+            return queueTimerFired(id, now: now)
         }
         return actions
     }
@@ -87,7 +111,14 @@ extension CallStateMachine {
     /// are cancelled and the caller gets 480; a bridged call gets BYE on both sides.
     mutating func hangUp(reason: CallLegEvent.EndReason, now: Date) -> [Action] {
         var actions: [Action] = []
-        if let bridge {
+        if case .answering = state {
+            // Not answered yet: as for a call still ringing, the caller gets 480.
+            actions.append(.closeMedia)
+            actions.append(.respondToCaller(status: 480, relaying: nil))
+            finish(now: now, status: 480, reason: reason, into: &actions)
+        } else if let anchor {
+            endAnchored(anchor, reason: reason, now: now, into: &actions)
+        } else if let bridge {
             endBridged(bridge, reason: reason, now: now, byeCaller: true, byeCallee: true, into: &actions)
         } else if isActive {
             cancelLive(now: now, cause: .none, reason: reason, countFailure: false, into: &actions)
@@ -146,6 +177,7 @@ extension CallStateMachine {
             settle()
             return actions
         case .trying, .ringing:
+            if let current = anchoredCurrentLegs(), current.contains(ref) { return anchoredWin(ref, response, now: now) }
             guard let ringing, ringing.legs.contains(ref) else {
                 // Live but not of the group ringing: cannot happen (a group moves on only
                 // when its legs are done); treat it as a late answer.
@@ -195,6 +227,8 @@ extension CallStateMachine {
             actions.append(.forgetLeg(ref))
             if let ringing, ringing.legs.contains(ref), !ringing.legs.contains(where: { legs[$0]?.isLive == true }) {
                 advance(now: now, into: &actions)
+            } else {
+                anchoredLegEnded(ref, now: now, into: &actions)
             }
         case .cancelled(let at, let reason):
             // The final response to a cancelled INVITE (487, or whatever it had sent anyway):
@@ -229,6 +263,18 @@ extension CallStateMachine {
             return
         }
         while position.attempt < attempts.count {
+            if position.group == -1, anchors(position.attempt) {
+                guard configuration.mediaAvailable else {
+                    // IVR and queue need our own RTP: without media the attempt fails over.
+                    failureStatuses.append(480)
+                    position.attempt += 1
+                    continue
+                }
+                if hadEarlyMedia { actions.append(.newCallerEarlyDialog) }
+                state = .answering(Anchor(attempt: position.attempt))
+                actions.append(.openCallerMedia)
+                return
+            }
             position.group += 1
             let groups = attempts[position.attempt].groups
             guard position.group < groups.count else {
@@ -315,7 +361,7 @@ extension CallStateMachine {
         state = .ended(reason)
     }
 
-    private mutating func recordEnd(_ ref: LegRef, at time: Date, status: Int, reason: CallLegEvent.EndReason,
+    mutating func recordEnd(_ ref: LegRef, at time: Date, status: Int, reason: CallLegEvent.EndReason,
                                     into actions: inout [Action]) {
         guard let leg = legs[ref], leg.placed, !leg.endRecorded else { return }
         legs[ref]!.endRecorded = true

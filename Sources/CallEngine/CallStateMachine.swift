@@ -9,10 +9,11 @@ import SIPMessage
 /// numbered; the driver maps numbers to UUIDs, transactions and dialogs), no logging.
 ///
 /// The driver (`CallEngine`) keeps the tables (by transaction, by tag), builds the SIP
-/// messages and performs the actions in order. It drives ring-all, sequential and
-/// geographic plans (media end to end) and their `then:` fallbacks, registered agents
-/// included (one leg per binding); IVR and queue calls (media anchored at the daemon) are
-/// still run by the engine's own code.
+/// messages and performs the actions in order. Every call runs on it: ring-all, sequential,
+/// geographic and schedule plans (media end to end), their `then:` fallbacks, registered
+/// agents (one leg per binding), and IVR menus and queues, where the daemon answers the
+/// caller with its own media (`CallStateMachine+Anchored`): each menu's `IVRMenuMachine` and
+/// each queued caller's `QueueWaitMachine` are per-state data of those states.
 ///
 /// Coverage of states and events by `CallStateMachine*Tests`: see `docs/call-state-machine.md`.
 struct CallStateMachine {
@@ -35,6 +36,9 @@ struct CallStateMachine {
         var t1: Duration = .milliseconds(500)
         /// Guards against lost BYEs (design.md "Call engine rules").
         var maxCallDuration: Duration = .seconds(4 * 3600)
+        /// Whether the driver can anchor media (RTP configured). Without it an attempt with
+        /// an IVR or a queue fails over to the next one (as a 480).
+        var mediaAvailable = true
     }
 
     /// Where in the plan the call is: `attempt` indexes `RouteDecision.attempts` (the first
@@ -71,6 +75,20 @@ struct CallStateMachine {
         case answered(Bridge)
         /// The caller ACKed: bridged, media end to end.
         case confirmed(Bridge)
+        /// The plan reached an IVR or a queue: the caller's RTP session opens (`openCallerMedia`)
+        /// before we answer it with our own SDP. The caller has no final response yet.
+        case answering(Anchor)
+        /// We answered the caller; an IVR menu plays and collects keys.
+        case menu(Anchor, MenuRun)
+        /// We answered the caller; the session that faces outbound legs (our offer to them)
+        /// opens before a queue offers agents or a plan rings.
+        case openingLegMedia(Anchor)
+        /// We answered the caller; it waits in a queue, agents are offered the call.
+        case queued(Anchor, QueueStay)
+        /// We answered the caller; an ordinary plan's group rings while it hears ringback.
+        case anchoredRinging(Anchor, Ringing)
+        /// A leg answered a call we had answered: RTP relayed between our two sessions.
+        case anchoredBridged(Anchor, Bridge)
         /// Over for both parties; legs we cancelled still owe their final response.
         case ending(CallLegEvent.EndReason)
         /// Nothing left to wait for: the driver forgets the call.
@@ -129,6 +147,10 @@ struct CallStateMachine {
         /// 64·T1 after a leg's 2xx was ACKed: its retransmissions can no longer come, so the
         /// driver stops mapping its transaction.
         case linger(LegRef)
+        /// The IVR menu's input timer (the wait after the menu and between keys); one at a time.
+        case menuInput
+        /// A queued caller's timers (max-wait, agent ring timeout, retry, position).
+        case queue(QueueWaitMachine.TimerID)
     }
 
     /// Why a CANCEL is sent, for its Reason header (RFC 3326).
@@ -140,7 +162,9 @@ struct CallStateMachine {
     }
 
     let configuration: Configuration
-    let attempts: [RouteDecision.Attempt]
+    /// The routing walk: the first plan, then each `then:`. An IVR menu's choice replaces it
+    /// with the walk resumed at that menu (`routeContinued`), never routed again from the top.
+    var attempts: [RouteDecision.Attempt]
     var state: State
     var legs: [LegRef: Leg] = [:]
     /// Final statuses of failed legs and steps, for `FinalResponse.select` (§16.7).
@@ -155,6 +179,10 @@ struct CallStateMachine {
     /// before each event of a call whose plan names agents, so a group rung later sees the
     /// registrations of that moment. An agent absent or empty here rings its static contact.
     var agentBindings: [String: [AgentContact]] = [:]
+    /// The IVR menus and queues the walk names, as fresh machines by plan name. An input like
+    /// `agentBindings`: the driver builds them from the call's dialplan table (the machine
+    /// holds no plan objects) at the start and with every `routeContinued`.
+    var anchoredSpecs: [String: AnchoredSpec] = [:]
     private(set) var nextLegNumber = 1
     private(set) var generation = 0
 
@@ -170,6 +198,7 @@ struct CallStateMachine {
     var isActive: Bool {
         switch state {
         case .routing, .ringing, .earlyMedia, .answered, .confirmed: true
+        case .answering, .menu, .openingLegMedia, .queued, .anchoredRinging, .anchoredBridged: true
         case .ending, .ended: false
         }
     }
@@ -184,6 +213,34 @@ struct CallStateMachine {
     var ringing: Ringing? {
         switch state {
         case .ringing(let r), .earlyMedia(let r, _): r
+        default: nil
+        }
+    }
+
+    /// The state's case name, for logs (no per-state data).
+    var stateName: String {
+        switch state {
+        case .routing: "routing"
+        case .ringing: "ringing"
+        case .earlyMedia: "early-media"
+        case .answered: "answered"
+        case .confirmed: "confirmed"
+        case .answering: "answering"
+        case .menu: "ivr"
+        case .openingLegMedia: "opening-leg-media"
+        case .queued: "queue"
+        case .anchoredRinging: "ringing-anchored"
+        case .anchoredBridged: "bridged"
+        case .ending: "ending"
+        case .ended: "ended"
+        }
+    }
+
+    /// The media anchor of a call we answer ourselves (nil: media end to end).
+    var anchor: Anchor? {
+        switch state {
+        case .answering(let a), .menu(let a, _), .openingLegMedia(let a), .queued(let a, _), .anchoredRinging(let a, _),
+             .anchoredBridged(let a, _): a
         default: nil
         }
     }

@@ -20,13 +20,18 @@ struct MachineHarness {
     var now = Date(timeIntervalSince1970: 1_790_000_000)
     /// Everything the machine asked for so far, in order.
     var log: [Action] = []
+    /// The walk stopped at each IVR menu, as the engine keeps it; the account's plans.
+    var continuations: [RouteContinuation] = []
+    var plans: [String: Plan] = [:]
 
     /// `plans` is the YAML under `plans:`; the number routes to `main`. `agents` is the YAML
     /// under `agents:` (name: static contact or `~`), for plans naming `agent:` targets.
-    init(plans: String, agents: String? = nil, maxCallDuration: Duration = .seconds(3600)) throws {
+    init(plans: String, agents: String? = nil, maxCallDuration: Duration = .seconds(3600), mediaAvailable: Bool = true) throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fsm-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
+        // `p.wav`: a prompt or hold music for IVR and queue plans (the loader checks the file).
+        try Self.silentWAV().write(to: directory.appendingPathComponent("p.wav"))
         let indented = plans.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n")
         let agentSection = agents.map { "agents:\n" + $0.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n" } ?? ""
         try """
@@ -41,9 +46,61 @@ struct MachineHarness {
         """.write(to: directory.appendingPathComponent("a.yaml"), atomically: true, encoding: .utf8)
         let loaded = DialplanStore.load(directory: directory.path)
         guard let store = loaded.store else { throw DialogHarness.HarnessError.dialplan("\(loaded.result.diagnostics)") }
-        let route = Router.route(to: Self.number, from: "+14155550123", at: now, table: store.current)
+        let (route, continuations) = Router.routeWithContinuations(to: Self.number, from: "+14155550123", at: now,
+                                                                   table: store.current)
         machine = Machine(attempts: route.attempts,
-                          configuration: .init(t1: Self.t1, maxCallDuration: maxCallDuration))
+                          configuration: .init(t1: Self.t1, maxCallDuration: maxCallDuration, mediaAvailable: mediaAvailable))
+        self.continuations = continuations
+        self.plans = store.current.accounts["a"]?.plans ?? [:]
+        // As the driver does: a fresh menu or queue wait for each one the walk names.
+        machine.anchoredSpecs = CallEngine.anchoredSpecs(for: route.attempts, plans: self.plans).specs
+    }
+
+    /// 20 ms of µ-law silence as a WAV file.
+    static func silentWAV() -> Data {
+        var bytes: [UInt8] = []
+        func u32(_ v: Int) { bytes += withUnsafeBytes(of: UInt32(v).littleEndian, Array.init) }
+        func u16(_ v: Int) { bytes += withUnsafeBytes(of: UInt16(v).littleEndian, Array.init) }
+        let codes = [UInt8](repeating: 0xFF, count: 160)
+        bytes += Array("RIFF".utf8); u32(4 + 8 + 16 + 8 + codes.count)
+        bytes += Array("WAVE".utf8)
+        bytes += Array("fmt ".utf8); u32(16); u16(7); u16(1); u32(8000); u32(8000); u16(1); u16(8)
+        bytes += Array("data".utf8); u32(codes.count)
+        return Data(bytes + codes)
+    }
+
+    /// Performs the machine's `continueRoute` among `actions` as the driver does: the walk
+    /// resumed at that menu with its entries, fed back as `routeContinued`.
+    @discardableResult
+    mutating func continueRoute(after actions: [Action]) -> [Action] {
+        guard let (attempt, menu, entries) = actions.lazy.compactMap({ action -> (Int, Int, [String])? in
+            if case .continueRoute(let a, let m, let e) = action { (a, m, e) } else { nil }
+        }).first, let continuation = continuations.first(where: { $0.attempt == attempt && $0.menu == menu }) else { return [] }
+        let resumed = continuation.resume(entries: entries)
+        continuations = resumed.continuations
+        let specs = CallEngine.anchoredSpecs(for: resumed.attempts, plans: plans).specs
+        return feed { m, now in m.routeContinued(resumed.attempts, specs: specs, now: now) }
+    }
+
+    // MARK: Anchored events
+
+    @discardableResult mutating func callerMediaOpened(lateOffer: Bool = false) -> [Action] {
+        feed { m, now in m.callerMediaOpened(lateOffer: lateOffer, now: now) }
+    }
+    @discardableResult mutating func legMediaOpened() -> [Action] { feed { m, now in m.legMediaOpened(now: now) } }
+    @discardableResult mutating func digit(_ key: Character) -> [Action] { feed { m, now in m.digitReceived(key, now: now) } }
+
+    /// The current menu's prompt, played to its end.
+    @discardableResult mutating func promptEnds() -> [Action] {
+        guard case .menu(_, let run) = machine.state, case .prompting(let prompt) = run.menu.state else { return [] }
+        let generation = run.menu.generation
+        return feed { m, now in m.promptFinished(plan: run.plan, prompt, generation: generation, now: now) }
+    }
+
+    /// The queue's dispatch offering `targets` (plan legs of the queue) to this caller.
+    @discardableResult mutating func offer(_ targets: [String]) -> [Action] {
+        let legs = targets.map { RouteDecision.Leg(target: $0, contact: nil, timeout: 15, callerID: "+14155550123") }
+        return feed { m, now in m.queueOffer(legs, now: now) }
     }
 
     static func ringAll(_ targets: Int, timeout: String = "20s") -> String {
@@ -84,13 +141,14 @@ struct MachineHarness {
     @discardableResult mutating func ack() -> [Action] { feed { m, now in m.ackReceived(Self.callerAck, now: now) } }
 
     @discardableResult
-    mutating func request(_ method: SIPMethod, from side: Machine.Side) -> [Action] {
-        feed { m, now in m.inDialogRequest(method, from: side, now: now) }
+    mutating func request(_ method: SIPMethod, from side: Machine.Side, withBody: Bool = true) -> [Action] {
+        feed { m, now in m.inDialogRequest(method, from: side, withBody: withBody, now: now) }
     }
 
     /// The current group's ring timer, fired.
     @discardableResult mutating func ringTimeout() -> [Action] {
-        guard let generation = machine.ringing?.generation else { return [] }
+        var anchored: Int? { if case .anchoredRinging(_, let r) = machine.state { r.generation } else { nil } }
+        guard let generation = machine.ringing?.generation ?? anchored else { return [] }
         return fire(.group(generation: generation))
     }
 
