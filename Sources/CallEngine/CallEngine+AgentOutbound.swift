@@ -142,7 +142,7 @@ extension CallEngine {
                           trackingNumber: number, source: call.source, direction: .agent, target: "tel:" + destination,
                           sipCallID: invite.callID, caller: number))
         log.info("agent call placed", metadata: ["destination": "\(destination)", "withheld": "\(withheld)"])
-        if Self.machineRuns(route) { startMachine(call) } else { advance(call) }
+        startMachine(call)
     }
 
     /// RFC 3323 §4.2: `Privacy: id` (or `user`, or `header`) asks that the caller's identity

@@ -44,6 +44,7 @@ extension CallEngine {
         for name in ["Identity", "Date"] {
             for value in original.headers.values(name) { invite.headers.add(name, value) }
         }
+        if let entry = agentCalls[call.id] { presentAgent(entry.agent, on: &invite, original: original, trunk: resolution.trunk) }
         return invite
     }
 }
