@@ -41,6 +41,8 @@ public enum LegExporter {
         "leg_id", "call_id", "account", "tracking_number", "source", "direction", "target", "sip_call_id",
         "caller_number", "created_at", "ringing_at", "answered_at", "ended_at", "final_status", "end_reason",
         "billable_seconds",
+        // last, so existing CSV readers keep their column positions (migration 3)
+        "agent",
     ]
     static let timeColumns: Set<String> = ["created_at", "ringing_at", "answered_at", "ended_at"]
 
