@@ -1,7 +1,8 @@
-/// Version printed by `--version`. `scripts/install` stamps the git commit into `commit` for
+/// The one version of both binaries (`switchboardd --version`, `switchboard --version`, the
+/// `switchboard_build_info` metric). `scripts/install` stamps the git commit into `commit` for
 /// the release build it installs (and puts "dev" back); a plain `swift build` prints "dev".
-enum SwitchboardVersion {
-    static let number = "0.1.0"
-    static let commit = "dev"
-    static var description: String { "\(number) (\(commit))" }
+public enum SwitchboardVersion {
+    public static let number = "0.1.0"
+    public static let commit = "dev"
+    public static var description: String { "\(number) (\(commit))" }
 }
