@@ -1,14 +1,14 @@
 import Foundation
 import Logging
 
-/// Brings a database to the latest schema. Each migration runs in its own transaction with
+/// Brings a database to the latest schema of an ordered list of migrations (each module
+/// keeps its own: LegStore's `Migrations`, Billing's, the registrar's, tracking's). Each migration runs in its own transaction with
 /// its row in `schema_migrations`, under an advisory lock so several nodes (or a node and
 /// `switchboard migrate`) starting together never race; running it again does nothing.
-public enum Migrator {
+public enum SchemaMigrator {
     /// Applies pending migrations; returns the versions it applied (empty if up to date).
     @discardableResult
-    public static func migrate(_ connection: PostgresConnection, migrations: [Migration] = Migrations.all,
-                               logger: Logger = Logger(label: "switchboard.legs.migrate")) throws -> [Int] {
+    public static func migrate(_ connection: PostgresConnection, migrations: [Migration], logger: Logger) throws -> [Int] {
         // The lock (an arbitrary key shared by every Switchboard process) comes first, so
         // even the CREATE TABLE IF NOT EXISTS below never races another node's.
         try connection.execute("SELECT pg_advisory_lock(6075687766)")
@@ -37,12 +37,18 @@ public enum Migrator {
         }
         return applied
     }
+}
 
-    /// Connects, migrates, disconnects (for `switchboard migrate` and the daemon's start).
-    @discardableResult
-    public static func migrate(connectionString: String, logger: Logger = Logger(label: "switchboard.legs.migrate")) throws -> [Int] {
-        let connection = try PostgresConnection(connectionString)
-        defer { connection.close() }
-        return try migrate(connection, logger: logger)
+/// One schema step. Append new ones to a list; never edit one that has shipped (databases
+/// record the versions they ran, not the text).
+public struct Migration: Sendable {
+    public let version: Int
+    public let name: String
+    public let sql: String
+
+    public init(version: Int, name: String, sql: String) {
+        self.version = version
+        self.name = name
+        self.sql = sql
     }
 }
