@@ -33,6 +33,11 @@ public struct DrainPolicy: Sendable {
         public var callsAtStart: Int
         /// Calls we hung up because the grace ran out (0: every call ended by itself).
         public var hungUp: Int
+
+        public init(callsAtStart: Int, hungUp: Int) {
+            self.callsAtStart = callsAtStart
+            self.hungUp = hungUp
+        }
     }
 
     @discardableResult
