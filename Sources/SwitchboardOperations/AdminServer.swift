@@ -7,7 +7,8 @@ import ServiceLifecycle
 import Synchronization
 
 /// The admin/metrics endpoint on the configured address (`metrics:`), a Hummingbird
-/// application on its own thread so a scrape never competes with SIP for a protocol loop:
+/// application on NIO's shared loops, never the SIP loops, so a scrape never competes with
+/// SIP for a protocol loop:
 /// `GET /metrics` in the Prometheus text format, `GET /queues` (JSON, for `switchboard
 /// queues`), `GET /bans` and `DELETE /bans/ADDRESS` (`switchboard bans`). What each request
 /// gets is `AdminRoute`'s decision; this type only serves it. Runs as a `Service` listed
@@ -26,7 +27,6 @@ public final class AdminServer: Service, @unchecked Sendable {
     let bans: BanControl
     let access: AdminAccess
     let logger: Logger
-    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     private let bound = Mutex<Int?>(nil)
 
     /// The port listened on once running (the configured one, or the kernel's for port 0).
@@ -62,10 +62,9 @@ public final class AdminServer: Service, @unchecked Sendable {
                 bound.withLock { $0 = port }
                 logger.notice("metrics listening", metadata: ["metrics.listen": "\(host.contains(":") ? "[\(host)]" : host):\(port ?? 0)"])
             },
-            eventLoopGroupProvider: .shared(group),
+            eventLoopGroupProvider: .singleton,
             logger: Self.quietLogger(logger))
         try await app.run()
-        try await group.shutdownGracefully()
     }
 
     /// Hummingbird's own per-request lines stay below the daemon's level (one per scrape
@@ -80,7 +79,7 @@ public final class AdminServer: Service, @unchecked Sendable {
     func answer(method: String, path: String, authorization: String?) async -> AdminReply {
         let route = AdminRoute.route(method: method, path: path, authorization: authorization, access: access)
         if let reply = route.immediateReply { return reply }
-        let loop = group.next()
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
         switch route {
         case .metrics(let headOnly):
             // Refresh from the SIP loop, but never let a stuck loop hang the scrape: after a

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What never reaches a log line, whatever a caller passes: values of metadata keys that
 /// name secrets, `password=` in connection strings, and payment card numbers (13–19 digits
 /// passing the Luhn check; E.164 numbers start with `+` and are left alone).
@@ -6,7 +8,8 @@ public enum LogRedaction {
     public static let mask = "[redacted]"
 
     public static func isSecretKey(_ key: String) -> Bool {
-        let lower = key.lowercased()
+        // "api-key" is "api_key": dashes and underscores join a word the same way.
+        let lower = key.lowercased().replacingOccurrences(of: "-", with: "_")
         return secretKeyWords.contains { word in
             // Whole dotted/underscored segments, so "span" or "company" are not secrets.
             lower.split(whereSeparator: { $0 == "." || $0 == "_" || $0 == "-" }).contains { $0 == word[...] }
