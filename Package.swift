@@ -1,8 +1,18 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Dependencies point down this list only (see ../shared/design.md):
-// C wrappers → SIPMessage → SIPTransport / SIPTransaction → Dialplan → LegStore → daemon / CLI.
+// Targets, lowest first; dependencies point down this list only. docs/architecture.md has
+// the order (its ```layers block) and a paragraph per target; scripts/check-layers fails on
+// an upward edge or an unused dependency.
+//  0 C wrappers:  COSIP (libosip2), CLibPQ (libpq), CPhoneNumber (libphonenumber), CFuzzDriver
+//  1 foundations: SIPMessage, SIPDNS, SwitchboardConfig, AdminAPI, WAV, Postgres
+//  2 protocols:   SIPTransport, SIPTransaction, SIPEdge, Dialplan, Media, LegStore
+//  3 services:    Registrar, Billing, SIPTestKit
+//  4 calls:       CallEngine, Tracking
+//  5 operations:  SwitchboardOperations, TrackingWeb
+//  6 the node:    SwitchboardDaemon
+//  7 programs:    switchboardd (wiring only), switchboard (admin CLI)
+//  8 tests and benchmarks (Tests/*, bench/*)
 let package = Package(
     name: "Switchboard",
     platforms: [.macOS(.v14)],
@@ -28,6 +38,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
         // SIP over TLS and WebSocket (issue 15 item 6): TLS 1.2+ listeners and connections.
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        // The admin endpoint's HTTP/1 channel (issue 18): Hummingbird's own codec between HTTP/1
+        // and the version-independent HTTP types. Already a dependency of Hummingbird.
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.34.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // MARK: C wrappers (the only places C types are visible)
@@ -63,7 +77,7 @@ let package = Package(
 
         // MARK: Media (RTP, G.711, prompts, DTMF, SDP, relay) — issue 7
         .target(name: "Media", dependencies: [
-            "COSIP",
+            "COSIP", "WAV",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -77,19 +91,29 @@ let package = Package(
         // RFC 3263 server location: DNS SRV/A client (no dependencies; the daemon runs it off the loop)
         .target(name: "SIPDNS"),
 
+        // The one RIFF/WAVE reader: Media plays prompts by it, Dialplan checks them by it.
+        .target(name: "WAV"),
+
+        // The libpq wrapper (the only importer of CLibPQ): connections, errors with SQLSTATE,
+        // the schema-migration runner. Shared by LegStore, Billing, Registrar, Tracking, the CLI.
+        .target(name: "Postgres", dependencies: [
+            "CLibPQ",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
         .target(name: "SwitchboardConfig", dependencies: [
             .product(name: "Yams", package: "Yams"),
         ]),
 
         // MARK: Routing and records
         .target(name: "Dialplan", dependencies: [
-            "CPhoneNumber",
+            "CPhoneNumber", "WAV",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Atomics", package: "swift-atomics"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "LegStore", dependencies: [
-            "CLibPQ",
+            "Postgres",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -97,24 +121,24 @@ let package = Package(
         // and the `switchboard web` Hummingbird app on top of it.
         // Registrar only for its plain-Swift SHA-256/HMAC (webhook signatures).
         .target(name: "Tracking", dependencies: [
-            "LegStore", "Dialplan", "SwitchboardConfig", "Registrar",
+            "Postgres", "Dialplan", "SwitchboardConfig", "Registrar",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "TrackingWeb", dependencies: [
-            "Tracking", "Dialplan", "LegStore", "SwitchboardConfig",
+            "Tracking", "Dialplan", "Postgres", "LegStore",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         .target(name: "Billing", dependencies: [
-            "LegStore",
+            "Postgres", "LegStore",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Agents, digest credentials (HA1 only), bindings with expiry, NAT flows (issue 15)
         .target(name: "Registrar", dependencies: [
-            "SIPMessage", "LegStore",
+            "SIPMessage", "Postgres",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "CallEngine", dependencies: [
@@ -125,27 +149,50 @@ let package = Package(
             .product(name: "Atomics", package: "swift-atomics"),
         ]),
 
-        // MARK: Executables
-        .executableTarget(name: "switchboardd", dependencies: [
-            "SIPMessage", "SIPTransport", "SIPTransaction", "Dialplan", "SwitchboardConfig", "CallEngine", "LegStore", "Media", "SIPDNS",
-            "Billing", "SIPEdge", "Registrar",
+        // MARK: The daemon's parts
+        // The admin endpoint's JSON documents (`/queues`, `/bans`), shared by the daemon and the CLI.
+        .target(name: "AdminAPI"),
+        // Operations: drain, sd_notify, log redaction, metrics, the admin/metrics endpoint, reload.
+        .target(name: "SwitchboardOperations", dependencies: [
+            "AdminAPI", "SwitchboardConfig", "SIPMessage", "SIPTransport", "SIPEdge", "Registrar", "CallEngine", "Dialplan",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+            .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // The SIP service: N event loops, each with transport, transactions, engine; the edge,
+        // the registrar, queue homes, the leg sink, DNS on the loops.
+        .target(name: "SwitchboardDaemon", dependencies: [
+            "SwitchboardOperations", "AdminAPI", "SIPMessage", "SIPTransport", "SIPTransaction", "Dialplan", "SwitchboardConfig",
+            "CallEngine", "LegStore", "Media", "SIPDNS", "Billing", "SIPEdge", "Registrar",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+
+        // MARK: Executables
+        .executableTarget(name: "switchboardd", dependencies: [
+            "SwitchboardDaemon", "SwitchboardOperations", "SwitchboardConfig", "Dialplan", "SIPMessage", "CallEngine", "Billing",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(
             name: "LegStoreBench",
-            dependencies: ["LegStore", "SIPTestKit", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Postgres", "LegStore", "SIPTestKit", .product(name: "Logging", package: "swift-log")],
             path: "bench/LegStoreBench"
         ),
         .executableTarget(name: "switchboard", dependencies: [
-            "Dialplan", "LegStore", "Billing", "SwitchboardConfig", "Tracking", "TrackingWeb", "Registrar",
+            "Dialplan", "Postgres", "LegStore", "Billing", "SwitchboardConfig", "Tracking", "TrackingWeb", "Registrar", "AdminAPI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -155,7 +202,7 @@ let package = Package(
             "SIPMessage",
             .product(name: "Logging", package: "swift-log"),
         ], path: "bench/ParseBench"),
-        .executableTarget(name: "TransactionBench", dependencies: ["SIPTransaction", "SIPTestKit"],
+        .executableTarget(name: "TransactionBench", dependencies: ["SIPTransaction", "SIPMessage", "SIPTestKit"],
                           path: "bench/TransactionBench"),
 
         // Coverage-guided fuzzing (issue 13): one executable, the target picked by FUZZ_TARGET.
@@ -169,19 +216,14 @@ let package = Package(
         ], path: "bench/fuzz/Fuzz"),
 
         // MARK: Test kit and tests
-        .target(name: "SIPTestKit", dependencies: [
-            "SIPMessage", "SIPTransaction",
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-        ]),
+        .target(name: "SIPTestKit", dependencies: ["SIPMessage", "SIPTransaction"]),
         .testTarget(name: "SIPMessageTests", dependencies: ["SIPMessage", "SIPTestKit"]),
-        .testTarget(name: "SIPTransactionTests", dependencies: ["SIPTransaction", "SIPTestKit"]),
-        .testTarget(name: "SIPEdgeTests", dependencies: ["SIPEdge", "SIPTestKit"]),
+        .testTarget(name: "SIPTransactionTests", dependencies: ["SIPTransaction", "SIPMessage", "SIPTestKit"]),
+        .testTarget(name: "SIPEdgeTests", dependencies: ["SIPEdge", "SIPMessage", "SIPTestKit"]),
         .testTarget(name: "SIPTransportTests", dependencies: [
-            "SIPTransport", "SIPTestKit",
+            "SIPTransport", "SIPMessage", "SIPTestKit",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(name: "DialplanTests", dependencies: ["Dialplan"]),
         .testTarget(name: "MediaTests", dependencies: [
@@ -191,16 +233,27 @@ let package = Package(
         ]),
         .testTarget(name: "SwitchboardConfigTests", dependencies: ["SwitchboardConfig"]),
         .testTarget(name: "SIPDNSTests", dependencies: ["SIPDNS", "SIPTestKit"]),
+        .testTarget(name: "SwitchboardDaemonTests", dependencies: [
+            "SwitchboardDaemon", "SwitchboardConfig", "SIPEdge",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        .testTarget(name: "SwitchboardOperationsTests", dependencies: [
+            "SwitchboardOperations", "AdminAPI", "SwitchboardConfig", "SIPTransport", "CallEngine", "SIPMessage",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         .executableTarget(name: "DialplanBench", dependencies: ["Dialplan"], path: "bench/DialplanBench"),
-        .testTarget(name: "LegStoreTests", dependencies: ["LegStore", "SIPTestKit"]),
-        .testTarget(name: "BillingTests", dependencies: ["Billing", "LegStore", "SIPTestKit"]),
-        .executableTarget(name: "BillingBench", dependencies: ["Billing", "LegStore", "SIPTestKit"], path: "bench/BillingBench"),
-        .testTarget(name: "IntegrationTests", dependencies: ["SIPTestKit", "SIPMessage", "Dialplan", "LegStore", "Billing", "Tracking", "Registrar"]),
+        .testTarget(name: "LegStoreTests", dependencies: ["Postgres", "LegStore", "SIPTestKit"]),
+        .testTarget(name: "BillingTests", dependencies: ["Billing", "Postgres", "LegStore", "SIPTestKit"]),
+        .executableTarget(name: "BillingBench", dependencies: ["Billing", "Postgres", "LegStore", "SIPTestKit"], path: "bench/BillingBench"),
+        .testTarget(name: "IntegrationTests", dependencies: ["SIPTestKit", "Dialplan", "Postgres", "LegStore", "Billing", "Registrar"]),
         .testTarget(name: "TrackingTests", dependencies: [
-            "Tracking", "TrackingWeb", "Dialplan", "LegStore", "SIPTestKit",
+            "Tracking", "TrackingWeb", "Dialplan", "Postgres", "LegStore", "SIPTestKit",
             .product(name: "Yams", package: "Yams"),
         ]),
-        .testTarget(name: "RegistrarTests", dependencies: ["Registrar", "SIPMessage", "LegStore", "SIPTestKit"]),
+        .testTarget(name: "RegistrarTests", dependencies: ["Registrar", "SIPMessage", "Postgres", "LegStore", "SIPTestKit"]),
         .testTarget(name: "CallEngineTests", dependencies: [
             "CallEngine", "Dialplan", "SIPMessage", "SIPTransaction", "SIPTransport", "SIPTestKit",
             .product(name: "Logging", package: "swift-log"),

@@ -1,6 +1,7 @@
 import Foundation
 import LegStore
 import Logging
+import Postgres
 
 /// Which accounts have lost access (cancelled and past the paid term), for the daemon to
 /// answer their numbers' INVITEs with 403. Reads PostgreSQL on its own thread every

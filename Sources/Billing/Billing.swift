@@ -1,6 +1,7 @@
 import Foundation
 import LegStore
 import Logging
+import Postgres
 
 /// The billing module: accounts and subscriptions, the business-day close that rates every
 /// call leg exactly once, charges to the card on file, statements.

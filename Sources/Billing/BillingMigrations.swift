@@ -1,4 +1,5 @@
 import LegStore
+import Postgres
 
 /// The billing schema: its own ordered list of migrations, versions from 100 up so they never
 /// collide with the leg store's (1…99). Applied by the leg store's `Migrator` after its own

@@ -126,7 +126,7 @@ public final class CallEngine {
             branch: TransactionBranch.make(), parameters: [("rport", nil)])
     }
 
-    static func makeTag() -> String { String(UInt64.random(in: 1...UInt64.max), radix: 36) }
+    static func makeTag() -> String { SIPToken.tag() }
 
     func emit(_ event: CallLegEvent) {
         var event = event

@@ -1,7 +1,8 @@
 import Foundation
+import WAV
 
-/// Checks that a prompt is a RIFF WAV the media layer plays without
-/// resampling: 8 kHz mono, 16-bit PCM or 8-bit G.711 µ-law / A-law.
+/// Checks that a prompt is a RIFF WAV the media layer plays without resampling: 8 kHz mono,
+/// 16-bit PCM or 8-bit G.711 µ-law / A-law. Read by `WAV.WAVFile`, the reader that plays it.
 enum WAVFormat {
     /// A human-readable problem, or nil when the file is fine.
     static func problem(atPath path: String) -> String? {
@@ -11,39 +12,25 @@ enum WAVFormat {
         defer { try? handle.close() }
         // The fmt chunk is near the start; 4 KiB is plenty even with LIST chunks first.
         guard let data = try? handle.read(upToCount: 4096), data.count >= 12 else { return "not a WAV file (too short)" }
-        let bytes = [UInt8](data)
-        guard bytes[0..<4] == Array("RIFF".utf8)[...], bytes[8..<12] == Array("WAVE".utf8)[...] else {
-            return "not a RIFF WAV file"
+        let fmt: WAVFile.FormatChunk
+        do {
+            fmt = try WAVFile.formatChunk(in: [UInt8](data))
+        } catch {
+            return error == .notRIFFWave ? "not a RIFF WAV file" : "WAV file has no fmt chunk"
         }
-        var offset = 12
-        while offset + 8 <= bytes.count {
-            let id = String(decoding: bytes[offset..<offset + 4], as: UTF8.self)
-            let size = Int(le32(bytes, offset + 4))
-            if id == "fmt ", offset + 8 + 16 <= bytes.count {
-                let body = offset + 8
-                return check(format: le16(bytes, body), channels: le16(bytes, body + 2),
-                             rate: le32(bytes, body + 4), bits: le16(bytes, body + 14))
-            }
-            offset += 8 + size + (size & 1)
-        }
-        return "WAV file has no fmt chunk"
+        return check(fmt)
     }
 
-    private static func check(format: UInt16, channels: UInt16, rate: UInt32, bits: UInt16) -> String? {
+    private static func check(_ fmt: WAVFile.FormatChunk) -> String? {
         let codec: String
-        switch (format, bits) {
-        case (1, 16): codec = "16-bit PCM"
-        case (6, 8): codec = "A-law"
-        case (7, 8): codec = "µ-law"
-        default: return "unsupported encoding (format \(format), \(bits) bits); use 16-bit PCM, µ-law or A-law"
+        switch (fmt.format, fmt.bitsPerSample) {
+        case (.pcm?, 16): codec = "16-bit PCM"
+        case (.alaw?, 8): codec = "A-law"
+        case (.ulaw?, 8): codec = "µ-law"
+        default: return "unsupported encoding (format \(fmt.tag), \(fmt.bitsPerSample) bits); use 16-bit PCM, µ-law or A-law"
         }
-        if rate != 8000 { return "\(codec) at \(rate) Hz; prompts must be 8000 Hz" }
-        if channels != 1 { return "\(channels) channels; prompts must be mono" }
+        if fmt.sampleRate != 8000 { return "\(codec) at \(fmt.sampleRate) Hz; prompts must be 8000 Hz" }
+        if fmt.channels != 1 { return "\(fmt.channels) channels; prompts must be mono" }
         return nil
-    }
-
-    private static func le16(_ b: [UInt8], _ i: Int) -> UInt16 { UInt16(b[i]) | UInt16(b[i + 1]) << 8 }
-    private static func le32(_ b: [UInt8], _ i: Int) -> UInt32 {
-        UInt32(b[i]) | UInt32(b[i + 1]) << 8 | UInt32(b[i + 2]) << 16 | UInt32(b[i + 3]) << 24
     }
 }

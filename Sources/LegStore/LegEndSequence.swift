@@ -1,3 +1,5 @@
+import Postgres
+
 /// The order in which legs were stored as ended: `call_legs.end_seq` (migration 2).
 ///
 /// A trigger numbers a leg from a sequence when it is first stored with an `ended_at`, so a

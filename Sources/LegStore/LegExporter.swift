@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 
 public enum LegExportFormat: String, Sendable, CaseIterable {
     /// RFC 4180 CSV with a header row.

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Postgres
 
 /// Copies journaled leg events into PostgreSQL on its own thread with its own connection.
 ///

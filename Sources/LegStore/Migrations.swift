@@ -1,18 +1,6 @@
-/// The schema, as an ordered list of migrations. Append new ones; never edit one that has
-/// shipped (databases record the versions they ran, not the text).
-public struct Migration: Sendable {
-    public let version: Int
-    public let name: String
-    public let sql: String
+import Postgres
 
-    /// Public so other modules (billing) can keep their own ordered lists.
-    public init(version: Int, name: String, sql: String) {
-        self.version = version
-        self.name = name
-        self.sql = sql
-    }
-}
-
+/// The leg store's schema, as an ordered list of migrations (`Postgres.Migration`).
 public enum Migrations {
     public static let all: [Migration] = [
         Migration(version: 1, name: "calls and call legs", sql: """

@@ -1,41 +1,15 @@
-import Foundation
 import Logging
+import Postgres
 
-/// Brings a database to the latest schema. Each migration runs in its own transaction with
-/// its row in `schema_migrations`, under an advisory lock so several nodes (or a node and
-/// `switchboard migrate`) starting together never race; running it again does nothing.
+/// The leg store's schema migrations (`Migrations.all` unless told otherwise) through the
+/// shared runner (`Postgres.SchemaMigrator`: one transaction per step, an advisory lock so
+/// nodes starting together never race, nothing done twice).
 public enum Migrator {
     /// Applies pending migrations; returns the versions it applied (empty if up to date).
     @discardableResult
     public static func migrate(_ connection: PostgresConnection, migrations: [Migration] = Migrations.all,
                                logger: Logger = Logger(label: "switchboard.legs.migrate")) throws -> [Int] {
-        // The lock (an arbitrary key shared by every Switchboard process) comes first, so
-        // even the CREATE TABLE IF NOT EXISTS below never races another node's.
-        try connection.execute("SELECT pg_advisory_lock(6075687766)")
-        defer { _ = try? connection.execute("SELECT pg_advisory_unlock(6075687766)") }
-        try connection.execute("""
-        CREATE TABLE IF NOT EXISTS schema_migrations (
-            version     int PRIMARY KEY,
-            name        text NOT NULL,
-            applied_at  timestamptz NOT NULL DEFAULT now()
-        )
-        """)
-        let done = Set(try connection.execute("SELECT version FROM schema_migrations").rows.compactMap { $0[0].flatMap { Int($0) } })
-        var applied: [Int] = []
-        for m in migrations.sorted(by: { $0.version < $1.version }) where !done.contains(m.version) {
-            try connection.execute("BEGIN")
-            do {
-                try connection.execute(m.sql)
-                try connection.execute("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [String(m.version), m.name])
-                try connection.execute("COMMIT")
-            } catch {
-                _ = try? connection.execute("ROLLBACK")
-                throw error
-            }
-            logger.info("applied migration", metadata: ["version": "\(m.version)", "name": "\(m.name)"])
-            applied.append(m.version)
-        }
-        return applied
+        try SchemaMigrator.migrate(connection, migrations: migrations, logger: logger)
     }
 
     /// Connects, migrates, disconnects (for `switchboard migrate` and the daemon's start).

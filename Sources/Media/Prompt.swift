@@ -1,4 +1,5 @@
 import Foundation
+import WAV
 
 /// An announcement or hold-music clip, decoded once and pre-encoded to both G.711 laws so
 /// playback only copies bytes.
@@ -48,7 +49,17 @@ public struct Prompt: Sendable {
 
     /// Parses WAV bytes (see `load(path:)`).
     public static func decode(wav bytes: [UInt8], name: String = "prompt") throws(PromptError) -> Prompt {
-        let wav = try WAVFile(bytes: bytes)
+        let wav: WAVFile
+        do {
+            wav = try WAVFile(bytes: bytes)
+        } catch {
+            switch error {
+            case .notRIFFWave: throw .notRIFFWave
+            case .truncated: throw .truncated
+            case .missingChunk(let chunk): throw .missingChunk(chunk)
+            case .unsupportedFormat(let tag): throw .unsupportedFormat(tag)
+            }
+        }
         guard wav.channels == 1 else { throw .unsupportedChannels(wav.channels) }
         guard wav.sampleRate == sampleRate else { throw .unsupportedSampleRate(wav.sampleRate) }
         let data = wav.data

@@ -1,6 +1,6 @@
 import Foundation
-import LegStore
 import SIPMessage
+import Postgres
 
 /// Agents and bindings in PostgreSQL, for the CLI (`switchboard agents`) and the daemon's
 /// store thread. Blocking (libpq): never call it on an event loop.

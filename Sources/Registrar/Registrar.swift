@@ -226,7 +226,7 @@ public final class Registrar {
 
     func reply(_ request: SIPRequest, _ status: Int, _ reason: String? = nil) -> SIPResponse {
         SIPResponse(to: request, statusCode: status, reasonPhrase: reason,
-                    toTag: String(UInt64.random(in: 1...UInt64.max), radix: 36))
+                    toTag: SIPToken.tag())
     }
 
     /// RFC 3261 §20.17 Date (RFC 1123 form, GMT); one formatter, used on the loop only.

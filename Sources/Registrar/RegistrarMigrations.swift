@@ -1,4 +1,4 @@
-import LegStore
+import Postgres
 
 /// The registrar's schema: versions 200–209 (the leg store has 1–99, billing 100–199),
 /// applied by the same `Migrator` after the others. Append; never edit a shipped one.

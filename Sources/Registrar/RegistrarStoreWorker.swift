@@ -1,6 +1,6 @@
 import Foundation
-import LegStore
 import Logging
+import Postgres
 
 /// The registrar's link to PostgreSQL, on its own thread (libpq blocks; the registrar runs
 /// on the SIP event loop). It writes each agent's latest bindings (changes for one agent

@@ -1,10 +1,10 @@
+import SIPMessage
+
 /// Via branch values for new client transactions (RFC 3261 §8.1.1.7).
 public enum TransactionBranch {
     /// Every RFC 3261 branch starts with this cookie; a branch without it comes from an
     /// RFC 2543 element and is matched the old way (§17.2.3).
     public static let magicCookie = "z9hG4bK"
-
-    private static let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 
     /// `z9hG4bK` followed by 22 random alphanumerics (≈ 131 bits): unique in space and time.
     public static func make() -> String {
@@ -16,11 +16,8 @@ public enum TransactionBranch {
         magicCookie + randomToken(length: 22, using: &rng)
     }
 
-    /// A random token for tags (RFC 3261 §19.3: at least 32 bits of randomness).
+    /// A random token for tags (`SIPToken`, the one generator).
     public static func randomToken<G: RandomNumberGenerator>(length: Int, using rng: inout G) -> String {
-        var s = ""
-        s.reserveCapacity(length)
-        for _ in 0..<length { s.append(alphabet[Int.random(in: 0..<alphabet.count, using: &rng)]) }
-        return s
+        SIPToken.random(length: length, using: &rng)
     }
 }

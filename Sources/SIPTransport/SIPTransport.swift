@@ -271,9 +271,7 @@ public final class SIPTransport: @unchecked Sendable {
                        kind: "first-request timeout", peer: peer)
     }
 
-    static func makeTag() -> String {
-        String(UInt64.random(in: 0...UInt64.max), radix: 36)
-    }
+    static func makeTag() -> String { SIPToken.tag() }
 }
 
 public enum SIPTransportError: Error, Sendable {

@@ -1,5 +1,5 @@
 import Foundation
-import LegStore
+import Postgres
 
 extension CallReport {
     /// One day and source of the HTML report's charts.

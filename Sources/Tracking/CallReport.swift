@@ -1,5 +1,5 @@
 import Foundation
-import LegStore
+import Postgres
 
 /// `switchboard report calls`: calls of one account in [since, until) grouped by source,
 /// campaign, keyword, landing page or day, from the `call_attribution` view (issue 16

@@ -1,5 +1,5 @@
 import Foundation
-import LegStore
+import Postgres
 
 /// Google Ads offline conversion files for calls attributed to an ad click
 /// (`switchboard export google-ads-calls`, docs/tracking.md). Two layouts, as Google's

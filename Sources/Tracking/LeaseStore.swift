@@ -1,6 +1,6 @@
 import Foundation
-import LegStore
 import Logging
+import Postgres
 
 /// Sessions and leases in PostgreSQL, on one blocking connection (the caller's thread).
 /// Every time comes from the database clock (`clock_timestamp()` under the row lock), so nodes with skewed clocks

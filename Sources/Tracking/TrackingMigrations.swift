@@ -1,4 +1,4 @@
-import LegStore
+import Postgres
 
 /// The call-tracking schema (issue 16), versions 300–309, run by the shared `Migrator` after
 /// the leg and billing schemas. Append; never edit a shipped one.

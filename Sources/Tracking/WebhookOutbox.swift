@@ -1,5 +1,5 @@
 import Foundation
-import LegStore
+import Postgres
 
 /// The durable webhook outbox (`webhook_outbox`, migration 304) on one blocking connection.
 ///

@@ -1,6 +1,6 @@
 import Foundation
-import LegStore
 import Logging
+import Postgres
 
 /// The post-call webhook worker of `switchboard web`: every `interval` it enqueues the
 /// finished calls of each account with webhooks, then sends what is due, one claimed event

@@ -3,6 +3,7 @@ import Foundation
 import LegStore
 import Logging
 import Tracking
+import Postgres
 
 /// Blocking libpq work off the event loops: at most `size` statements run at once, each on a
 /// dispatch thread with a connection of its own (connections are not shared between threads,

@@ -4,6 +4,7 @@ import Hummingbird
 import LegStore
 import Logging
 import NIOCore
+import Postgres
 
 /// Turns every error a handler throws into a JSON response with a reason: client mistakes
 /// into their 4xx, a database outage into 503 (retry later), so no request ends in a bare 500.

@@ -6,6 +6,7 @@ import NIOCore
 import LegStore
 import Logging
 import Tracking
+import Postgres
 
 /// `switchboard web`: loads the pools from the dialplans, migrates and syncs them into PostgreSQL, and
 /// serves the API until SIGTERM/SIGINT (Hummingbird's graceful shutdown).

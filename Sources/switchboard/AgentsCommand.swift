@@ -3,6 +3,7 @@ import Foundation
 import LegStore
 import Registrar
 import SwitchboardConfig
+import Postgres
 
 /// `switchboard agents add|passwd|remove|list|show` (the logic is `AgentStore`). Passwords
 /// are read from standard input or a terminal prompt, never from the command line (argv is

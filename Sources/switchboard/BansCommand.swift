@@ -1,4 +1,5 @@
 import ArgumentParser
+import AdminAPI
 import Foundation
 
 /// `switchboard bans`: the addresses the running daemon has banned for flooding (`GET /bans`
@@ -31,13 +32,12 @@ struct BansCommand: ParsableCommand {
             FileHandle.standardOutput.write(data)
             return
         }
-        guard let document = try JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let bans = document["bans"] as? [[String: Any]] else {
+        guard let document = try? AdminDocumentCoding.decode(BanDocument.self, from: data) else {
             throw ValidationError("unexpected answer from \(url)")
         }
-        if bans.isEmpty { print("no source is banned") }
-        for ban in bans {
-            print("\(ban["address"] ?? "?")  \(ban["remaining_seconds"] ?? "?")s left  \(ban["dropped_requests"] ?? 0) requests dropped")
+        if document.bans.isEmpty { print("no source is banned") }
+        for ban in document.bans {
+            print("\(ban.address)  \(ban.remainingSeconds)s left  \(ban.droppedRequests) requests dropped")
         }
     }
 }

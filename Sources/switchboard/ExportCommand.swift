@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LegStore
 import Tracking
+import Postgres
 
 /// `switchboard export google-ads-calls`: offline call conversions for Google Ads
 /// (docs/tracking.md, "Exports"). Reads PostgreSQL only; writes the CSV to stdout.

@@ -3,6 +3,7 @@ import Billing
 import LegStore
 import Registrar
 import Tracking
+import Postgres
 
 /// `switchboard migrate --database URL`: brings the leg-record schema, then the billing,
 /// registrar and call-tracking schemas, up to date (the logic is `Migrator`, shared with the daemon's start-up).

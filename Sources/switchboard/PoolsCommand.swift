@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LegStore
 import Tracking
+import Postgres
 
 /// `switchboard pools advise`: how many numbers a website pool needs (docs/tracking.md).
 struct PoolsCommand: ParsableCommand {

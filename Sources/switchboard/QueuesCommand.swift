@@ -3,6 +3,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import AdminAPI
 import SwitchboardConfig
 
 /// `switchboard queues`: the running daemon's queues (waiting callers, agents and their
@@ -26,23 +27,19 @@ struct QueuesCommand: ParsableCommand {
             FileHandle.standardOutput.write(data)
             return
         }
-        guard let document = try JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let queues = document["queues"] as? [[String: Any]] else {
+        guard let document = try? AdminDocumentCoding.decode(QueueDocument.self, from: data) else {
             throw ValidationError("unexpected answer from \(url)")
         }
-        if queues.isEmpty { print("no queue has been used since the daemon started") }
-        for queue in queues {
-            let waiting = queue["waiting"] as? [[String: Any]] ?? []
-            let agents = queue["agents"] as? [[String: Any]] ?? []
-            print("\(queue["account"] ?? "?")/\(queue["plan"] ?? "?") (\(queue["strategy"] ?? "?")): "
-                  + "\(waiting.count) waiting, answered \(queue["answered"] ?? 0), timed out \(queue["timed_out"] ?? 0), "
-                  + "abandoned \(queue["abandoned"] ?? 0)")
-            for caller in waiting {
-                let waited = (caller["waited_seconds"] as? Double).map { String(format: "%.0fs", $0) } ?? "?"
-                print("  waiting  #\(caller["position"] ?? "?")  \(caller["caller"] ?? "?")  for \(waited)")
+        if document.queues.isEmpty { print("no queue has been used since the daemon started") }
+        for queue in document.queues {
+            print("\(queue.account)/\(queue.plan) (\(queue.strategy)): "
+                  + "\(queue.waiting.count) waiting, answered \(queue.answered), timed out \(queue.timedOut), "
+                  + "abandoned \(queue.abandoned)")
+            for caller in queue.waiting {
+                print("  waiting  #\(caller.position)  \(caller.caller)  for \(String(format: "%.0fs", caller.waitedSeconds))")
             }
-            for agent in agents {
-                print("  agent    \(agent["target"] ?? "?")  \(agent["state"] ?? "?")  calls \(agent["calls_taken"] ?? 0)")
+            for agent in queue.agents {
+                print("  agent    \(agent.target)  \(agent.state)  calls \(agent.callsTaken)")
             }
         }
     }

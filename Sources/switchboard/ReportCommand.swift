@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LegStore
 import Tracking
+import Postgres
 
 /// `switchboard report calls`: answered, missed, first-time callers and median talk time
 /// per source, campaign, keyword, landing page or day (docs/tracking.md, "Reports").

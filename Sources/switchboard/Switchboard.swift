@@ -1,4 +1,5 @@
 import ArgumentParser
+import SwitchboardConfig
 
 /// The admin CLI. Each subcommand lives in its own file.
 @main

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LegStore
 import Tracking
+import Postgres
 
 /// `switchboard webhooks list|retry`: the post-call webhook outbox (docs/tracking.md).
 /// Delivery itself runs inside `switchboard web`; these only read and reset rows.

@@ -7,6 +7,8 @@ import Logging
 import ServiceLifecycle
 import SIPMessage
 import SwitchboardConfig
+import SwitchboardDaemon
+import SwitchboardOperations
 
 @main
 struct Switchboardd: AsyncParsableCommand {
@@ -99,18 +101,16 @@ struct Switchboardd: AsyncParsableCommand {
         }
         reloader.install()
 
-
-
         let sip = SIPService(configuration: settings, dialplans: store, legs: legs, access: access, agents: agents, operations: operations, prompts: prompts, logger: logger)
         reloader.prepareTLS = { [sip] tls in try sip.prepareTLSReload(tls) }
         var services: [any Service] = []
         // The metrics server comes first so the group stops it last: it answers during a drain.
         if let endpoint = settings.metrics, let metrics = operations.metrics {
             let access = AdminAccess(token: settings.adminToken, listensOnLoopback: endpoint.isLoopback)
-            services.append(MetricsServer(host: endpoint.host, port: endpoint.port, metrics: metrics, access: access,
-                                          logger: logger, refresh: { sip.refreshMetrics() },
-                                          queues: { sip.queueDocument(revealCallers: $0) },
-                                          bans: BanControl(list: { sip.banDocument() }, lift: { sip.liftBan($0) })))
+            services.append(AdminServer(host: endpoint.host, port: endpoint.port, metrics: metrics, access: access,
+                                        logger: logger, refresh: { sip.refreshMetrics() },
+                                        queues: { sip.queueDocument(revealCallers: $0) },
+                                        bans: BanControl(list: { sip.banDocument() }, lift: { sip.liftBan($0) })))
         }
         services.append(sip)
         let group = ServiceGroup(

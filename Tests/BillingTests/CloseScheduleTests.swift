@@ -3,6 +3,7 @@ import Foundation
 import LegStore
 import SIPTestKit
 import Testing
+import Postgres
 
 /// The close gives one answer: the same legs rate to the same lines whether the close ran
 /// every day, every 15 minutes or once after a week (issue 14, item 2), and URI schemes

@@ -3,6 +3,7 @@ import Foundation
 import LegStore
 import SIPTestKit
 import Testing
+import Postgres
 
 /// The business-day close against a real PostgreSQL (one cluster per suite, one database
 /// per test).

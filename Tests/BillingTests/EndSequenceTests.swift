@@ -3,6 +3,7 @@ import Foundation
 import LegStore
 import SIPTestKit
 import Testing
+import Postgres
 
 /// How the close finds unrated legs since migrations 2 and 102: by `call_legs.end_seq`
 /// and per-account marks, with ratings in `leg_ratings` (call_legs is no longer written).

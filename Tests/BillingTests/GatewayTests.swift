@@ -3,6 +3,7 @@ import Foundation
 import LegStore
 import SIPTestKit
 import Testing
+import Postgres
 
 func gatewayConfig(_ server: TestPaymentServer, timeout: TimeInterval = 2, attempts: Int = 4) -> HTTPPaymentGateway.Configuration {
     var c = HTTPPaymentGateway.Configuration(baseURL: server.url, secretKey: "sk_test_secret")

@@ -1,5 +1,6 @@
 import Foundation
 import LegStore
+import Postgres
 
 /// An independent recomputation of the business-day close, written from docs/billing.md
 /// (not from the close's SQL, and without the Billing module's calendar or rating code):

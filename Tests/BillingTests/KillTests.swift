@@ -5,6 +5,7 @@ import SIPTestKit
 import Testing
 #if canImport(Glibc)
 import Glibc
+import Postgres
 #endif
 
 /// A real crash: a child process runs the close and is `kill -9`ed inside the close's

@@ -3,6 +3,7 @@ import Foundation
 import LegStore
 import SIPTestKit
 import Testing
+import Postgres
 
 /// Issue 14 item 3: the seconds a leg export shows (`call_legs.billable_seconds`, written by
 /// the leg writer) and the seconds the close rates follow one rule, a started second

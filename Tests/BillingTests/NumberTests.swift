@@ -3,6 +3,7 @@ import Foundation
 import LegStore
 import SIPTestKit
 import Testing
+import Postgres
 
 /// Tracking numbers added to and removed from an account after it was created: each term's
 /// number fee counts the numbers on the account when the term starts (no proration, no

@@ -3,6 +3,7 @@ import Foundation
 import LegStore
 import SIPTestKit
 import Testing
+import Postgres
 
 /// The close's SQL rating against the pure Swift rating, leg by leg, for random rates,
 /// increments, minimums and durations (seeded).

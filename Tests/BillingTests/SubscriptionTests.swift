@@ -3,6 +3,7 @@ import Foundation
 import LegStore
 import SIPTestKit
 import Testing
+import Postgres
 
 @Suite(.postgres) struct SubscriptionTests {
     @Test func renewalChargesEachTermOnceAndTermsDoNotDrift() throws {

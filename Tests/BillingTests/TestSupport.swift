@@ -4,6 +4,7 @@ import LegStore
 import Logging
 import SIPTestKit
 import Testing
+import Postgres
 
 /// One PostgreSQL cluster per suite (`@Suite(.postgres)`); each test takes its own database.
 struct PostgresSuiteTrait: SuiteTrait, TestScoping {

@@ -3,6 +3,7 @@ import Foundation
 import LegStore
 import SIPTestKit
 import Testing
+import Postgres
 
 /// Issue 6 item 4: when an account's paid access has ended, the daemon refuses calls to its
 /// numbers with 403 and a reason, read from PostgreSQL and refreshed without a restart.

@@ -3,6 +3,7 @@ import Foundation
 import LegStore
 import SIPTestKit
 import Testing
+import Postgres
 
 /// Issue 6 item 7, the full path: SIPp calls through the real daemon, their legs journaled
 /// into PostgreSQL, then the business-day close, then the customer's statement.

@@ -3,6 +3,7 @@ import Foundation
 import LegStore
 import SIPTestKit
 import Testing
+import Postgres
 
 /// Issue 17 items 4 and 5, on a small scale: two real daemons (127.0.0.2 and 127.0.0.3,
 /// each its own node-id and journal) behind a real Kamailio with its dispatcher

@@ -2,6 +2,7 @@ import Foundation
 import LegStore
 import SIPTestKit
 import Testing
+import Postgres
 
 /// Issue 5 item 7: legs of real calls through the real daemon land in a real PostgreSQL,
 /// exactly once each, across a database outage and across a kill -9 of the daemon.

@@ -1,6 +1,7 @@
 import Foundation
 import LegStore
 import SIPTestKit
+import Postgres
 
 /// A throwaway PostgreSQL with the whole schema (through `switchboard migrate`) and agents
 /// made with the real CLI, for the registrar's tests.

@@ -2,6 +2,7 @@ import Foundation
 import LegStore
 import SIPTestKit
 import Testing
+import Postgres
 
 /// Issue 12 item 4: SIP on several event loops, each call on the loop its Call-ID names.
 /// The SIPp Call-IDs are fixed (`-cid_str`), so the test knows which loop each call belongs

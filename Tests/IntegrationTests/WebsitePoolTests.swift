@@ -2,6 +2,7 @@ import Foundation
 import LegStore
 import SIPTestKit
 import Testing
+import Postgres
 
 /// Issue 16 item 3, end to end: a real headless Chromium (Debian's `chromium`, driven over
 /// its DevTools protocol by Tests/Fixtures/web/dni_browser.py) loads a landing page with the

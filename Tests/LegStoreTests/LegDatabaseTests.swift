@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import LegStore
 import SIPTestKit
+import Postgres
 
 /// Everything that needs PostgreSQL, against one real cluster for the suite; each test
 /// has its own database.

@@ -3,6 +3,7 @@ import Logging
 import Testing
 @testable import LegStore
 import SIPTestKit
+import Postgres
 
 /// One PostgreSQL cluster for a whole suite (`@Suite(.postgres)`): started before its first
 /// test, stopped after its last, in every outcome. Tests reach it through `PG.cluster` and

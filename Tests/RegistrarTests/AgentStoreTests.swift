@@ -4,6 +4,7 @@ import SIPMessage
 import SIPTestKit
 import Testing
 @testable import Registrar
+import Postgres
 
 /// The store on a real PostgreSQL: HA1 only, and each node rewriting only its own bindings
 /// (two nodes' registrations of one agent both stay), merged for routing by `BindingTable`.

@@ -3,6 +3,7 @@ import Foundation
 import LegStore
 import SIPTestKit
 import Tracking
+import Postgres
 
 /// A throwaway PostgreSQL with the leg and tracking schemas, and a dialplan with one pool.
 final class TrackingDatabase: @unchecked Sendable {

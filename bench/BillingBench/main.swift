@@ -3,6 +3,7 @@ import Foundation
 import LegStore
 import Logging
 import SIPTestKit
+import Postgres
 
 // BillingBench: the business-day close over N legs across M accounts in a throwaway
 // PostgreSQL cluster (fsync on). Legs are generated with set-based SQL (generate_series,

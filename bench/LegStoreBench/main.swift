@@ -2,6 +2,7 @@ import Foundation
 import LegStore
 import Logging
 import SIPTestKit
+import Postgres
 
 // LegStoreBench: the leg journal's append cost and fsync batching, and how many legs per
 // second the writer sustains into a local PostgreSQL 15.
