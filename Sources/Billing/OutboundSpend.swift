@@ -1,5 +1,5 @@
 import Foundation
-import LegStore
+import Postgres
 
 /// What each account's agents have spent on their own calls in the current business day
 /// (issue 15 item 4: the per-account spend limit), for `AccessCache` to hold in memory.
