@@ -68,6 +68,9 @@ import Testing
         let node = Node(calls: 2, endAfterLooks: nil, byesAnswerAfterLooks: 3)
         var policy = DrainPolicy(grace: .zero)
         policy.poll = .milliseconds(1)
+        // The BYEs are answered at the third look: only that may end the wait, never the
+        // wall clock (a busy machine once took the default 2 s for fewer than three looks).
+        policy.byeWait = .seconds(3600)
         let outcome = await policy.run(node, logger: logger)
         #expect(outcome == .init(callsAtStart: 2, hungUp: 2))
         #expect(node.state.withLock { $0.hungUp } == 2)
