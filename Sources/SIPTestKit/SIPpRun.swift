@@ -47,9 +47,11 @@ public struct SIPpRun {
 
     public func run() throws -> Result {
         var result = try start().wait(timeout: TimeInterval(timeoutSeconds + 15))
-        // SIPp exits with -2 (254) when it cannot bind: a free port found by FreePort was
-        // taken by another process before SIPp bound it. Try again on fresh ports.
-        for _ in 0..<3 where result.status == 254 && localPort == nil {
+        // SIPp exits with -2 (254) when it cannot bind: a free port found by FreePort (its
+        // SIP port, or the control and media ports it always takes fresh) was taken by another
+        // process before SIPp bound it. Try again: the control and media ports are new on every
+        // launch, and so is the SIP port unless the caller chose it.
+        for _ in 0..<3 where result.status == 254 && result.successfulCalls ?? 0 == 0 {
             result = try start().wait(timeout: TimeInterval(timeoutSeconds + 15))
         }
         return result

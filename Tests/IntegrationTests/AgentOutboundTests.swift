@@ -291,7 +291,6 @@ extension SIPpRun {
     static func agentCall(_ scenario: String = "agent-call.xml", daemon: DaemonProcess, user: String, password: String,
                           dest: String, privacy: String = "none", talkMs: Int = 1200) -> SIPpRun {
         var run = SIPpRun(scenario: scenarioPath(scenario), target: "127.0.0.1:\(daemon.port)", calls: 1, timeoutSeconds: 30)
-        run.localPort = FreePort.next()
         run.traceMessages = true
         run.extraArguments += ["-s", user, "-au", user, "-ap", password, "-key", "dest", dest, "-key", "privacy", privacy,
                                "-d", "\(talkMs)"]
