@@ -5,7 +5,7 @@ import PackageDescription
 // the order (its ```layers block) and a paragraph per target; scripts/check-layers fails on
 // an upward edge or an unused dependency.
 //  0 C wrappers:  COSIP (libosip2), CLibPQ (libpq), CPhoneNumber (libphonenumber), CFuzzDriver
-//  1 foundations: SIPMessage, SIPDNS, SwitchboardConfig, AdminAPI, WAV, Postgres
+//  1 foundations: SIPMessage, SIPDNS, SwitchboardConfig, AdminAPI, WAV, Postgres, CallLegs
 //  2 protocols:   SIPTransport, SIPTransaction, SIPEdge, Dialplan, Media, LegStore
 //  3 services:    Registrar, Billing, SIPTestKit
 //  4 calls:       CallEngine, Tracking
@@ -112,8 +112,10 @@ let package = Package(
             .product(name: "Atomics", package: "swift-atomics"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The leg event: the one model of a leg's life the engine emits and the store keeps.
+        .target(name: "CallLegs"),
         .target(name: "LegStore", dependencies: [
-            "Postgres",
+            "CallLegs", "Postgres",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -142,7 +144,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "CallEngine", dependencies: [
-            "SIPMessage", "SIPTransaction", "Dialplan", "Media",
+            "SIPMessage", "SIPTransaction", "Dialplan", "Media", "CallLegs",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -154,7 +156,7 @@ let package = Package(
         .target(name: "AdminAPI"),
         // Operations: drain, sd_notify, log redaction, metrics, the admin/metrics endpoint, reload.
         .target(name: "SwitchboardOperations", dependencies: [
-            "AdminAPI", "SwitchboardConfig", "SIPMessage", "SIPTransport", "SIPEdge", "Registrar", "CallEngine", "Dialplan",
+            "CallLegs", "AdminAPI", "SwitchboardConfig", "SIPMessage", "SIPTransport", "SIPEdge", "Registrar", "CallEngine", "Dialplan",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -171,7 +173,7 @@ let package = Package(
         // The SIP service: N event loops, each with transport, transactions, engine; the edge,
         // the registrar, queue homes, the leg sink, DNS on the loops.
         .target(name: "SwitchboardDaemon", dependencies: [
-            "SwitchboardOperations", "AdminAPI", "SIPMessage", "SIPTransport", "SIPTransaction", "Dialplan", "SwitchboardConfig",
+            "CallLegs", "SwitchboardOperations", "AdminAPI", "SIPMessage", "SIPTransport", "SIPTransaction", "Dialplan", "SwitchboardConfig",
             "CallEngine", "LegStore", "Media", "SIPDNS", "Billing", "SIPEdge", "Registrar",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -188,7 +190,7 @@ let package = Package(
         ]),
         .executableTarget(
             name: "LegStoreBench",
-            dependencies: ["Postgres", "LegStore", "SIPTestKit", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CallLegs", "Postgres", "LegStore", "SIPTestKit", .product(name: "Logging", package: "swift-log")],
             path: "bench/LegStoreBench"
         ),
         .executableTarget(name: "switchboard", dependencies: [
@@ -210,7 +212,7 @@ let package = Package(
         // -DFUZZING -sanitize=fuzzer,address into .build-fuzz, where libFuzzer provides main.
         .target(name: "CFuzzDriver", path: "bench/fuzz/CFuzzDriver"),
         .executableTarget(name: "Fuzz", dependencies: [
-            "CFuzzDriver", "SIPMessage", "SIPTransport", "Media", "Dialplan", "LegStore", "SIPDNS",
+            "CallLegs", "CFuzzDriver", "SIPMessage", "SIPTransport", "Media", "Dialplan", "LegStore", "SIPDNS",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ], path: "bench/fuzz/Fuzz"),
@@ -245,17 +247,17 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "DialplanBench", dependencies: ["Dialplan"], path: "bench/DialplanBench"),
-        .testTarget(name: "LegStoreTests", dependencies: ["Postgres", "LegStore", "SIPTestKit"]),
-        .testTarget(name: "BillingTests", dependencies: ["Billing", "Postgres", "LegStore", "SIPTestKit"]),
+        .testTarget(name: "LegStoreTests", dependencies: ["CallLegs", "Postgres", "LegStore", "SIPTestKit"]),
+        .testTarget(name: "BillingTests", dependencies: ["CallLegs", "Billing", "Postgres", "LegStore", "SIPTestKit"]),
         .executableTarget(name: "BillingBench", dependencies: ["Billing", "Postgres", "LegStore", "SIPTestKit"], path: "bench/BillingBench"),
         .testTarget(name: "IntegrationTests", dependencies: ["SIPTestKit", "Dialplan", "Postgres", "LegStore", "Billing", "Registrar"]),
         .testTarget(name: "TrackingTests", dependencies: [
-            "Tracking", "TrackingWeb", "Dialplan", "Postgres", "LegStore", "SIPTestKit",
+            "CallLegs", "Tracking", "TrackingWeb", "Dialplan", "Postgres", "LegStore", "SIPTestKit",
             .product(name: "Yams", package: "Yams"),
         ]),
         .testTarget(name: "RegistrarTests", dependencies: ["Registrar", "SIPMessage", "Postgres", "LegStore", "SIPTestKit"]),
         .testTarget(name: "CallEngineTests", dependencies: [
-            "CallEngine", "Dialplan", "SIPMessage", "SIPTransaction", "SIPTransport", "SIPTestKit",
+            "CallLegs", "CallEngine", "Dialplan", "SIPMessage", "SIPTransaction", "SIPTransport", "SIPTestKit",
             .product(name: "Logging", package: "swift-log"),
         ]),
     ],

@@ -1,3 +1,4 @@
+import CallLegs
 import Dialplan
 import Foundation
 import Logging
@@ -138,9 +139,9 @@ extension CallEngine {
         callsByLocalTag[toTag] = call
         agentCalls[call.id] = AgentCall(agent: agent, agentLeg: inbound.id)
         statistics.callsStarted += 1
-        emit(CallLegEvent(legID: inbound.id, callID: call.id, kind: .created, time: Date(), account: agent.account,
-                          trackingNumber: number, source: call.source, direction: .agent, target: "tel:" + destination,
-                          sipCallID: invite.callID, caller: number))
+        emit(.created(leg: inbound.id, call: call.id, .init(
+            account: agent.account, trackingNumber: number, source: call.source, direction: .agent,
+            target: "tel:" + destination, sipCallID: invite.callID, callerNumber: number)))
         log.info("agent call placed", metadata: ["destination": "\(destination)", "withheld": "\(withheld)"])
         startMachine(call)
     }
@@ -182,9 +183,12 @@ extension CallEngine {
 
     /// Every leg of an agent's call names the agent; the outcome is counted when the agent's
     /// leg ends, and the call leaves the per-agent count.
-    func stampAgentCall(_ event: inout CallLegEvent) {
+    func stampAgentCall(_ event: inout LegEvent) {
         guard let entry = agentCalls[event.callID] else { return }
-        if event.kind == .created { event.agent = entry.agent.name }
+        if case .created(var origin) = event.detail {
+            origin.agent = entry.agent.name
+            event.detail = .created(origin)
+        }
         guard event.kind == .ended, event.legID == entry.agentLeg else { return }
         agentCalls[event.callID] = nil
         count(event.finalStatus == 200 ? .answered : .unanswered)

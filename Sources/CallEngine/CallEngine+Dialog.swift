@@ -1,3 +1,4 @@
+import CallLegs
 import Foundation
 import Logging
 import Media
@@ -190,12 +191,12 @@ extension CallEngine {
     }
 
     /// Ends a bridged call from our side: BYE to both legs (max duration, lost ACK, drain).
-    public func hangUp(callID: UUID, reason: CallLegEvent.EndReason) {
+    public func hangUp(callID: UUID, reason: LegEvent.EndReason) {
         guard let call = calls[callID] else { return }
         hangUp(call, reason: reason)
     }
 
-    func hangUp(_ call: Call, reason: CallLegEvent.EndReason) {
+    func hangUp(_ call: Call, reason: LegEvent.EndReason) {
         drive(call) { machine, now in machine.hangUp(reason: reason, now: now) }
     }
 

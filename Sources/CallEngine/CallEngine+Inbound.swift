@@ -63,9 +63,9 @@ extension CallEngine {
         callsByInboundTransaction[transaction] = call
         callsByLocalTag[toTag] = call
         statistics.callsStarted += 1
-        emit(CallLegEvent(legID: inbound.id, callID: call.id, kind: .created, time: Date(), account: account,
-                          trackingNumber: number, source: call.source, direction: .inbound, target: number,
-                          sipCallID: invite.callID, caller: call.caller))
+        emit(.created(leg: inbound.id, call: call.id, .init(
+            account: account, trackingNumber: number, source: call.source, direction: .inbound, target: number,
+            sipCallID: invite.callID, callerNumber: call.caller)))
         callLogger(call).info("call started", metadata: ["source": "\(call.source)", "caller": "\(call.caller)"])
         startMachine(call)
     }

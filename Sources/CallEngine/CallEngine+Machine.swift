@@ -1,3 +1,4 @@
+import CallLegs
 import Dialplan
 import Foundation
 import Logging
@@ -269,8 +270,14 @@ extension CallEngine {
             legID = leg.id
             if record.kind == .ended { leg.finalStatus = record.finalStatus }
         }
-        emit(CallLegEvent(legID: legID, callID: call.id, kind: record.kind, time: record.time,
-                          finalStatus: record.finalStatus, endReason: record.endReason))
+        let detail: LegEvent.Detail
+        switch record.kind {
+        case .created: return  // the engine emits a leg's creation itself, with its origin
+        case .ringing: detail = .ringing
+        case .answered: detail = .answered
+        case .ended: detail = .ended(status: record.finalStatus, reason: record.endReason ?? .error)
+        }
+        emit(LegEvent(legID: legID, callID: call.id, at: record.time, detail))
     }
 
     /// A 2xx we do not bridge: ACK it and BYE it in the dialog it made (§13.2.2.4, §15).
@@ -291,9 +298,9 @@ extension CallEngine {
 
     /// The call is over for both parties: out of the live tables (its legs' transactions stay
     /// mapped until the machine says nothing more can come for them).
-    private func callOver(_ call: Call, status: Int, reason: CallLegEvent.EndReason) {
+    private func callOver(_ call: Call, status: Int, reason: LegEvent.EndReason) {
         stop2xxRetransmission(call)
-        callLogger(call).info("call ended", metadata: ["sip.status": "\(status)", "reason": "\(reason.rawValue)"])
+        callLogger(call).info("call ended", metadata: ["sip.status": "\(status)", "reason": "\(reason.name)"])
         calls[call.id] = nil
         callsByInboundTransaction[call.inbound.transaction] = nil
         for tag in call.callerTags where callsByLocalTag[tag] === call { callsByLocalTag[tag] = nil }
@@ -348,9 +355,9 @@ extension CallEngine {
         call.legsByRef[ref] = outbound
         legsByTransaction[transaction] = (call, outbound)
         statistics.legsPlaced += 1
-        emit(CallLegEvent(legID: outbound.id, callID: call.id, kind: .created, time: outbound.createdAt, account: call.account,
-                          trackingNumber: call.trackingNumber, source: call.source, direction: .outbound,
-                          target: leg.target, sipCallID: invite.callID, caller: call.caller))
+        emit(.created(leg: outbound.id, call: call.id, at: outbound.createdAt, .init(
+            account: call.account, trackingNumber: call.trackingNumber, source: call.source, direction: .outbound,
+            target: leg.target, sipCallID: invite.callID, callerNumber: call.caller)))
         // The layer may have failed the transaction synchronously (transport error): it told
         // us before the leg was mapped, so check it is still alive.
         if layer.request(of: transaction) == nil {

@@ -1,3 +1,4 @@
+import CallLegs
 import Dialplan
 import Foundation
 import Logging
@@ -16,10 +17,10 @@ public final class CallEngine {
     let clock: any TransactionClock
     public let configuration: CallEngineConfiguration
     let dialplans: DialplanStore
-    weak var sink: (any CallLegEventSink)?
+    weak var sink: (any LegEventSink)?
     /// Also sees every leg event (the daemon's call-timing metrics); unlike `sink` it does not
     /// take the place of the log when there is no journal.
-    public weak var observer: (any CallLegEventSink)?
+    public weak var observer: (any LegEventSink)?
     /// Resolves target host names off the event loop; nil: only IP-literal targets are dialled.
     var resolver: (any HostResolver)?
     var logger: Logger
@@ -91,7 +92,7 @@ public final class CallEngine {
     }
 
     public init(layer: TransactionLayer, clock: any TransactionClock, configuration: CallEngineConfiguration,
-                dialplans: DialplanStore, sink: (any CallLegEventSink)?, resolver: (any HostResolver)? = nil, logger: Logger,
+                dialplans: DialplanStore, sink: (any LegEventSink)?, resolver: (any HostResolver)? = nil, logger: Logger,
                 monotonic: @escaping () -> Duration = { .nanoseconds(Int64(DispatchTime.now().uptimeNanoseconds)) },
                 admission: Admission? = nil) {
         self.layer = layer
@@ -128,14 +129,14 @@ public final class CallEngine {
 
     static func makeTag() -> String { SIPToken.tag() }
 
-    func emit(_ event: CallLegEvent) {
+    func emit(_ event: LegEvent) {
         var event = event
         if !agentCalls.isEmpty { stampAgentCall(&event) }
         observer?.record(event)
         if let sink { sink.record(event) } else {
-            logger.info("leg \(event.kind.rawValue)", metadata: [
+            logger.info("leg \(event.kind.name)", metadata: [
                 "leg": "\(event.legID)", "call": "\(event.callID)",
-                "status": "\(event.finalStatus.map(String.init) ?? "")", "reason": "\(event.endReason?.rawValue ?? "")",
+                "status": "\(event.finalStatus.map(String.init) ?? "")", "reason": "\(event.endReason?.name ?? "")",
             ])
         }
     }

@@ -1,3 +1,4 @@
+import CallLegs
 import Dialplan
 import Foundation
 import SIPMessage
@@ -11,10 +12,10 @@ extension CallStateMachine {
         }
 
         var leg: Leg
-        var kind: CallLegEvent.Kind
+        var kind: LegEvent.Kind
         var time: Date
         var finalStatus: Int?
-        var endReason: CallLegEvent.EndReason?
+        var endReason: LegEvent.EndReason?
     }
 
     /// What the driver does, in order. Messages are built by the driver from its dialogs;
@@ -60,7 +61,7 @@ extension CallStateMachine {
         case forgetLeg(LegRef)
         /// The call is over for both parties: drop it from the live tables, release its
         /// admission slot. `status` is the caller's final answer (200 once bridged).
-        case callOver(status: Int, reason: CallLegEvent.EndReason)
+        case callOver(status: Int, reason: LegEvent.EndReason)
         /// Answer the in-dialog request being handled with `status` (with `Retry-After` on a
         /// 500 for a re-INVITE that overlaps another, §14.2).
         case answerRequest(status: Int)

@@ -1,3 +1,4 @@
+import CallLegs
 import Dialplan
 import Foundation
 import SIPMessage
@@ -32,7 +33,7 @@ extension CallStateMachine {
         /// offer from that side meanwhile is glare (RFC 3261 §14.2; RFC 3264 §4).
         var offerPendingFrom: Set<Side> = []
         /// What the call ends with when nothing answers (a queue's max-wait).
-        var failureReason: CallLegEvent.EndReason?
+        var failureReason: LegEvent.EndReason?
 
         init(attempt: Int) { self.attempt = attempt }
     }
@@ -327,8 +328,8 @@ extension CallStateMachine {
     /// Ends an anchored call we answered: timers stopped, legs still ringing cancelled, the
     /// line left, BYE to the caller (unless it hung up) and to the winner (unless it did),
     /// the media closed.
-    mutating func endAnchored(_ anchor: Anchor, reason: CallLegEvent.EndReason, now: Date, byeCaller: Bool = true,
-                              byeCallee: Bool = true, legReason: CallLegEvent.EndReason? = nil, into actions: inout [Action]) {
+    mutating func endAnchored(_ anchor: Anchor, reason: LegEvent.EndReason, now: Date, byeCaller: Bool = true,
+                              byeCallee: Bool = true, legReason: LegEvent.EndReason? = nil, into actions: inout [Action]) {
         actions.append(.cancelTimer(.ackTimeout))
         actions.append(.cancelTimer(.maxDuration))
         switch state {
@@ -366,7 +367,7 @@ extension CallStateMachine {
                 actions.append(.closeMedia)
                 callerGaveUp(now: now, into: &actions)
             } else if side == .caller {
-                let reason: CallLegEvent.EndReason = switch state {
+                let reason: LegEvent.EndReason = switch state {
                 case .anchoredBridged: .completed
                 case .menu: .ivrAbandoned
                 default: .callerCancelled

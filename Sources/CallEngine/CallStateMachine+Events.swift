@@ -1,3 +1,4 @@
+import CallLegs
 import Dialplan
 import Foundation
 import SIPMessage
@@ -109,7 +110,7 @@ extension CallStateMachine {
 
     /// Ends the call from our side (drain, shutdown, an error in the driver): legs ringing
     /// are cancelled and the caller gets 480; a bridged call gets BYE on both sides.
-    mutating func hangUp(reason: CallLegEvent.EndReason, now: Date) -> [Action] {
+    mutating func hangUp(reason: LegEvent.EndReason, now: Date) -> [Action] {
         var actions: [Action] = []
         if case .answering = state {
             // Not answered yet: as for a call still ringing, the caller gets 480.
@@ -315,7 +316,7 @@ extension CallStateMachine {
 
     /// CANCELs every leg still ringing. Each is recorded when its final response comes (or
     /// 64·T1 later), as what really happened: a 2xx crossing the CANCEL is an answer.
-    mutating func cancelLive(now: Date, cause: CancelCause, reason: CallLegEvent.EndReason, countFailure: Bool,
+    mutating func cancelLive(now: Date, cause: CancelCause, reason: LegEvent.EndReason, countFailure: Bool,
                              into actions: inout [Action]) {
         for ref in liveLegs {
             legs[ref]!.phase = .cancelled(at: now, reason: reason)
@@ -325,7 +326,7 @@ extension CallStateMachine {
         }
     }
 
-    mutating func endBridged(_ bridge: Bridge, reason: CallLegEvent.EndReason, now: Date, byeCaller: Bool, byeCallee: Bool,
+    mutating func endBridged(_ bridge: Bridge, reason: LegEvent.EndReason, now: Date, byeCaller: Bool, byeCallee: Bool,
                              into actions: inout [Action]) {
         let winner = bridge.winner
         actions.append(.cancelTimer(.ackTimeout))
@@ -348,7 +349,7 @@ extension CallStateMachine {
 
     /// The call is over for the caller: its leg's end is recorded; legs still owing a final
     /// response keep the machine in `.ending` until they are done.
-    mutating func finish(now: Date, status: Int, reason: CallLegEvent.EndReason, into actions: inout [Action]) {
+    mutating func finish(now: Date, status: Int, reason: LegEvent.EndReason, into actions: inout [Action]) {
         actions.append(.record(Record(leg: .inbound, kind: .ended, time: now, finalStatus: status, endReason: reason)))
         actions.append(.callOver(status: status, reason: reason))
         state = .ending(reason)
@@ -361,7 +362,7 @@ extension CallStateMachine {
         state = .ended(reason)
     }
 
-    mutating func recordEnd(_ ref: LegRef, at time: Date, status: Int, reason: CallLegEvent.EndReason,
+    mutating func recordEnd(_ ref: LegRef, at time: Date, status: Int, reason: LegEvent.EndReason,
                                     into actions: inout [Action]) {
         guard let leg = legs[ref], leg.placed, !leg.endRecorded else { return }
         legs[ref]!.endRecorded = true

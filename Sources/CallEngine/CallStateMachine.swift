@@ -1,3 +1,4 @@
+import CallLegs
 import Dialplan
 import Foundation
 import SIPMessage
@@ -90,9 +91,9 @@ struct CallStateMachine {
         /// A leg answered a call we had answered: RTP relayed between our two sessions.
         case anchoredBridged(Anchor, Bridge)
         /// Over for both parties; legs we cancelled still owe their final response.
-        case ending(CallLegEvent.EndReason)
+        case ending(LegEvent.EndReason)
         /// Nothing left to wait for: the driver forgets the call.
-        case ended(CallLegEvent.EndReason)
+        case ended(LegEvent.EndReason)
     }
 
     /// The life of one outbound leg.
@@ -104,7 +105,7 @@ struct CallStateMachine {
         /// Bridged to the caller.
         case answered
         /// We sent (or asked the layer to send) CANCEL; its final response is owed (§9.1).
-        case cancelled(at: Date, reason: CallLegEvent.EndReason)
+        case cancelled(at: Date, reason: LegEvent.EndReason)
         /// A 2xx we do not bridge (after our CANCEL) was ACKed and BYEd.
         case dismissed
         /// Done: final response, transport failure, given up, or BYE.

@@ -1,3 +1,5 @@
+import CallLegs
+
 /// Which final response the caller gets when every leg of every plan failed
 /// (RFC 3261 §16.7 step 6, adapted for a B2BUA that forwards to phones).
 ///
@@ -16,7 +18,7 @@ public enum FinalResponse {
     }
 
     /// The end reason recorded for a leg that ended with `status` without being answered.
-    public static func endReason(forStatus status: Int) -> CallLegEvent.EndReason {
+    public static func endReason(forStatus status: Int) -> LegEvent.EndReason {
         switch status {
         case 486, 600: return .busy
         case 603, 607: return .declined

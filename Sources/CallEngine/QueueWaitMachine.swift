@@ -1,3 +1,5 @@
+import CallLegs
+
 /// One caller's stay in a queue as a value (issue 12 item 1): offers to agents and their
 /// ring timeout, the pause before a new round, max-wait, position announcements between
 /// hold music, the answer. Events in, `Action`s out; no clock, no media, no logging. The
@@ -55,7 +57,7 @@ struct QueueWaitMachine: Equatable, Sendable {
         /// Forget which agents were tried with this caller: a new round.
         case resetTriedAgents
         /// CANCEL the agent legs still ringing, recorded with `reason`.
-        case cancelAgentLegs(CallLegEvent.EndReason)
+        case cancelAgentLegs(LegEvent.EndReason)
         /// Agents that rang this caller and have no live leg left are free again.
         case releaseRingingAgents
         /// Out of the line; the engine fails the call over to the next attempt.

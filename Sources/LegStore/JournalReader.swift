@@ -1,3 +1,4 @@
+import CallLegs
 import Foundation
 import Logging
 

@@ -1,3 +1,4 @@
+import CallLegs
 import Foundation
 
 /// One leg's events of one writer batch, folded into the row the merge upserts.

@@ -1,3 +1,4 @@
+import CallLegs
 import Foundation
 
 /// The journal's record payload: a compact little-endian binary form (about 45 bytes for

@@ -1,3 +1,4 @@
+import CallLegs
 import Logging
 
 extension LegJournal {

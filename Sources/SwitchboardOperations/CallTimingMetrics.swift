@@ -1,4 +1,4 @@
-import CallEngine
+import CallLegs
 import Foundation
 import Prometheus
 
@@ -13,7 +13,7 @@ import Prometheus
 /// The engine's `observer` (the journal stays its sink). Called on the engine's loop only,
 /// like the engine; it keeps one entry per caller leg in progress, removed when that leg
 /// ends (the engine ends every leg it created).
-public final class CallTimingMetrics: CallLegEventSink {
+public final class CallTimingMetrics: LegEventSink {
     public let postDialDelay: DurationHistogram
     public let answerDelay: DurationHistogram
     public let duration: DurationHistogram
@@ -33,11 +33,11 @@ public final class CallTimingMetrics: CallLegEventSink {
             help: "Answered calls: answer until hang-up")
     }
 
-    public func record(_ event: CallLegEvent) {
+    public func record(_ event: LegEvent) {
         switch event.kind {
         case .created:
             // An agent's leg is its call's caller side too (issue 15 item 4).
-            if event.direction == .inbound || event.direction == .agent { inbound[event.legID] = (event.time, false, nil) }
+            if let direction = event.origin?.direction, direction == .inbound || direction == .agent { inbound[event.legID] = (event.time, false, nil) }
         case .ringing:
             guard var leg = inbound[event.legID], !leg.rang, leg.answered == nil else { return }
             leg.rang = true

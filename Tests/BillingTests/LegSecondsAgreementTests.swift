@@ -1,3 +1,4 @@
+import CallLegs
 import Billing
 import Foundation
 import LegStore

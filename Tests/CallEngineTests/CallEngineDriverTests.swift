@@ -1,3 +1,4 @@
+import CallLegs
 import Foundation
 import SIPMessage
 import SIPTestKit
@@ -9,9 +10,9 @@ import Testing
 /// layer and `B2BUA` on a recording transport and a fake clock: the machine's decisions
 /// become the right messages, records and freed tables.
 @Suite struct CallEngineDriverTests {
-    final class Events: CallLegEventSink {
-        var all: [CallLegEvent] = []
-        func record(_ event: CallLegEvent) { all.append(event) }
+    final class Events: LegEventSink {
+        var all: [LegEvent] = []
+        func record(_ event: LegEvent) { all.append(event) }
     }
 
     static func carrierCancel() -> [String] {
@@ -41,7 +42,7 @@ import Testing
         #expect(h.requests(.cancel, to: DialogHarness.callee).count >= 1)
         #expect(h.engine.activeCallCount == 0, "over for the caller at once")
         #expect(!h.engine.legsByTransaction.isEmpty, "the leg still owes its final response")
-        let outbound = try #require(events.all.first { $0.direction == .outbound && $0.kind == .created }?.legID)
+        let outbound = try #require(events.all.first { $0.origin?.direction == .outbound }?.legID)
         #expect(!events.all.contains { $0.legID == outbound && $0.kind == .ended })
         h.clock.advance(by: .milliseconds(500) * 64)
         #expect(h.engine.legsByTransaction.isEmpty)
@@ -51,6 +52,26 @@ import Testing
         // A 487 after that is a stray response: nothing is recorded twice.
         try h.receive(.response(SIPTestKit.response(487, to: invite, toTag: DialogHarness.calleeTag)), from: DialogHarness.callee)
         #expect(events.all.filter { $0.legID == outbound && $0.kind == .ended }.count == 1)
+    }
+
+    /// The callee declines (603): the engine's leg events are the stored model itself, so
+    /// the outbound leg ends `declined` with its 603 and both legs' events name their origin
+    /// (issue 18 item 3: no mapping folds `declined` into `rejected` any more).
+    @Test func aDeclineIsRecordedAsDeclinedWithItsStatus() throws {
+        let h = try DialogHarness()
+        let events = Events()
+        h.engine.observer = events
+        try h.receive(DialogHarness.carrierInvite(), from: h.carrier)
+        let invite = try #require(h.requests(.invite, to: DialogHarness.callee).first)
+        try h.receive(.response(SIPTestKit.response(603, to: invite, toTag: DialogHarness.calleeTag)), from: DialogHarness.callee)
+        #expect(h.responses(603, method: .invite, to: h.carrier).count == 1)
+        let outbound = try #require(events.all.first { $0.origin?.direction == .outbound })
+        #expect(outbound.origin?.account == "a" && outbound.origin?.trackingNumber == "+13125550100")
+        let inbound = try #require(events.all.first { $0.origin?.direction == .inbound })
+        let outEnd = try #require(events.all.first { $0.legID == outbound.legID && $0.kind == .ended })
+        #expect(outEnd.finalStatus == 603 && outEnd.endReason == .declined)
+        let inEnd = try #require(events.all.first { $0.legID == inbound.legID && $0.kind == .ended })
+        #expect(inEnd.finalStatus == 603)
     }
 
     /// A forking proxy behind the target answers twice with different To tags: the second
@@ -68,7 +89,7 @@ import Testing
         #expect(forkAcks.count == 1 && forkByes.count == 1)
         #expect(h.requests(.bye, to: DialogHarness.callee).filter { $0.to.tag == DialogHarness.calleeTag }.isEmpty)
         #expect(h.engine.bridgedCallCount == 1)
-        let outbound = try #require(events.all.first { $0.direction == .outbound && $0.kind == .created }?.legID)
+        let outbound = try #require(events.all.first { $0.origin?.direction == .outbound }?.legID)
         #expect(!events.all.contains { $0.legID == outbound && $0.kind == .ended }, "the winner's record stays answered")
         // The fork's 2xx again: the same ACK again (§13.2.2.4), no second BYE.
         try h.receive(.response(fork), from: DialogHarness.callee)

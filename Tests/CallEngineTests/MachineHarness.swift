@@ -1,3 +1,4 @@
+import CallLegs
 import Dialplan
 import Foundation
 import SIPMessage
@@ -196,7 +197,7 @@ struct MachineHarness {
     func phase(_ leg: Int) -> Machine.LegPhase? { machine.legs[LegRef(number: leg)]?.phase }
 
     /// The record of `kind` for `leg` (nil: the inbound leg) among everything logged.
-    func recorded(_ kind: CallLegEvent.Kind, leg: Int?) -> [Machine.Record] {
+    func recorded(_ kind: LegEvent.Kind, leg: Int?) -> [Machine.Record] {
         let target: Machine.Record.Leg = leg.map { .outbound(LegRef(number: $0)) } ?? .inbound
         return Self.records(log).filter { $0.leg == target && $0.kind == kind }
     }

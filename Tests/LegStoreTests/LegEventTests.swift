@@ -1,3 +1,4 @@
+import CallLegs
 import Foundation
 import Testing
 @testable import LegStore
@@ -45,6 +46,20 @@ import Testing
         for r in LegEvent.EndReason.allCases { #expect(LegEvent.EndReason(name: r.name) == r) }
         #expect(LegEvent.EndReason.answeredElsewhere.name == "answered-elsewhere")
         #expect(LegEvent.EndReason(name: "nope") == nil)
+    }
+
+    /// One model from engine to row (issue 18 item 3): a callee's 603/607 stays `declined` in
+    /// the journal and in `call_legs.end_reason` (it used to be folded into `rejected` on the
+    /// way), and the raw values already in journals on disk keep their meaning.
+    @Test func declinedSurvivesTheJournalAndOlderRawValuesKeepTheirMeaning() throws {
+        let leg = SampleLeg(4)
+        let ended = LegEvent.ended(leg: leg.leg, call: leg.call, status: 603, reason: .declined)
+        #expect(LegEvent(decoding: ended.encoded()) == ended)
+        #expect(LegEvent(decoding: ended.encoded())?.endReason == .declined)
+        #expect(ended.finalStatus == 603 && ended.origin == nil)
+        #expect(LegEvent.EndReason.declined.name == "declined")
+        #expect(LegEvent.EndReason.rejected.rawValue == 9 && LegEvent.EndReason.shutdown.rawValue == 14)
+        #expect(LegEvent.EndReason.declined.rawValue == 15)
     }
 
     @Test func crc32cMatchesTheStandardCheckValue() {

@@ -1,4 +1,5 @@
 #if !FUZZING
+import CallLegs
 import Foundation
 import LegStore
 

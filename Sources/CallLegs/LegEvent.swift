@@ -1,11 +1,21 @@
 import Foundation
 
-/// One thing that happened to a call leg, as the call engine reports it. Events of one leg
+/// One thing that happened to a call leg: the one model the call engine emits, the journal
+/// stores and the writer merges (design.md "Call legs and durability"). Events of one leg
 /// are emitted in order (created → ringing → answered → ended, any of the middle two may be
 /// missing); the writer merges them into one `call_legs` row keyed by `legID`.
 public struct LegEvent: Sendable, Equatable {
     public enum Kind: UInt8, Sendable {
         case created = 0, ringing = 1, answered = 2, ended = 3
+
+        public var name: String {
+            switch self {
+            case .created: "created"
+            case .ringing: "ringing"
+            case .answered: "answered"
+            case .ended: "ended"
+            }
+        }
     }
 
     public enum Direction: UInt8, Sendable {
@@ -30,6 +40,9 @@ public struct LegEvent: Sendable, Equatable {
         case ivrAbandoned, queueTimeout, agentNoAnswer, mediaTimeout
         /// Hung up when a graceful stop's drain grace ran out (appended, like the above).
         case shutdown
+        /// The callee declined (603 Decline, 607 Unwanted): kept apart from `rejected` (other
+        /// 4xx-6xx refusals) so reports can tell a person's "no" from a failure.
+        case declined
 
         public var name: String {
             switch self {
@@ -48,6 +61,7 @@ public struct LegEvent: Sendable, Equatable {
             case .agentNoAnswer: "agent-no-answer"
             case .mediaTimeout: "media-timeout"
             case .shutdown: "shutdown"
+            case .declined: "declined"
             }
         }
 
@@ -125,6 +139,24 @@ public struct LegEvent: Sendable, Equatable {
         }
     }
 
+    /// What was known at `created`; nil for the other kinds.
+    public var origin: Origin? {
+        if case .created(let origin) = detail { return origin }
+        return nil
+    }
+
+    /// The final SIP status, at `ended` only.
+    public var finalStatus: Int? {
+        if case .ended(let status, _) = detail { return status }
+        return nil
+    }
+
+    /// Why the leg ended, at `ended` only.
+    public var endReason: EndReason? {
+        if case .ended(_, let reason) = detail { return reason }
+        return nil
+    }
+
     // Convenience constructors for the call engine.
     public static func created(leg: UUID, call: UUID, at: Date = Date(), _ origin: Origin) -> LegEvent {
         LegEvent(legID: leg, callID: call, at: at, .created(origin))
@@ -138,4 +170,11 @@ public struct LegEvent: Sendable, Equatable {
     public static func ended(leg: UUID, call: UUID, at: Date = Date(), status: Int?, reason: EndReason) -> LegEvent {
         LegEvent(legID: leg, callID: call, at: at, .ended(status: status, reason: reason))
     }
+}
+
+/// Where leg events go: the journal in the daemon (`JournalLegSink`), the call-timing
+/// histograms, an array in tests. Called on the engine's event loop; implementations must
+/// not block.
+public protocol LegEventSink: AnyObject {
+    func record(_ event: LegEvent)
 }
