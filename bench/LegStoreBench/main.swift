@@ -1,7 +1,7 @@
 import Foundation
 import LegStore
 import Logging
-import SIPTestKit
+import ProcessTestKit
 import Postgres
 
 // LegStoreBench: the leg journal's append cost and fsync batching, and how many legs per
