@@ -8,25 +8,36 @@ import Postgres
 /// Issue 5 item 7: legs of real calls through the real daemon land in a real PostgreSQL,
 /// exactly once each, across a database outage and across a kill -9 of the daemon.
 @Suite(.serialized) struct LegRecordTests {
-    /// A `CallFixture` with a database: the callee, a ring-all plan to it, daemons on demand.
     struct Setup {
-        let call: CallFixture
+        let cluster: PostgresCluster
         let database: String
-        var cluster: PostgresCluster { call.database!.cluster }
+        let plan: TestDialplan
+        let journal: URL
 
-        init(callee: SIPpRun) throws {
-            call = try CallFixture(callees: [callee], database: true)
-            database = call.database!.connectionString
-            try call.writeDialplan(plans: TestDialplan.ringAll("sip:desk@127.0.0.1:\(call.callees[0].port)"))
+        init() throws {
+            cluster = try PostgresCluster()
+            database = cluster.connectionString(database: try cluster.createDatabase())
+            plan = try TestDialplan(plans: "  main:\n    ring-all: { targets: [\"sip:desk@127.0.0.1:PORT\"], timeout: 10s }\n")
+            journal = FileManager.default.temporaryDirectory.appendingPathComponent("journal-\(UUID().uuidString)")
         }
 
-        /// A daemon on the setup's journal and database (a second one after a kill takes the
-        /// same `port`); the fixture stops the last one started.
-        func daemon(port: Int = FreePort.next(), extraConfig: String = "") throws -> DaemonProcess {
-            try call.startDaemon(config: "node-id: test-node\n" + extraConfig, port: port)
+        func dialplan(calleePort: Int) throws -> String {
+            let file = plan.directory.appendingPathComponent("test-account.yaml")
+            let text = try String(contentsOf: file, encoding: .utf8).replacingOccurrences(of: "PORT", with: "\(calleePort)")
+            try text.write(to: file, atomically: true, encoding: .utf8)
+            return plan.directory.path
         }
 
-        func cleanUp() { call.stop() }
+        func daemon(port: Int = FreePort.next(), dialplans: String, extraConfig: String = "") throws -> DaemonProcess {
+            try DaemonProcess(port: port, extraConfig: "journal: \(journal.path)\ndatabase: \"\(database)\"\nnode-id: test-node\n" + extraConfig,
+                              dialplans: dialplans)
+        }
+
+        func cleanUp() {
+            cluster.stop()
+            plan.remove()
+            try? FileManager.default.removeItem(at: journal)
+        }
 
         /// Rows per end reason, once the writer has caught up with `expected` legs (bounded wait).
         func legs(expected: Int, timeout: TimeInterval = 30) throws -> (total: Int, distinct: Int, reasons: [String: Int]) {
@@ -67,10 +78,14 @@ import Postgres
     }
 
     @Test func everyLegOfEveryCallIsRecordedOnceWithItsOutcome() throws {
-        let setup = try Setup(callee: .callee("callee-answer.xml", calls: 20, keys: ["ring": "20"]))
+        let setup = try Setup()
         defer { setup.cleanUp() }
+        let callee = try SIPpRun.callee("callee-answer.xml", calls: 20, keys: ["ring": "20"]).start()
+        defer { callee.stop() }
         let metricsPort = FreePort.next()
-        let daemon = try setup.daemon(extraConfig: "metrics: 127.0.0.1:\(metricsPort)\n")
+        let daemon = try setup.daemon(dialplans: try setup.dialplan(calleePort: callee.port),
+                                      extraConfig: "metrics: 127.0.0.1:\(metricsPort)\n")
+        defer { daemon.stop() }
         let caller = try SIPpRun.caller(daemon: daemon, calls: 20, rate: 20).run()
         #expect(caller.successfulCalls == 20, "\(caller.output.suffix(1000))")
         let legs = try setup.legs(expected: 40)
@@ -106,10 +121,13 @@ import Postgres
     }
 
     @Test func aDatabaseOutageDuringLoadLosesAndDoublesNothing() throws {
-        let calls = 150
-        let setup = try Setup(callee: .callee("callee-answer.xml", calls: calls, keys: ["ring": "10"], timeout: 90))
+        let setup = try Setup()
         defer { setup.cleanUp() }
-        let daemon = try setup.daemon()
+        let calls = 150
+        let callee = try SIPpRun.callee("callee-answer.xml", calls: calls, keys: ["ring": "10"], timeout: 90).start()
+        defer { callee.stop() }
+        let daemon = try setup.daemon(dialplans: try setup.dialplan(calleePort: callee.port))
+        defer { daemon.stop() }
         var load = SIPpRun.caller("caller-hold.xml", daemon: daemon, calls: calls, rate: 25, timeout: 90)
         load.extraArguments += ["-d", "200"]
         let running = try load.start()
@@ -127,10 +145,13 @@ import Postgres
     }
 
     @Test func killNineOfTheDaemonMidLoadThenRestartRecordsEveryEndedLegOnce() throws {
-        let setup = try Setup(callee: .callee("callee-answer.xml", calls: 400, keys: ["ring": "10"], timeout: 60))
+        let setup = try Setup()
         defer { setup.cleanUp() }
+        let callee = try SIPpRun.callee("callee-answer.xml", calls: 400, keys: ["ring": "10"], timeout: 60).start()
+        defer { callee.stop() }
+        let dialplans = try setup.dialplan(calleePort: callee.port)
         let port = FreePort.next()
-        let first = try setup.daemon(port: port)
+        let first = try setup.daemon(port: port, dialplans: dialplans)
         var load = SIPpRun.caller("caller-hold.xml", daemon: first, calls: 400, rate: 40, timeout: 30)
         load.extraArguments += ["-d", "300"]
         let running = try load.start()
@@ -142,7 +163,8 @@ import Postgres
         let completedBeforeKill = result.successfulCalls ?? 0
         #expect(completedBeforeKill > 0)
         // Restart on the same journal: it replays, then closes the legs left open as interrupted.
-        _ = try setup.daemon(port: port)
+        let second = try setup.daemon(port: port, dialplans: dialplans)
+        defer { second.stop() }
         // Calls whose BYE was answered at least a second before the kill (the journal's
         // promise: group fsync every 100 ms), by the caller's Call-ID.
         let settled = Self.byeCompletions(result.messages).filter { $0.value <= killedAt.addingTimeInterval(-1) }.map(\.key)

@@ -138,16 +138,17 @@ import Testing
     }
 
     @Test func maxWaitSendsTheCallerToThen() throws {
-        let a = try SIPpRun.callee("callee-ring-cancelled.xml", calls: 1).start()
-        defer { _ = a.stop() }
-        let overflow = try SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "100"]).start()
-        defer { _ = overflow.stop() }
-        let s = try start(queuePlan("linear", agents: [a.port], maxWait: "2s", agentTimeout: "20s", then: """
+        // The agent, then the overflow target of `then:`.
+        let s = try start([
+            .callee("callee-ring-cancelled.xml", calls: 1),
+            .callee("callee-answer.xml", calls: 1, keys: ["ring": "100"]),
+        ]) { ports in queuePlan("linear", agents: [ports[0]], maxWait: "2s", agentTimeout: "20s", then: """
             then: overflow
           overflow:
-            ring-all: { targets: ["sip:overflow@127.0.0.1:\(overflow.port)"], timeout: 10s }
-        """))
+            ring-all: { targets: ["sip:overflow@127.0.0.1:\(ports[1])"], timeout: 10s }
+        """) }
         defer { s.stop() }
+        let (a, overflow) = (s.callees[0], s.callees[1])
         let caller = try AnchoredCaller.run(s.daemon, steps: [.pause(4500)]).run()
         #expect(caller.status == 0, "\(caller.output.suffix(1500))\n\(s.daemon.log().suffix(3000))")
         let ra = try a.wait(timeout: 20)
@@ -164,10 +165,9 @@ import Testing
         let capture = try RTPCapture()
         var agent = SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "100"])
         agent.extraArguments += ["-rtp_echo"]
-        let a = try agent.start()
-        defer { _ = a.stop() }
-        let s = try start(queuePlan("linear", agents: [a.port]))
+        let s = try start([agent]) { queuePlan("linear", agents: $0) }
         defer { s.stop() }
+        let a = s.callees[0]
         let caller = try AnchoredCaller.run(s.daemon, steps: [.pause(3000)], mediaPort: capture.port).start()
         defer { _ = caller.stop() }
         guard let daemonPort = capture.firstSource(deadline: Date().addingTimeInterval(5)) else {
