@@ -4,11 +4,13 @@ import PackageDescription
 // Targets, lowest first; dependencies point down this list only. docs/architecture.md has
 // the order (its ```layers block) and a paragraph per target; scripts/check-layers fails on
 // an upward edge or an unused dependency.
-//  0 C wrappers:  COSIP (libosip2), CLibPQ (libpq), CPhoneNumber (libphonenumber), CFuzzDriver
+//  0 C wrappers:  COSIP (libosip2), CLibPQ (libpq), CPhoneNumber (libphonenumber), CFuzzDriver;
+//                 each imported (`internal import`) by one Swift target only: SIPMessage (SIP
+//                 and SDP), Postgres, Dialplan, Fuzz (docs/architecture.md's wrappers block)
 //  1 foundations: SIPMessage, SIPDNS, SwitchboardConfig, AdminAPI, WAV, Postgres, CallLegs
 //  2 protocols:   SIPTransport, SIPTransaction, SIPEdge, Dialplan, Media, LegStore
-//  3 services:    Registrar, Billing, SIPTestKit
-//  4 calls:       CallEngine, Tracking
+//  3 services:    Registrar, Billing, SIPTestKit (SIP test helpers)
+//  4 calls:       CallEngine, Tracking, ProcessTestKit (real processes for tests, CallFixture)
 //  5 operations:  SwitchboardOperations, TrackingWeb
 //  6 the node:    SwitchboardDaemon
 //  7 programs:    switchboardd (wiring only), switchboard (admin CLI)
@@ -54,6 +56,7 @@ let package = Package(
         ),
 
         // MARK: SIP stack
+        // SIPMessage is COSIP's one importer (`internal import`): SIP and SDP parsing/serialising.
         .target(name: "SIPMessage", dependencies: [
             "COSIP",
             .product(name: "Logging", package: "swift-log"),
@@ -75,9 +78,10 @@ let package = Package(
         // The edge: what strangers and floods get before any transaction exists (issue 13)
         .target(name: "SIPEdge", dependencies: ["SIPMessage"]),
 
-        // MARK: Media (RTP, G.711, prompts, DTMF, SDP, relay) — issue 7
+        // MARK: Media (RTP, G.711, prompts, DTMF, SDP offer/answer, relay) — issue 7. SDP text
+        // is parsed and written by SIPMessage's `SDPCodec` (libosip2): Media sees Swift values.
         .target(name: "Media", dependencies: [
-            "COSIP", "WAV",
+            "SIPMessage", "WAV",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -190,7 +194,7 @@ let package = Package(
         ]),
         .executableTarget(
             name: "LegStoreBench",
-            dependencies: ["CallLegs", "Postgres", "LegStore", "SIPTestKit", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CallLegs", "Postgres", "LegStore", "ProcessTestKit", .product(name: "Logging", package: "swift-log")],
             path: "bench/LegStoreBench"
         ),
         .executableTarget(name: "switchboard", dependencies: [
@@ -217,8 +221,14 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], path: "bench/fuzz/Fuzz"),
 
-        // MARK: Test kit and tests
+        // MARK: Test kits and tests
+        // SIP helpers: message builders, a fake clock, recording transport and transaction
+        // user, raw SIP clients, free ports, SIPp runs.
         .target(name: "SIPTestKit", dependencies: ["SIPMessage", "SIPTransaction"]),
+        // Real processes a test starts and stops: PostgreSQL clusters, dnsmasq, Kamailio, the
+        // daemon, the web service; and `CallFixture`, the callee → dialplan → daemon → caller
+        // set-up the integration suites share.
+        .target(name: "ProcessTestKit", dependencies: ["SIPTestKit"]),
         .testTarget(name: "SIPMessageTests", dependencies: ["SIPMessage", "SIPTestKit"]),
         .testTarget(name: "SIPTransactionTests", dependencies: ["SIPTransaction", "SIPMessage", "SIPTestKit"]),
         .testTarget(name: "SIPEdgeTests", dependencies: ["SIPEdge", "SIPMessage", "SIPTestKit"]),
@@ -229,12 +239,12 @@ let package = Package(
         ]),
         .testTarget(name: "DialplanTests", dependencies: ["Dialplan"]),
         .testTarget(name: "MediaTests", dependencies: [
-            "Media",
+            "Media", "SIPMessage",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "SwitchboardConfigTests", dependencies: ["SwitchboardConfig"]),
-        .testTarget(name: "SIPDNSTests", dependencies: ["SIPDNS", "SIPTestKit"]),
+        .testTarget(name: "SIPDNSTests", dependencies: ["SIPDNS", "SIPTestKit", "ProcessTestKit"]),
         .testTarget(name: "SwitchboardDaemonTests", dependencies: [
             "SwitchboardDaemon", "SwitchboardConfig", "SIPEdge",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -247,15 +257,15 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "DialplanBench", dependencies: ["Dialplan"], path: "bench/DialplanBench"),
-        .testTarget(name: "LegStoreTests", dependencies: ["CallLegs", "Postgres", "LegStore", "SIPTestKit"]),
-        .testTarget(name: "BillingTests", dependencies: ["CallLegs", "Billing", "Postgres", "LegStore", "SIPTestKit"]),
-        .executableTarget(name: "BillingBench", dependencies: ["Billing", "Postgres", "LegStore", "SIPTestKit"], path: "bench/BillingBench"),
-        .testTarget(name: "IntegrationTests", dependencies: ["SIPTestKit", "Dialplan", "Postgres", "LegStore", "Billing", "Registrar"]),
+        .testTarget(name: "LegStoreTests", dependencies: ["CallLegs", "Postgres", "LegStore", "SIPTestKit", "ProcessTestKit"]),
+        .testTarget(name: "BillingTests", dependencies: ["CallLegs", "Billing", "Postgres", "LegStore", "SIPTestKit", "ProcessTestKit"]),
+        .executableTarget(name: "BillingBench", dependencies: ["Billing", "Postgres", "LegStore", "ProcessTestKit"], path: "bench/BillingBench"),
+        .testTarget(name: "IntegrationTests", dependencies: ["SIPTestKit", "ProcessTestKit", "Dialplan", "Postgres", "LegStore", "Billing", "Registrar"]),
         .testTarget(name: "TrackingTests", dependencies: [
-            "CallLegs", "Tracking", "TrackingWeb", "Dialplan", "Postgres", "LegStore", "SIPTestKit",
+            "CallLegs", "Tracking", "TrackingWeb", "Dialplan", "Postgres", "LegStore", "SIPTestKit", "ProcessTestKit",
             .product(name: "Yams", package: "Yams"),
         ]),
-        .testTarget(name: "RegistrarTests", dependencies: ["Registrar", "SIPMessage", "Postgres", "LegStore", "SIPTestKit"]),
+        .testTarget(name: "RegistrarTests", dependencies: ["Registrar", "SIPMessage", "Postgres", "LegStore", "ProcessTestKit"]),
         .testTarget(name: "CallEngineTests", dependencies: [
             "CallLegs", "CallEngine", "Dialplan", "SIPMessage", "SIPTransaction", "SIPTransport", "SIPTestKit",
             .product(name: "Logging", package: "swift-log"),

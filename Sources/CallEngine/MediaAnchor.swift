@@ -1,6 +1,7 @@
 import Dialplan
 import Media
 import NIOCore
+import SIPMessage
 import SIPTransaction
 
 /// The media side of a call the daemon answered itself (IVR, queue): the caller's RTP

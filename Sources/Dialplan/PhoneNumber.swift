@@ -1,4 +1,4 @@
-import CPhoneNumber
+internal import CPhoneNumber
 import Foundation
 
 /// A phone number normalised to E.164 with what libphonenumber knows about it.

@@ -1,3 +1,5 @@
+import SIPMessage
+
 /// What offer/answer settled for the one audio stream a leg carries: everything an
 /// `RTPSession` needs to be configured.
 public struct NegotiatedMedia: Hashable, Sendable {

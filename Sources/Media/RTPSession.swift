@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import SIPMessage
 
 /// One RTP stream endpoint (RFC 3550) on a UDP port pair from a `MediaPortPool`, living on
 /// one NIO event loop: it plays prompts (or silence) every packetisation interval, receives

@@ -1,3 +1,5 @@
+import SIPMessage
+
 /// RFC 3264 offer/answer for a voice B2BUA that anchors media: one audio stream, G.711 and
 /// RFC 4733 telephone-events.
 public enum SDPNegotiator {

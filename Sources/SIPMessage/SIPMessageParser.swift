@@ -1,4 +1,4 @@
-import COSIP
+internal import COSIP
 import Glibc
 import Logging
 import Synchronization

@@ -42,7 +42,7 @@ public struct SIPpRun {
 
     /// Scenario files live in Tests/Fixtures/sipp.
     public static func scenarioPath(_ name: String) -> String {
-        DaemonProcess.packageRoot.appendingPathComponent("Tests/Fixtures/sipp/\(name)").path
+        PackageRoot.url.appendingPathComponent("Tests/Fixtures/sipp/\(name)").path
     }
 
     public func run() throws -> Result {

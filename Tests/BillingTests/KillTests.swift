@@ -1,7 +1,7 @@
 import Billing
 import Foundation
 import LegStore
-import SIPTestKit
+import ProcessTestKit
 import Testing
 #if canImport(Glibc)
 import Glibc

@@ -2,7 +2,7 @@ import Billing
 import Foundation
 import LegStore
 import Logging
-import SIPTestKit
+import ProcessTestKit
 import Testing
 import Postgres
 

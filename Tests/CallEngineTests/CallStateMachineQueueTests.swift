@@ -1,6 +1,5 @@
 import Foundation
 import SIPMessage
-import SIPTestKit
 import Testing
 @testable import CallEngine
 

@@ -1,6 +1,7 @@
 import Billing
 import Foundation
 import LegStore
+import ProcessTestKit
 import SIPTestKit
 import Testing
 import Postgres
@@ -9,23 +10,17 @@ import Postgres
 /// numbers with 403 and a reason, read from PostgreSQL and refreshed without a restart.
 @Suite(.serialized) struct AccountAccessTests {
     @Test func callsToAnAccountWhoseAccessEndedGet403WithoutRestart() throws {
-        let cluster = try PostgresCluster()
-        defer { cluster.stop() }
-        let database = cluster.connectionString(database: try cluster.createDatabase())
+        let call = try CallFixture(callees: [.callee("callee-answer.xml", calls: 1, keys: ["ring": "20"])], database: true)
+        defer { call.stop() }
+        let callee = call.callees[0]
+        let database = try #require(call.database).connectionString
         _ = try Billing.migrate(connectionString: database)
         let connection = try PostgresConnection(database)
         defer { connection.close() }
         _ = try connection.execute("INSERT INTO accounts (name, timezone, currency) VALUES ('test-account', 'America/Chicago', 'USD')")
 
-        let callee = try SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "20"]).start()
-        defer { callee.stop() }
-        let plan = try TestDialplan(plans: "  main:\n    ring-all: { targets: [\"sip:a@127.0.0.1:\(callee.port)\"], timeout: 10s }\n")
-        defer { plan.remove() }
-        let journal = FileManager.default.temporaryDirectory.appendingPathComponent("journal-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: journal) }
-        let daemon = try DaemonProcess(extraConfig: "journal: \(journal.path)\ndatabase: \"\(database)\"\naccess-refresh: 1s\n",
-                                       dialplans: plan.directory.path)
-        defer { daemon.stop() }
+        let daemon = try call.startDaemon(plans: TestDialplan.ringAll("sip:a@127.0.0.1:\(callee.port)"),
+                                          config: "access-refresh: 1s\n")
 
         let active = try SIPpRun.caller(daemon: daemon, calls: 1).run()
         #expect(active.successfulCalls == 1, "\(active.output.suffix(800))")

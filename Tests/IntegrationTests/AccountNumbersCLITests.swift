@@ -1,6 +1,6 @@
 import Billing
 import Foundation
-import SIPTestKit
+import ProcessTestKit
 import Testing
 
 /// `switchboard accounts add-number | numbers | remove-number` against a real PostgreSQL:

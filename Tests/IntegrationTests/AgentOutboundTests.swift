@@ -1,6 +1,7 @@
 import Billing
 import Foundation
 import LegStore
+import ProcessTestKit
 import SIPTestKit
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import ProcessTestKit
 import SIPTestKit
 
 /// What a SIPp caller does once our 200 is ACKed, in order.

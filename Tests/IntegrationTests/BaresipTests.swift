@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import ProcessTestKit
 import SIPTestKit
 import Testing
 
@@ -10,9 +11,10 @@ import Testing
     static var installed: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/baresip") }
 
     @Test func baresipCallerChoosesAnOptionByRFC4733() throws {
-        let support = try SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "100"]).start()
-        defer { _ = support.stop() }
-        let plan = try TestDialplan(plans: """
+        let call = try CallFixture(callees: [.callee("callee-answer.xml", calls: 1, keys: ["ring": "100"])])
+        defer { call.stop() }
+        let support = call.callees[0]
+        let plan = try call.writeDialplan(plans: """
           main:
             ivr:
               prompt: prompts/menu.wav
@@ -25,12 +27,10 @@ import Testing
             ring-all: { targets: ["sip:support@127.0.0.1:\(support.port)"], timeout: 10s }
 
         """)
-        defer { plan.remove() }
         let prompts = plan.directory.appendingPathComponent("prompts")
         try FileManager.default.createDirectory(at: prompts, withIntermediateDirectories: true)
         try writeULawWAV([UInt8](repeating: 0x55, count: 4000), to: prompts.appendingPathComponent("menu.wav"))
-        let daemon = try DaemonProcess(extraConfig: mediaConfig(), dialplans: plan.directory.path)
-        defer { daemon.stop() }
+        let daemon = try call.startDaemon(config: mediaConfig())
 
         // baresip: its own SIP and console ports, audio from an 8 kHz tone file, no devices.
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("baresip-\(UUID().uuidString)")

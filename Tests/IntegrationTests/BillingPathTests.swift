@@ -1,6 +1,7 @@
 import Billing
 import Foundation
 import LegStore
+import ProcessTestKit
 import SIPTestKit
 import Testing
 import Postgres
@@ -9,9 +10,11 @@ import Postgres
 /// into PostgreSQL, then the business-day close, then the customer's statement.
 @Suite(.serialized) struct BillingPathTests {
     @Test func callsThroughTheDaemonAreClosedOnceAndBilledAtThePlansRates() throws {
-        let cluster = try PostgresCluster()
-        defer { cluster.stop() }
-        let database = cluster.connectionString(database: try cluster.createDatabase())
+        let calls = 3
+        let call = try CallFixture(callees: [.callee("callee-answer.xml", calls: calls, keys: ["ring": "20"])], database: true)
+        defer { call.stop() }
+        let callee = call.callees[0]
+        let database = try #require(call.database).connectionString
         _ = try Billing.migrate(connectionString: database)
         let billing = try Billing(connectionString: database)
         // Pay-as-you-go (seeded): inbound 4 ¢/min, outbound 12 ¢/min, 60/60 increments.
@@ -19,16 +22,7 @@ import Postgres
         account.start = Date().addingTimeInterval(-86_400)
         try billing.createAccount(account)
 
-        let calls = 3
-        let callee = try SIPpRun.callee("callee-answer.xml", calls: calls, keys: ["ring": "20"]).start()
-        defer { callee.stop() }
-        let plan = try TestDialplan(plans: "  main:\n    ring-all: { targets: [\"sip:a@127.0.0.1:\(callee.port)\"], timeout: 10s }\n")
-        defer { plan.remove() }
-        let journal = FileManager.default.temporaryDirectory.appendingPathComponent("journal-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: journal) }
-        let daemon = try DaemonProcess(extraConfig: "journal: \(journal.path)\ndatabase: \"\(database)\"\n",
-                                       dialplans: plan.directory.path)
-        defer { daemon.stop() }
+        let daemon = try call.startDaemon(plans: TestDialplan.ringAll("sip:a@127.0.0.1:\(callee.port)"))
         var load = SIPpRun.caller("caller-hold.xml", daemon: daemon, calls: calls, rate: 3)
         load.extraArguments += ["-d", "1500"]  // 1.5 s of talk: one billed minute per leg at 60/60
         let run = try load.run()

@@ -1,5 +1,5 @@
 import Foundation
-import SIPTestKit
+import ProcessTestKit
 import Testing
 
 /// `switchboard check --config` runs the daemon's own loading code on the config file and

@@ -1,20 +1,15 @@
 import Foundation
+import ProcessTestKit
 import SIPTestKit
 import Testing
 
 /// The B2BUA end to end: the real switchboardd between SIPp callers and SIPp callees on loopback.
 @Suite(.serialized) struct CallEngineTests {
     @Test func singleTargetIsBridgedWithTheCalleesSDPAndHungUp() throws {
-        let callee = try SIPpRun.callee("callee-answer.xml", calls: 5, keys: ["ring": "100"]).start()
-        defer { callee.stop() }
-        let plan = try TestDialplan(plans: """
-          main:
-            ring-all: { targets: ["sip:desk@127.0.0.1:\(callee.port)"], timeout: 10s }
-
-        """)
-        defer { plan.remove() }
-        let daemon = try DaemonProcess(dialplans: plan.directory.path)
-        defer { daemon.stop() }
+        let call = try CallFixture(callees: [.callee("callee-answer.xml", calls: 5, keys: ["ring": "100"])])
+        defer { call.stop() }
+        let callee = call.callees[0]
+        let daemon = try call.startDaemon(plans: TestDialplan.ringAll("sip:desk@127.0.0.1:\(callee.port)"))
         let caller = try SIPpRun.caller(daemon: daemon, calls: 5, rate: 5).run()
         #expect(caller.status == 0, "caller:\n\(caller.output.suffix(1500))")
         #expect(caller.successfulCalls == 5)
@@ -35,18 +30,13 @@ import Testing
     }
 
     @Test func ringAllFirstAnswerWinsAndTheOtherLegIsCancelledWithReason() throws {
-        let fast = try SIPpRun.callee("callee-answer.xml", calls: 3, keys: ["ring": "300"]).start()
-        defer { fast.stop() }
-        let slow = try SIPpRun.callee("callee-ring-cancelled.xml", calls: 3).start()
-        defer { slow.stop() }
-        let plan = try TestDialplan(plans: """
-          main:
-            ring-all: { targets: ["sip:a@127.0.0.1:\(fast.port)", "sip:b@127.0.0.1:\(slow.port)"], timeout: 10s }
-
-        """)
-        defer { plan.remove() }
-        let daemon = try DaemonProcess(dialplans: plan.directory.path)
-        defer { daemon.stop() }
+        let call = try CallFixture(callees: [
+            .callee("callee-answer.xml", calls: 3, keys: ["ring": "300"]),
+            .callee("callee-ring-cancelled.xml", calls: 3),
+        ])
+        defer { call.stop() }
+        let (fast, slow) = (call.callees[0], call.callees[1])
+        let daemon = try call.startDaemon(plans: TestDialplan.ringAll("sip:a@127.0.0.1:\(fast.port)", "sip:b@127.0.0.1:\(slow.port)"))
         let caller = try SIPpRun.caller(daemon: daemon, calls: 3, rate: 3).run()
         #expect(caller.status == 0, "caller:\n\(caller.output.suffix(1500))")
         #expect(try fast.wait().successfulCalls == 3)
@@ -63,11 +53,13 @@ import Testing
     }
 
     @Test func sequentialMovesOnAtOnceFromABusyTarget() throws {
-        let busy = try SIPpRun.callee("callee-reject-486.xml", calls: 2).start()
-        defer { busy.stop() }
-        let answer = try SIPpRun.callee("callee-answer.xml", calls: 2, keys: ["ring": "50"]).start()
-        defer { answer.stop() }
-        let plan = try TestDialplan(plans: """
+        let call = try CallFixture(callees: [
+            .callee("callee-reject-486.xml", calls: 2),
+            .callee("callee-answer.xml", calls: 2, keys: ["ring": "50"]),
+        ])
+        defer { call.stop() }
+        let (busy, answer) = (call.callees[0], call.callees[1])
+        let daemon = try call.startDaemon(plans: """
           main:
             sequential:
               steps:
@@ -75,9 +67,6 @@ import Testing
                 - { target: "sip:second@127.0.0.1:\(answer.port)", timeout: 10m }
 
         """)
-        defer { plan.remove() }
-        let daemon = try DaemonProcess(dialplans: plan.directory.path)
-        defer { daemon.stop() }
         // The first step's timer is 10 minutes, far beyond the caller's own bound: the calls
         // complete only if the 486 moves the plan on at once (no wall-clock assertion).
         let caller = try SIPpRun.caller(daemon: daemon, calls: 2, rate: 2).run()
@@ -88,11 +77,13 @@ import Testing
     }
 
     @Test func whenEveryLegFailsThenPlanRunsAndLastResortIsBusy() throws {
-        let busy = try SIPpRun.callee("callee-reject-486.xml", calls: 1).start()
-        defer { busy.stop() }
-        let declined = try SIPpRun.callee("callee-reject-480.xml", calls: 1).start()
-        defer { declined.stop() }
-        let plan = try TestDialplan(plans: """
+        let call = try CallFixture(callees: [
+            .callee("callee-reject-486.xml", calls: 1),
+            .callee("callee-reject-480.xml", calls: 1),
+        ])
+        defer { call.stop() }
+        let (busy, declined) = (call.callees[0], call.callees[1])
+        let daemon = try call.startDaemon(plans: """
           main:
             ring-all: { targets: ["sip:a@127.0.0.1:\(busy.port)"], timeout: 10s }
             then: backup
@@ -102,9 +93,6 @@ import Testing
                 - { target: "sip:b@127.0.0.1:\(declined.port)", timeout: 10s }
 
         """)
-        defer { plan.remove() }
-        let daemon = try DaemonProcess(dialplans: plan.directory.path)
-        defer { daemon.stop() }
         let caller = try SIPpRun.caller("caller-expect-failure.xml", daemon: daemon, calls: 1).run()
         #expect(caller.status == 0, "caller:\n\(caller.output.suffix(1500))")
         #expect(finalStatuses(caller) == [486])
@@ -113,16 +101,10 @@ import Testing
     }
 
     @Test func unansweredLegsAreCancelledAtTheirTimeoutAndTheCallerGets480() throws {
-        let ringing = try SIPpRun.callee("callee-ring-cancelled.xml", calls: 1).start()
-        defer { ringing.stop() }
-        let plan = try TestDialplan(plans: """
-          main:
-            ring-all: { targets: ["sip:a@127.0.0.1:\(ringing.port)"], timeout: 2s }
-
-        """)
-        defer { plan.remove() }
-        let daemon = try DaemonProcess(dialplans: plan.directory.path)
-        defer { daemon.stop() }
+        let call = try CallFixture(callees: [.callee("callee-ring-cancelled.xml", calls: 1)])
+        defer { call.stop() }
+        let ringing = call.callees[0]
+        let daemon = try call.startDaemon(plans: TestDialplan.ringAll("sip:a@127.0.0.1:\(ringing.port)", timeout: "2s"))
         let caller = try SIPpRun.caller("caller-expect-failure.xml", daemon: daemon, calls: 1).run()
         #expect(caller.status == 0, "caller:\n\(caller.output.suffix(1500))")
         #expect(finalStatuses(caller) == [480])
@@ -132,14 +114,9 @@ import Testing
     }
 
     @Test func unknownNumberGets404() throws {
-        let plan = try TestDialplan(plans: """
-          main:
-            ring-all: { targets: ["sip:a@127.0.0.1:9"], timeout: 2s }
-
-        """)
-        defer { plan.remove() }
-        let daemon = try DaemonProcess(dialplans: plan.directory.path)
-        defer { daemon.stop() }
+        let call = try CallFixture()
+        defer { call.stop() }
+        let daemon = try call.startDaemon(plans: TestDialplan.ringAll("sip:a@127.0.0.1:9", timeout: "2s"))
         let caller = try SIPpRun.caller("caller-expect-failure.xml", daemon: daemon, number: "+13125550199", calls: 1).run()
         #expect(caller.status == 0, "caller:\n\(caller.output.suffix(1500))")
         #expect(finalStatuses(caller) == [404])
@@ -149,16 +126,10 @@ import Testing
 /// Late offer, trunks and caller-ID policy.
 @Suite(.serialized) struct CallEngineSignallingTests {
     @Test func lateOfferInviteGetsTheCalleesOfferAndTheAckCarriesTheAnswerEndToEnd() throws {
-        let callee = try SIPpRun.callee("callee-late-offer.xml", calls: 2, keys: ["ring": "50"]).start()
-        defer { callee.stop() }
-        let plan = try TestDialplan(plans: """
-          main:
-            ring-all: { targets: ["sip:desk@127.0.0.1:\(callee.port)"], timeout: 10s }
-
-        """)
-        defer { plan.remove() }
-        let daemon = try DaemonProcess(dialplans: plan.directory.path)
-        defer { daemon.stop() }
+        let call = try CallFixture(callees: [.callee("callee-late-offer.xml", calls: 2, keys: ["ring": "50"])])
+        defer { call.stop() }
+        let callee = call.callees[0]
+        let daemon = try call.startDaemon(plans: TestDialplan.ringAll("sip:desk@127.0.0.1:\(callee.port)"))
         let caller = try SIPpRun.caller("caller-late-offer.xml", daemon: daemon, calls: 2, rate: 2).run()
         #expect(caller.status == 0, "caller:\n\(caller.output.suffix(1500))")
         let run = try callee.wait()
@@ -169,21 +140,16 @@ import Testing
     }
 
     @Test func telTargetsGoThroughTheTrunkWithHistoryInfoAndTheTrackingNumberAsCallerID() throws {
-        let trunk = try SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "50"]).start()
-        defer { trunk.stop() }
-        let plan = try TestDialplan(plans: """
-          main:
-            ring-all: { targets: ["tel:+14155550199"], timeout: 10s }
-
-        """, callerID: "tracking-number")
-        defer { plan.remove() }
-        let daemon = try DaemonProcess(extraConfig: """
+        let call = try CallFixture(callees: [.callee("callee-answer.xml", calls: 1, keys: ["ring": "50"])])
+        defer { call.stop() }
+        let trunk = call.callees[0]
+        try call.writeDialplan(plans: TestDialplan.ringAll("tel:+14155550199"), callerID: "tracking-number")
+        let daemon = try call.startDaemon(config: """
         trunks:
           - { name: carrier-a, host: 127.0.0.1, port: \(trunk.port), prefixes: ["+1"], forwarding: history-info }
           - { name: carrier-uk, host: 127.0.0.1, port: 9, prefixes: ["+44"] }
 
-        """, dialplans: plan.directory.path)
-        defer { daemon.stop() }
+        """)
         let caller = try SIPpRun.caller(daemon: daemon, calls: 1).run()
         #expect(caller.status == 0, "caller:\n\(caller.output.suffix(1500))")
         let run = try trunk.wait()
@@ -196,19 +162,15 @@ import Testing
     }
 
     @Test func aTargetWithoutTrunkIsNeverDialledAndTheCallerGets480() throws {
-        let plan = try TestDialplan(plans: """
-          main:
-            ring-all: { targets: ["tel:+442079460000"], timeout: 10s }
-
-        """)
-        defer { plan.remove() }
+        let call = try CallFixture()
+        defer { call.stop() }
+        try call.writeDialplan(plans: TestDialplan.ringAll("tel:+442079460000"))
         // Only a +1 trunk: the UK number has no route out, so nothing is sent anywhere.
-        let daemon = try DaemonProcess(extraConfig: """
+        let daemon = try call.startDaemon(config: """
         trunks:
           - { name: carrier-a, host: 127.0.0.1, port: 9, prefixes: ["+1"] }
 
-        """, dialplans: plan.directory.path)
-        defer { daemon.stop() }
+        """)
         let caller = try SIPpRun.caller("caller-expect-failure.xml", daemon: daemon, calls: 1).run()
         #expect(finalStatuses(caller) == [480])
         #expect(daemon.log().contains("target cannot be dialled"))
@@ -217,16 +179,10 @@ import Testing
 
 @Suite(.serialized) struct TargetHostNameTests {
     @Test func sipTargetsWithHostNamesAreResolvedOffTheLoopAndRung() throws {
-        let callee = try SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "50"]).start()
-        defer { callee.stop() }
-        let plan = try TestDialplan(plans: """
-          main:
-            ring-all: { targets: ["sip:desk@localhost:\(callee.port)", "sip:nobody@does-not-exist.invalid"], timeout: 10s }
-
-        """)
-        defer { plan.remove() }
-        let daemon = try DaemonProcess(dialplans: plan.directory.path)
-        defer { daemon.stop() }
+        let call = try CallFixture(callees: [.callee("callee-answer.xml", calls: 1, keys: ["ring": "50"])])
+        defer { call.stop() }
+        let callee = call.callees[0]
+        let daemon = try call.startDaemon(plans: TestDialplan.ringAll("sip:desk@localhost:\(callee.port)", "sip:nobody@does-not-exist.invalid"))
         let caller = try SIPpRun.caller(daemon: daemon, calls: 1).run()
         #expect(caller.status == 0, "caller:\n\(caller.output.suffix(1500))")
         let run = try callee.wait()

@@ -1,4 +1,5 @@
 import Foundation
+import ProcessTestKit
 import SIPTestKit
 import Testing
 
@@ -6,18 +7,13 @@ import Testing
 /// duration, overload.
 @Suite(.serialized) struct CallLifecycleTests {
     @Test func callerCancelCancelsEveryRingingLegAndGets487() throws {
-        let a = try SIPpRun.callee("callee-ring-cancelled.xml", calls: 2).start()
-        defer { a.stop() }
-        let b = try SIPpRun.callee("callee-ring-cancelled.xml", calls: 2).start()
-        defer { b.stop() }
-        let plan = try TestDialplan(plans: """
-          main:
-            ring-all: { targets: ["sip:a@127.0.0.1:\(a.port)", "sip:b@127.0.0.1:\(b.port)"], timeout: 20s }
-
-        """)
-        defer { plan.remove() }
-        let daemon = try DaemonProcess(dialplans: plan.directory.path)
-        defer { daemon.stop() }
+        let call = try CallFixture(callees: [
+            .callee("callee-ring-cancelled.xml", calls: 2),
+            .callee("callee-ring-cancelled.xml", calls: 2),
+        ])
+        defer { call.stop() }
+        let (a, b) = (call.callees[0], call.callees[1])
+        let daemon = try call.startDaemon(plans: TestDialplan.ringAll("sip:a@127.0.0.1:\(a.port)", "sip:b@127.0.0.1:\(b.port)", timeout: "20s"))
         let caller = try SIPpRun.caller("caller-cancel.xml", daemon: daemon, calls: 2, rate: 2).run()
         #expect(caller.status == 0, "caller:\n\(caller.output.suffix(1500))")
         #expect(finalStatuses(caller) == [200, 487, 200, 487])  // 200 for each CANCEL, 487 for each INVITE
@@ -31,16 +27,10 @@ import Testing
     @Test func calleeHangingUpSendsByeToTheCaller() throws {
         var calleeRun = SIPpRun.callee("callee-answer-hangup.xml", calls: 3, keys: ["ring": "300"])
         calleeRun.traceMessages = true
-        let callee = try calleeRun.start()
-        defer { callee.stop() }
-        let plan = try TestDialplan(plans: """
-          main:
-            ring-all: { targets: ["sip:a@127.0.0.1:\(callee.port)"], timeout: 10s }
-
-        """)
-        defer { plan.remove() }
-        let daemon = try DaemonProcess(dialplans: plan.directory.path)
-        defer { daemon.stop() }
+        let call = try CallFixture(callees: [calleeRun])
+        defer { call.stop() }
+        let callee = call.callees[0]
+        let daemon = try call.startDaemon(plans: TestDialplan.ringAll("sip:a@127.0.0.1:\(callee.port)"))
         let caller = try SIPpRun.caller("caller-wait-bye.xml", daemon: daemon, calls: 3, rate: 3).run()
         #expect(caller.status == 0, "caller:\n\(caller.output.suffix(1500))")
         #expect(caller.successfulCalls == 3)
@@ -54,16 +44,11 @@ import Testing
 
     @Test func maximumCallDurationEndsForgottenCallsBothWays() throws {
         // A callee that never hangs up (it waits for our BYE), a caller that waits for ours too.
-        let callee = try SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "50"]).start()
-        defer { callee.stop() }
-        let plan = try TestDialplan(plans: """
-          main:
-            ring-all: { targets: ["sip:a@127.0.0.1:\(callee.port)"], timeout: 10s }
-
-        """)
-        defer { plan.remove() }
-        let daemon = try DaemonProcess(extraConfig: "calls: { max-duration: 2s }\n", dialplans: plan.directory.path)
-        defer { daemon.stop() }
+        let call = try CallFixture(callees: [.callee("callee-answer.xml", calls: 1, keys: ["ring": "50"])])
+        defer { call.stop() }
+        let callee = call.callees[0]
+        let daemon = try call.startDaemon(plans: TestDialplan.ringAll("sip:a@127.0.0.1:\(callee.port)"),
+                                          config: "calls: { max-duration: 2s }\n")
         let start = Date()
         let caller = try SIPpRun.caller("caller-wait-bye.xml", daemon: daemon, calls: 1).run()
         #expect(caller.status == 0, "caller:\n\(caller.output.suffix(1500))")
@@ -73,16 +58,11 @@ import Testing
     }
 
     @Test func overloadGets503WithRetryAfterNeverSilence() throws {
-        let callee = try SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "3000"]).start()
-        defer { callee.stop() }
-        let plan = try TestDialplan(plans: """
-          main:
-            ring-all: { targets: ["sip:a@127.0.0.1:\(callee.port)"], timeout: 10s }
-
-        """)
-        defer { plan.remove() }
-        let daemon = try DaemonProcess(extraConfig: "calls: { max-concurrent: 1, retry-after: 7s }\n", dialplans: plan.directory.path)
-        defer { daemon.stop() }
+        let call = try CallFixture(callees: [.callee("callee-answer.xml", calls: 1, keys: ["ring": "3000"])])
+        defer { call.stop() }
+        let callee = call.callees[0]
+        let daemon = try call.startDaemon(plans: TestDialplan.ringAll("sip:a@127.0.0.1:\(callee.port)"),
+                                          config: "calls: { max-concurrent: 1, retry-after: 7s }\n")
         let first = try SIPpRun.caller(daemon: daemon, calls: 1).start()
         defer { first.stop() }
         usleep(500_000)
@@ -97,16 +77,10 @@ import Testing
 /// In-dialog requests relayed between the bridged legs, both ways.
 @Suite(.serialized) struct DialogRelayTests {
     @Test func reInviteInfoAndUpdateAreRelayedBothWaysWithEachLegsOwnDialog() throws {
-        let callee = try SIPpRun.callee("callee-dialog.xml", calls: 2).start()
-        defer { callee.stop() }
-        let plan = try TestDialplan(plans: """
-          main:
-            ring-all: { targets: ["sip:a@127.0.0.1:\(callee.port)"], timeout: 10s }
-
-        """)
-        defer { plan.remove() }
-        let daemon = try DaemonProcess(dialplans: plan.directory.path)
-        defer { daemon.stop() }
+        let call = try CallFixture(callees: [.callee("callee-dialog.xml", calls: 2)])
+        defer { call.stop() }
+        let callee = call.callees[0]
+        let daemon = try call.startDaemon(plans: TestDialplan.ringAll("sip:a@127.0.0.1:\(callee.port)"))
         let caller = try SIPpRun.caller("caller-dialog.xml", daemon: daemon, calls: 2, rate: 2).run()
         #expect(caller.status == 0, "caller:\n\(caller.output.suffix(2000))")
         #expect(caller.successfulCalls == 2)

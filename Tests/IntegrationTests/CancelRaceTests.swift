@@ -1,4 +1,5 @@
 import Foundation
+import ProcessTestKit
 import SIPTestKit
 import Testing
 
@@ -19,18 +20,13 @@ import Testing
     }
 
     @Test func ringAllLoserAnswersAfterOurCancel() throws {
-        let fast = try SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "300"]).start()
-        defer { fast.stop() }
-        let late = try SIPpRun.callee(Self.lateScenario, calls: 1).start()
-        defer { late.stop() }
-        let plan = try TestDialplan(plans: """
-          main:
-            ring-all: { targets: ["sip:a@127.0.0.1:\(fast.port)", "sip:b@127.0.0.1:\(late.port)"], timeout: 10s }
-
-        """)
-        defer { plan.remove() }
-        let daemon = try DaemonProcess(dialplans: plan.directory.path)
-        defer { daemon.stop() }
+        let call = try CallFixture(callees: [
+            .callee("callee-answer.xml", calls: 1, keys: ["ring": "300"]),
+            .callee(Self.lateScenario, calls: 1),
+        ])
+        defer { call.stop() }
+        let (fast, late) = (call.callees[0], call.callees[1])
+        let daemon = try call.startDaemon(plans: TestDialplan.ringAll("sip:a@127.0.0.1:\(fast.port)", "sip:b@127.0.0.1:\(late.port)"))
         let caller = try SIPpRun.caller(daemon: daemon, calls: 1).run()
         #expect(caller.status == 0, "caller:\n\(caller.output.suffix(1500))")
         #expect(try fast.wait().successfulCalls == 1)
@@ -40,20 +36,19 @@ import Testing
     }
 
     @Test func sequentialStepAnswersAfterItsTimeoutCancel() throws {
-        let late = try SIPpRun.callee(Self.lateScenario, calls: 1).start()
-        defer { late.stop() }
-        let next = try SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "100"]).start()
-        defer { next.stop() }
-        let plan = try TestDialplan(plans: """
+        let call = try CallFixture(callees: [
+            .callee(Self.lateScenario, calls: 1),
+            .callee("callee-answer.xml", calls: 1, keys: ["ring": "100"]),
+        ])
+        defer { call.stop() }
+        let (late, next) = (call.callees[0], call.callees[1])
+        let daemon = try call.startDaemon(plans: """
           main:
             sequential:
               - { target: "sip:a@127.0.0.1:\(late.port)", timeout: 2s }
               - { target: "sip:b@127.0.0.1:\(next.port)", timeout: 10s }
 
         """)
-        defer { plan.remove() }
-        let daemon = try DaemonProcess(dialplans: plan.directory.path)
-        defer { daemon.stop() }
         let caller = try SIPpRun.caller(daemon: daemon, calls: 1).run()
         #expect(caller.status == 0, "caller:\n\(caller.output.suffix(1500))")
         #expect(try late.wait(timeout: 20).successfulCalls == 1)
@@ -62,11 +57,13 @@ import Testing
     }
 
     @Test func queueAgentAnswersAfterOurCancel() throws {
-        let a = try SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "500"]).start()
-        defer { _ = a.stop() }
-        let b = try SIPpRun.callee(Self.lateScenario, calls: 1).start()
-        defer { _ = b.stop() }
-        let plan = try TestDialplan(plans: """
+        let call = try CallFixture(callees: [
+            .callee("callee-answer.xml", calls: 1, keys: ["ring": "500"]),
+            .callee(Self.lateScenario, calls: 1),
+        ])
+        defer { call.stop() }
+        let (a, b) = (call.callees[0], call.callees[1])
+        let daemon = try call.startDaemon(plans: """
           main:
             queue:
               agents: ["sip:agent0@127.0.0.1:\(a.port)", "sip:agent1@127.0.0.1:\(b.port)"]
@@ -75,10 +72,7 @@ import Testing
               agent-timeout: 10s
               wrap-up: 1s
 
-        """)
-        defer { plan.remove() }
-        let daemon = try DaemonProcess(extraConfig: mediaConfig(), dialplans: plan.directory.path)
-        defer { daemon.stop() }
+        """, config: mediaConfig())
         let caller = try AnchoredCaller.run(daemon, steps: [.pause(2500)]).run()
         #expect(caller.status == 0, "\(caller.output.suffix(1500))\n\(daemon.log().suffix(3000))")
         #expect(try a.wait(timeout: 20).successfulCalls == 1)
@@ -87,11 +81,13 @@ import Testing
     }
 
     @Test func ivrTransferLegAnswersAfterOurCancel() throws {
-        let fast = try SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "300"]).start()
-        defer { _ = fast.stop() }
-        let late = try SIPpRun.callee(Self.lateScenario, calls: 1).start()
-        defer { _ = late.stop() }
-        let plan = try TestDialplan(plans: """
+        let call = try CallFixture(callees: [
+            .callee("callee-answer.xml", calls: 1, keys: ["ring": "300"]),
+            .callee(Self.lateScenario, calls: 1),
+        ])
+        defer { call.stop() }
+        let (fast, late) = (call.callees[0], call.callees[1])
+        let plan = try call.writeDialplan(plans: """
           main:
             ivr:
               prompt: prompts/menu.wav
@@ -103,12 +99,10 @@ import Testing
             ring-all: { targets: ["sip:a@127.0.0.1:\(fast.port)", "sip:b@127.0.0.1:\(late.port)"], timeout: 10s }
 
         """)
-        defer { plan.remove() }
         let prompts = plan.directory.appendingPathComponent("prompts")
         try FileManager.default.createDirectory(at: prompts, withIntermediateDirectories: true)
         try writeULawWAV([UInt8](repeating: 0x55, count: 800), to: prompts.appendingPathComponent("menu.wav"))
-        let daemon = try DaemonProcess(extraConfig: mediaConfig(), dialplans: plan.directory.path)
-        defer { daemon.stop() }
+        let daemon = try call.startDaemon(config: mediaConfig())
         let caller = try AnchoredCaller.run(daemon, steps: [.pause(3500)]).run()
         #expect(caller.status == 0, "\(caller.output.suffix(1500))\n\(daemon.log().suffix(3000))")
         #expect(try fast.wait(timeout: 20).successfulCalls == 1)

@@ -1,4 +1,5 @@
 import Foundation
+import ProcessTestKit
 import SIPTestKit
 import Testing
 
@@ -7,16 +8,10 @@ import Testing
 /// regexp checks fail the call when a response or our BYE breaks a rule.
 @Suite(.serialized) struct DialogWireTests {
     @Test func responsesCopyTheCarriersTextAndRecordRouteAndOurByeFollowsTheRouteSet() throws {
-        let callee = try SIPpRun.callee("callee-answer-hangup.xml", calls: 2, keys: ["ring": "200"]).start()
-        defer { callee.stop() }
-        let plan = try TestDialplan(plans: """
-          main:
-            ring-all: { targets: ["sip:desk@127.0.0.1:\(callee.port)"], timeout: 10s }
-
-        """)
-        defer { plan.remove() }
-        let daemon = try DaemonProcess(dialplans: plan.directory.path)
-        defer { daemon.stop() }
+        let call = try CallFixture(callees: [.callee("callee-answer-hangup.xml", calls: 2, keys: ["ring": "200"])])
+        defer { call.stop() }
+        let callee = call.callees[0]
+        let daemon = try call.startDaemon(plans: TestDialplan.ringAll("sip:desk@127.0.0.1:\(callee.port)"))
         let caller = try SIPpRun.caller("caller-record-route.xml", daemon: daemon, calls: 2, rate: 2, timeout: 20).run()
         #expect(caller.status == 0, "caller:\n\(caller.output.suffix(2500))")
         #expect(caller.successfulCalls == 2)
@@ -38,16 +33,11 @@ import Testing
 @Suite(.serialized) struct TwoXXRetransmissionWireTests {
     @Test(arguments: ["UDP", "TCP"])
     func our200IsRetransmittedUntilTheCarriersAck(transport: String) throws {
-        let callee = try SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "50"]).start()
-        defer { callee.stop() }
-        let plan = try TestDialplan(plans: """
-          main:
-            ring-all: { targets: ["sip:desk@127.0.0.1:\(callee.port)"], timeout: 10s }
-
-        """)
-        defer { plan.remove() }
-        let daemon = try DaemonProcess(extraConfig: "timers: { t1: 100ms, t2: 400ms }\n", dialplans: plan.directory.path)
-        defer { daemon.stop() }
+        let call = try CallFixture(callees: [.callee("callee-answer.xml", calls: 1, keys: ["ring": "50"])])
+        defer { call.stop() }
+        let callee = call.callees[0]
+        let daemon = try call.startDaemon(plans: TestDialplan.ringAll("sip:desk@127.0.0.1:\(callee.port)"),
+                                          config: "timers: { t1: 100ms, t2: 400ms }\n")
         let client = try RawSIPClient(transport == "UDP" ? .udp : .tcp, port: daemon.port, receiveTimeout: 0.3)
         let via = "Via: SIP/2.0/\(transport) 127.0.0.1:\(client.localPort);branch=z9hG4bK-retx-\(transport);rport"
         let from = "From: <sip:+14155550123@127.0.0.1>;tag=retx-caller"

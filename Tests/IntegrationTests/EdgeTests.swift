@@ -1,4 +1,5 @@
 import Foundation
+import ProcessTestKit
 import SIPTestKit
 import Testing
 
@@ -107,16 +108,10 @@ import Testing
     }
 
     @Test func trustedCallsCompleteDuringAFlood() throws {
-        let callee = try SIPpRun.callee("callee-answer.xml", calls: 20, keys: ["ring": "100"]).start()
-        defer { callee.stop() }
-        let plan = try TestDialplan(plans: """
-          main:
-            ring-all: { targets: ["sip:a@127.0.0.1:\(callee.port)"], timeout: 10s }
-
-        """)
-        defer { plan.remove() }
-        let daemon = try DaemonProcess(extraConfig: Self.trustOne, dialplans: plan.directory.path)
-        defer { daemon.stop() }
+        let call = try CallFixture(callees: [.callee("callee-answer.xml", calls: 20, keys: ["ring": "100"])])
+        defer { call.stop() }
+        let callee = call.callees[0]
+        let daemon = try call.startDaemon(plans: TestDialplan.ringAll("sip:a@127.0.0.1:\(callee.port)"), config: Self.trustOne)
         let flooded = DispatchSemaphore(value: 0)
         let flood = Thread {
             defer { flooded.signal() }
@@ -146,16 +141,10 @@ import Testing
         // and was created toward that address.
         var calleeRun = SIPpRun.callee("callee-answer-hangup.xml", calls: 2, keys: ["ring": "200"])
         calleeRun.extraArguments += ["-i", "127.0.0.5"]
-        let callee = try calleeRun.start()
-        defer { callee.stop() }
-        let plan = try TestDialplan(plans: """
-          main:
-            ring-all: { targets: ["sip:a@127.0.0.5:\(callee.port)"], timeout: 10s }
-
-        """)
-        defer { plan.remove() }
-        let daemon = try DaemonProcess(extraConfig: Self.trustOne, dialplans: plan.directory.path)
-        defer { daemon.stop() }
+        let call = try CallFixture(callees: [calleeRun])
+        defer { call.stop() }
+        let callee = call.callees[0]
+        let daemon = try call.startDaemon(plans: TestDialplan.ringAll("sip:a@127.0.0.5:\(callee.port)"), config: Self.trustOne)
         let caller = try SIPpRun.caller("caller-wait-bye.xml", daemon: daemon, calls: 2, rate: 2).run()
         #expect(caller.status == 0, "caller:\n\(caller.output.suffix(1500))")
         let calleeResult = try callee.wait()

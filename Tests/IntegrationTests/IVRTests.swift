@@ -1,4 +1,5 @@
 import Foundation
+import ProcessTestKit
 import SIPTestKit
 import Testing
 
@@ -34,15 +35,15 @@ import Testing
 
     func ivrCall(pressing steps: [CallerStep], extra: String = "", options: String = "{ \"1\": sales, \"2\": support }",
                  expectSales: Bool) throws -> (caller: SIPpRun.Result, chosen: SIPpRun.Result, other: SIPpRun.Result, log: String) {
-        let sales = try SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "100"]).start()
-        defer { _ = sales.stop() }
-        let support = try SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "100"]).start()
-        defer { _ = support.stop() }
-        let plan = try TestDialplan(plans: menu(extra, options: options, sales: sales.port, support: support.port))
-        defer { plan.remove() }
+        let call = try CallFixture(callees: [
+            .callee("callee-answer.xml", calls: 1, keys: ["ring": "100"]),
+            .callee("callee-answer.xml", calls: 1, keys: ["ring": "100"]),
+        ])
+        defer { call.stop() }
+        let (sales, support) = (call.callees[0], call.callees[1])
+        let plan = try call.writeDialplan(plans: menu(extra, options: options, sales: sales.port, support: support.port))
         try makePrompts(plan)
-        let daemon = try DaemonProcess(extraConfig: mediaConfig(), dialplans: plan.directory.path)
-        defer { daemon.stop() }
+        let daemon = try call.startDaemon(config: mediaConfig())
         let caller = try AnchoredCaller.run(daemon, steps: [.pause(300)] + steps + [.pause(1500)]).run()
         let chosen = try (expectSales ? sales : support).wait(timeout: 20)
         let other = (expectSales ? support : sales).stop()
@@ -107,13 +108,12 @@ import Testing
     }
 
     @Test func lateOfferInviteGetsOurOfferAndTheAckAnswers() throws {
-        let sales = try SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "100"]).start()
-        defer { _ = sales.stop() }
-        let plan = try TestDialplan(plans: menu(sales: sales.port, support: 9))
-        defer { plan.remove() }
+        let call = try CallFixture(callees: [.callee("callee-answer.xml", calls: 1, keys: ["ring": "100"])])
+        defer { call.stop() }
+        let sales = call.callees[0]
+        let plan = try call.writeDialplan(plans: menu(sales: sales.port, support: 9))
         try makePrompts(plan)
-        let daemon = try DaemonProcess(extraConfig: mediaConfig(), dialplans: plan.directory.path)
-        defer { daemon.stop() }
+        let daemon = try call.startDaemon(config: mediaConfig())
         let caller = try AnchoredCaller.run(daemon, steps: [.pause(300), .infoDigit("1"), .pause(1500)], lateOffer: true).run()
         #expect(caller.status == 0, "caller:\n\(caller.output.suffix(1500))\n\(daemon.log().suffix(3000))")
         let ok = tracedMessages(caller.messages, startingWith: "SIP/2.0 200").first ?? ""
@@ -127,11 +127,11 @@ import Testing
         var generator = SystemRandomNumberGenerator()
         let codes = (0..<4000).map { _ in UInt8.random(in: 0x10...0x7E, using: &generator) }
         let capture = try RTPCapture()
-        let plan = try TestDialplan(plans: menu(sales: 9, support: 9))
-        defer { plan.remove() }
+        let call = try CallFixture()
+        defer { call.stop() }
+        let plan = try call.writeDialplan(plans: menu(sales: 9, support: 9))
         try makePrompts(plan, codes: codes)
-        let daemon = try DaemonProcess(extraConfig: mediaConfig(), dialplans: plan.directory.path)
-        defer { daemon.stop() }
+        let daemon = try call.startDaemon(config: mediaConfig())
         let caller = try AnchoredCaller.run(daemon, steps: [.pause(1500)], mediaPort: capture.port).start()
         defer { _ = caller.stop() }
         let packets = capture.collect(deadline: Date().addingTimeInterval(8)) { packets in
@@ -145,22 +145,22 @@ import Testing
     }
 
     @Test func callerHangingUpInTheMenuIsRecordedAsIVRAbandoned() throws {
-        let plan = try TestDialplan(plans: menu(sales: 9, support: 9))
-        defer { plan.remove() }
+        let call = try CallFixture()
+        defer { call.stop() }
+        let plan = try call.writeDialplan(plans: menu(sales: 9, support: 9))
         try makePrompts(plan)
-        let daemon = try DaemonProcess(extraConfig: mediaConfig(), dialplans: plan.directory.path)
-        defer { daemon.stop() }
+        let daemon = try call.startDaemon(config: mediaConfig())
         let caller = try AnchoredCaller.run(daemon, steps: [.pause(500)]).run()
         #expect(caller.status == 0, "\(caller.output.suffix(1500))")
         #expect(waitUntil(5) { daemon.log().contains("ivr-abandoned") }, "\(daemon.log().suffix(3000))")
     }
 
     @Test func silentCallerIsHungUpAtTheMediaTimeout() throws {
-        let plan = try TestDialplan(plans: menu(sales: 9, support: 9))
-        defer { plan.remove() }
+        let call = try CallFixture()
+        defer { call.stop() }
+        let plan = try call.writeDialplan(plans: menu(sales: 9, support: 9))
         try makePrompts(plan)
-        let daemon = try DaemonProcess(extraConfig: mediaConfig(timeout: "2s"), dialplans: plan.directory.path)
-        defer { daemon.stop() }
+        let daemon = try call.startDaemon(config: mediaConfig(timeout: "2s"))
         // The caller sends no RTP and waits for our BYE.
         let scenario = try AnchoredCaller.scenarioAwaitingBye()
         var run = SIPpRun(scenario: scenario, target: "127.0.0.1:\(daemon.port)", calls: 1, rate: 1, timeoutSeconds: 20)

@@ -1,25 +1,22 @@
 import Foundation
+import ProcessTestKit
 import SIPTestKit
 import Testing
 
 /// Issue 8: the daemon under systemd (sd_notify, watchdog, reload, drain) and Prometheus.
 @Suite(.serialized) struct OperationsTests {
-    static let unreachablePlan = """
-      main:
-        ring-all: { targets: ["sip:nobody@127.0.0.1:9"], timeout: 5s }
-
-    """
+    static let unreachablePlan = TestDialplan.ringAll("sip:nobody@127.0.0.1:9", timeout: "5s")
 
     @Test func notifiesReadyWatchdogReloadAndStoppingLikeSystemdExpects() throws {
         let notify = try NotifyListener()
         defer { notify.stop() }
-        let plan = try TestDialplan(plans: Self.unreachablePlan)
-        defer { plan.remove() }
+        let call = try CallFixture()
+        defer { call.stop() }
+        let plan = try call.writeDialplan(plans: Self.unreachablePlan)
         let metricsPort = FreePort.next()
         // WATCHDOG_USEC=400 ms: pings every 200 ms.
-        let daemon = try DaemonProcess(extraConfig: "metrics: 127.0.0.1:\(metricsPort)\n", dialplans: plan.directory.path,
-                                       environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "400000"])
-        defer { daemon.stop() }
+        let daemon = try call.startDaemon(config: "metrics: 127.0.0.1:\(metricsPort)\n",
+                                          environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "400000"])
 
         // READY=1 comes first, with a STATUS=, and only once SIP is listening.
         let ready = try #require(notify.waitFor { $0.contains("READY=1") })
@@ -90,17 +87,12 @@ import Testing
     }
 
     @Test func metricsCountCallsRequestsAndResponsesByTheRightAmounts() throws {
-        let callee = try SIPpRun.callee("callee-answer.xml", calls: 5, keys: ["ring": "50"]).start()
-        defer { callee.stop() }
-        let plan = try TestDialplan(plans: """
-          main:
-            ring-all: { targets: ["sip:desk@127.0.0.1:\(callee.port)"], timeout: 10s }
-
-        """, numbers: ["+13125550100": "main"])
-        defer { plan.remove() }
+        let call = try CallFixture(callees: [.callee("callee-answer.xml", calls: 5, keys: ["ring": "50"])])
+        defer { call.stop() }
+        let callee = call.callees[0]
+        try call.writeDialplan(plans: TestDialplan.ringAll("sip:desk@127.0.0.1:\(callee.port)"), numbers: ["+13125550100": "main"])
         let metricsPort = FreePort.next()
-        let daemon = try DaemonProcess(extraConfig: "metrics: 127.0.0.1:\(metricsPort)\n", dialplans: plan.directory.path)
-        defer { daemon.stop() }
+        let daemon = try call.startDaemon(config: "metrics: 127.0.0.1:\(metricsPort)\n")
 
         let (status0, before) = try httpGet(port: metricsPort)
         #expect(status0 == 200)
@@ -192,25 +184,18 @@ import Testing
 /// with metrics and `drainGrace`, and `calls` SIPp calls held for `holdMs`, returned once the
 /// engine counts them all answered (or after 10 s; the tests' own checks then fail).
 struct HeldCalls {
-    let callee: SIPpProcess
-    let plan: TestDialplan
-    let daemon: DaemonProcess
+    let fixture: CallFixture
     let holding: SIPpProcess
+    var callee: SIPpProcess { fixture.callees[0] }
+    var daemon: DaemonProcess { fixture.daemon }
 
     init(calls: Int, holdMs: Int, drainGrace: String) throws {
-        let callee = try SIPpRun.callee("callee-answer.xml", calls: calls, keys: ["ring": "50"], timeout: 40).start()
-        var plan: TestDialplan?
-        var daemon: DaemonProcess?
+        let fixture = try CallFixture(callees: [.callee("callee-answer.xml", calls: calls, keys: ["ring": "50"], timeout: 40)])
         do {  // whatever started is stopped again if a later step fails
-            plan = try TestDialplan(plans: """
-              main:
-                ring-all: { targets: ["sip:desk@127.0.0.1:\(callee.port)"], timeout: 10s }
-
-            """)
             let metricsPort = FreePort.next()
-            daemon = try DaemonProcess(extraConfig: "metrics: 127.0.0.1:\(metricsPort)\ndrain-grace: \(drainGrace)\n",
-                                       dialplans: plan!.directory.path)
-            var hold = SIPpRun.caller("caller-hold.xml", daemon: daemon!, calls: calls, rate: 20, timeout: 40)
+            try fixture.startDaemon(plans: TestDialplan.ringAll("sip:desk@127.0.0.1:\(fixture.callees[0].port)"),
+                                    config: "metrics: 127.0.0.1:\(metricsPort)\ndrain-grace: \(drainGrace)\n")
+            var hold = SIPpRun.caller("caller-hold.xml", daemon: fixture.daemon, calls: calls, rate: 20, timeout: 40)
             hold.extraArguments += ["-d", "\(holdMs)"]
             holding = try hold.start()
             let deadline = Date().addingTimeInterval(10)
@@ -220,20 +205,14 @@ struct HeldCalls {
                 usleep(50_000)
             }
         } catch {
-            daemon?.stop()
-            plan?.remove()
-            _ = callee.stop()
+            fixture.stop()
             throw error
         }
-        self.callee = callee
-        self.plan = plan!
-        self.daemon = daemon!
+        self.fixture = fixture
     }
 
     func stop() {
         _ = holding.stop()
-        daemon.stop()
-        plan.remove()
-        _ = callee.stop()
+        fixture.stop()
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import SIPTestKit
+import ProcessTestKit
 import Testing
 
 /// Issue 16 item 7 from the CLI: `switchboard numbers --porting` lists pending ports with

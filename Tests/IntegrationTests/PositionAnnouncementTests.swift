@@ -1,4 +1,5 @@
 import Foundation
+import ProcessTestKit
 import SIPTestKit
 import Testing
 
@@ -52,13 +53,12 @@ import Testing
     /// Two callers wait, the agent only rings: the second hears "2" while the first waits,
     /// then "1" once the first has hung up, with the hold music between announcements.
     @Test func theSecondCallerHearsTwoThenOneWhenTheFirstLeaves() throws {
-        let agent = try SIPpRun.callee("callee-ring-cancelled.xml", calls: 2).start()
-        defer { _ = agent.stop() }
-        let plan = try TestDialplan(plans: Self.plan(agent: agent.port, agentTimeout: "30s"))
-        defer { plan.remove() }
+        let call = try CallFixture(callees: [.callee("callee-ring-cancelled.xml", calls: 2)])
+        defer { call.stop() }
+        let agent = call.callees[0]
+        let plan = try call.writeDialplan(plans: Self.plan(agent: agent.port, agentTimeout: "30s"))
         let (sounds, music) = try Self.writeSounds(in: plan)
-        let daemon = try DaemonProcess(extraConfig: mediaConfig(), dialplans: plan.directory.path)
-        defer { daemon.stop() }
+        let daemon = try call.startDaemon(config: mediaConfig())
 
         let first = try AnchoredCaller.run(daemon, steps: [.pause(3000)]).start()
         defer { _ = first.stop() }
@@ -96,14 +96,13 @@ import Testing
 
     /// An agent answers while an announcement plays: it is cut off at once, and none follows.
     @Test func anAnswerCutsTheAnnouncementAndStopsFurtherOnes() throws {
-        let agent = try SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "1600"]).start()
-        defer { _ = agent.stop() }
-        let plan = try TestDialplan(plans: Self.plan(agent: agent.port, agentTimeout: "10s"))
-        defer { plan.remove() }
+        let call = try CallFixture(callees: [.callee("callee-answer.xml", calls: 1, keys: ["ring": "1600"])])
+        defer { call.stop() }
+        let agent = call.callees[0]
+        let plan = try call.writeDialplan(plans: Self.plan(agent: agent.port, agentTimeout: "10s"))
         // A 2 s intro, so the announcement starting 1 s into the wait is still playing at the answer.
         let (sounds, _) = try Self.writeSounds(in: plan, introBytes: 16000)
-        let daemon = try DaemonProcess(extraConfig: mediaConfig(), dialplans: plan.directory.path)
-        defer { daemon.stop() }
+        let daemon = try call.startDaemon(config: mediaConfig())
         let capture = try RTPCapture()
         let caller = try AnchoredCaller.run(daemon, steps: [.pause(4500)], mediaPort: capture.port).start()
         defer { _ = caller.stop() }

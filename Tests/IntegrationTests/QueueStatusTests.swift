@@ -1,4 +1,5 @@
 import Foundation
+import ProcessTestKit
 import SIPTestKit
 import Testing
 
@@ -6,9 +7,10 @@ import Testing
 /// running daemon while a caller waits and an agent rings.
 @Suite(.serialized) struct QueueStatusTests {
     @Test func aWaitingCallerAndARingingAgentShowInQueuesAndMetrics() throws {
-        let agent = try SIPpRun.callee("callee-ring-cancelled.xml", calls: 1).start()
-        defer { _ = agent.stop() }
-        let plan = try TestDialplan(plans: """
+        let call = try CallFixture(callees: [.callee("callee-ring-cancelled.xml", calls: 1)])
+        defer { call.stop() }
+        let agent = call.callees[0]
+        try call.writeDialplan(plans: """
           main:
             queue:
               agents: ["sip:agent0@127.0.0.1:\(agent.port)"]
@@ -17,14 +19,11 @@ import Testing
               agent-timeout: 20s
 
         """)
-        defer { plan.remove() }
         let metricsPort = FreePort.next()
         let token = try AdminTokenFile()
         defer { token.remove() }
-        let daemon = try DaemonProcess(extraConfig: mediaConfig() + "metrics: 127.0.0.1:\(metricsPort)\n"
-                                       + "admin-token-file: \(token.path)\n",
-                                       dialplans: plan.directory.path)
-        defer { daemon.stop() }
+        let daemon = try call.startDaemon(config: mediaConfig() + "metrics: 127.0.0.1:\(metricsPort)\n"
+                                          + "admin-token-file: \(token.path)\n")
         let caller = try AnchoredCaller.run(daemon, steps: [.pause(4000)]).start()
         defer { _ = caller.stop() }
 

@@ -1,4 +1,5 @@
 import Foundation
+import ProcessTestKit
 import SIPTestKit
 import Testing
 
@@ -22,30 +23,27 @@ import Testing
         """
     }
 
-    struct Setup {
-        let plan: TestDialplan
-        let daemon: DaemonProcess
-        func stop() {
-            daemon.stop()
-            plan.remove()
+    /// The agents (SIPp callees), then a daemon with media on the queue plan `plans(ports)`.
+    func start(_ agents: [SIPpRun], _ plans: ([Int]) -> String) throws -> CallFixture {
+        let call = try CallFixture(callees: agents)
+        do {
+            try call.startDaemon(plans: plans(call.callees.map(\.port)), config: mediaConfig())
+        } catch {
+            call.stop()
+            throw error
         }
-    }
-
-    func start(_ plans: String) throws -> Setup {
-        let plan = try TestDialplan(plans: plans)
-        let daemon = try DaemonProcess(extraConfig: mediaConfig(), dialplans: plan.directory.path)
-        return Setup(plan: plan, daemon: daemon)
+        return call
     }
 
     func invites(_ r: SIPpRun.Result) -> [String] { tracedMessages(r.messages, startingWith: "INVITE ") }
 
     @Test func ringAllOffersEveryAgentFirstAnswerWinsOtherIsCancelled() throws {
-        let a = try SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "500"]).start()
-        defer { _ = a.stop() }
-        let b = try SIPpRun.callee("callee-ring-cancelled.xml", calls: 1).start()
-        defer { _ = b.stop() }
-        let s = try start(queuePlan("ring-all", agents: [a.port, b.port]))
+        let s = try start([
+            .callee("callee-answer.xml", calls: 1, keys: ["ring": "500"]),
+            .callee("callee-ring-cancelled.xml", calls: 1),
+        ]) { queuePlan("ring-all", agents: $0) }
         defer { s.stop() }
+        let (a, b) = (s.callees[0], s.callees[1])
         let caller = try AnchoredCaller.run(s.daemon, steps: [.pause(2500)]).run()
         #expect(caller.status == 0, "\(caller.output.suffix(1500))\n\(s.daemon.log().suffix(3000))")
         let ra = try a.wait(timeout: 20), rb = try b.wait(timeout: 20)
@@ -57,12 +55,12 @@ import Testing
     }
 
     @Test func linearTriesTheNextAgentAfterAgentTimeout() throws {
-        let a = try SIPpRun.callee("callee-ring-cancelled.xml", calls: 1).start()
-        defer { _ = a.stop() }
-        let b = try SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "100"]).start()
-        defer { _ = b.stop() }
-        let s = try start(queuePlan("linear", agents: [a.port, b.port], agentTimeout: "2s"))
+        let s = try start([
+            .callee("callee-ring-cancelled.xml", calls: 1),
+            .callee("callee-answer.xml", calls: 1, keys: ["ring": "100"]),
+        ]) { queuePlan("linear", agents: $0, agentTimeout: "2s") }
         defer { s.stop() }
+        let (a, b) = (s.callees[0], s.callees[1])
         let start = Date()
         let caller = try AnchoredCaller.run(s.daemon, steps: [.pause(4500)]).run()
         #expect(caller.status == 0, "\(caller.output.suffix(1500))\n\(s.daemon.log().suffix(3000))")
@@ -76,12 +74,12 @@ import Testing
     /// Two calls one after the other: `expected` is how many each agent gets. Agents are SIPp
     /// callees that take exactly that many calls, so a third INVITE to one fails the caller.
     func sequentialCalls(_ strategy: String, expected: [Int]) throws {
-        let a = try SIPpRun.callee("callee-answer.xml", calls: max(1, expected[0]), keys: ["ring": "100"]).start()
-        defer { _ = a.stop() }
-        let b = try SIPpRun.callee("callee-answer.xml", calls: max(1, expected[1]), keys: ["ring": "100"]).start()
-        defer { _ = b.stop() }
-        let s = try start(queuePlan(strategy, agents: [a.port, b.port], agentTimeout: "3s"))
+        let s = try start([
+            .callee("callee-answer.xml", calls: max(1, expected[0]), keys: ["ring": "100"]),
+            .callee("callee-answer.xml", calls: max(1, expected[1]), keys: ["ring": "100"]),
+        ]) { queuePlan(strategy, agents: $0, agentTimeout: "3s") }
         defer { s.stop() }
+        let (a, b) = (s.callees[0], s.callees[1])
         // One call every 3 s: the first (0.8 s plus 1 s wrap-up) is over when the second comes.
         var run = try AnchoredCaller.run(s.daemon, steps: [.pause(800)], calls: 2)
         run.extraArguments += ["-rp", "3000"]
@@ -114,12 +112,12 @@ import Testing
 
     @Test func anAgentOnACallIsNotOfferedAnother() throws {
         // Linear would offer agent 0 both calls; the second arrives while it is busy.
-        let a = try SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "100"]).start()
-        defer { _ = a.stop() }
-        let b = try SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "100"]).start()
-        defer { _ = b.stop() }
-        let s = try start(queuePlan("linear", agents: [a.port, b.port]))
+        let s = try start([
+            .callee("callee-answer.xml", calls: 1, keys: ["ring": "100"]),
+            .callee("callee-answer.xml", calls: 1, keys: ["ring": "100"]),
+        ]) { queuePlan("linear", agents: $0) }
         defer { s.stop() }
+        let (a, b) = (s.callees[0], s.callees[1])
         let caller = try AnchoredCaller.run(s.daemon, steps: [.pause(3000)], calls: 2, concurrent: 2).run()
         #expect(caller.status == 0, "\(caller.output.suffix(1500))\n\(s.daemon.log().suffix(3000))")
         #expect(try a.wait(timeout: 20).successfulCalls == 1)
@@ -127,10 +125,9 @@ import Testing
     }
 
     @Test func callerHangingUpLeavesTheQueueAndTheRingingAgentIsCancelled() throws {
-        let a = try SIPpRun.callee("callee-ring-cancelled.xml", calls: 1).start()
-        defer { _ = a.stop() }
-        let s = try start(queuePlan("linear", agents: [a.port], agentTimeout: "20s"))
+        let s = try start([.callee("callee-ring-cancelled.xml", calls: 1)]) { queuePlan("linear", agents: $0, agentTimeout: "20s") }
         defer { s.stop() }
+        let a = s.callees[0]
         let start = Date()
         let caller = try AnchoredCaller.run(s.daemon, steps: [.pause(1000)]).run()
         #expect(caller.status == 0, "\(caller.output.suffix(1500))")
@@ -141,16 +138,17 @@ import Testing
     }
 
     @Test func maxWaitSendsTheCallerToThen() throws {
-        let a = try SIPpRun.callee("callee-ring-cancelled.xml", calls: 1).start()
-        defer { _ = a.stop() }
-        let overflow = try SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "100"]).start()
-        defer { _ = overflow.stop() }
-        let s = try start(queuePlan("linear", agents: [a.port], maxWait: "2s", agentTimeout: "20s", then: """
+        // The agent, then the overflow target of `then:`.
+        let s = try start([
+            .callee("callee-ring-cancelled.xml", calls: 1),
+            .callee("callee-answer.xml", calls: 1, keys: ["ring": "100"]),
+        ]) { ports in queuePlan("linear", agents: [ports[0]], maxWait: "2s", agentTimeout: "20s", then: """
             then: overflow
           overflow:
-            ring-all: { targets: ["sip:overflow@127.0.0.1:\(overflow.port)"], timeout: 10s }
-        """))
+            ring-all: { targets: ["sip:overflow@127.0.0.1:\(ports[1])"], timeout: 10s }
+        """) }
         defer { s.stop() }
+        let (a, overflow) = (s.callees[0], s.callees[1])
         let caller = try AnchoredCaller.run(s.daemon, steps: [.pause(4500)]).run()
         #expect(caller.status == 0, "\(caller.output.suffix(1500))\n\(s.daemon.log().suffix(3000))")
         let ra = try a.wait(timeout: 20)
@@ -167,10 +165,9 @@ import Testing
         let capture = try RTPCapture()
         var agent = SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "100"])
         agent.extraArguments += ["-rtp_echo"]
-        let a = try agent.start()
-        defer { _ = a.stop() }
-        let s = try start(queuePlan("linear", agents: [a.port]))
+        let s = try start([agent]) { queuePlan("linear", agents: $0) }
         defer { s.stop() }
+        let a = s.callees[0]
         let caller = try AnchoredCaller.run(s.daemon, steps: [.pause(3000)], mediaPort: capture.port).start()
         defer { _ = caller.stop() }
         guard let daemonPort = capture.firstSource(deadline: Date().addingTimeInterval(5)) else {
@@ -193,10 +190,9 @@ import Testing
     /// Hold and unhold from the caller on a bridged anchored call are answered by the daemon
     /// (its session changes direction); the agent's dialog sees no re-INVITE.
     @Test func reinviteOnAnAnchoredCallIsAnsweredLocally() throws {
-        let a = try SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "100"]).start()
-        defer { _ = a.stop() }
-        let s = try start(queuePlan("linear", agents: [a.port]))
+        let s = try start([.callee("callee-answer.xml", calls: 1, keys: ["ring": "100"])]) { queuePlan("linear", agents: $0) }
         defer { s.stop() }
+        let a = s.callees[0]
         let caller = try AnchoredCaller.run(s.daemon, steps: [
             .pause(1000), .reinvite(direction: "sendonly", expect: "recvonly"), .pause(300),
             .reinvite(direction: "sendrecv", expect: "sendrecv"), .pause(300),
@@ -211,12 +207,10 @@ import Testing
 
     /// A bridged call on which no RTP flows is ended at the media timeout with BYE both ways.
     @Test func silentBridgedCallIsEndedAtTheMediaTimeoutBothWays() throws {
-        let a = try SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "100"]).start()
-        defer { _ = a.stop() }
-        let plan = try TestDialplan(plans: queuePlan("linear", agents: [a.port]))
-        defer { plan.remove() }
-        let daemon = try DaemonProcess(extraConfig: mediaConfig(timeout: "3s"), dialplans: plan.directory.path)
-        defer { daemon.stop() }
+        let call = try CallFixture(callees: [.callee("callee-answer.xml", calls: 1, keys: ["ring": "100"])])
+        defer { call.stop() }
+        let a = call.callees[0]
+        let daemon = try call.startDaemon(plans: queuePlan("linear", agents: [a.port]), config: mediaConfig(timeout: "3s"))
         var run = SIPpRun(scenario: try AnchoredCaller.scenarioAwaitingBye(), target: "127.0.0.1:\(daemon.port)",
                           calls: 1, rate: 1, timeoutSeconds: 20)
         run.extraArguments += ["-s", "+13125550100"]
@@ -235,15 +229,14 @@ import Testing
         var generator = SystemRandomNumberGenerator()
         let music = (0..<2400).map { _ in UInt8.random(in: 0x10...0x7E, using: &generator) }
         let capture = try RTPCapture()
-        let a = try SIPpRun.callee("callee-ring-cancelled.xml", calls: 1).start()
-        defer { _ = a.stop() }
-        let plan = try TestDialplan(plans: queuePlan("linear", agents: [a.port], extra: "      hold-music: prompts/hold.wav"))
-        defer { plan.remove() }
+        let call = try CallFixture(callees: [.callee("callee-ring-cancelled.xml", calls: 1)])
+        defer { call.stop() }
+        let a = call.callees[0]
+        let plan = try call.writeDialplan(plans: queuePlan("linear", agents: [a.port], extra: "      hold-music: prompts/hold.wav"))
         let dir = plan.directory.appendingPathComponent("prompts")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try writeULawWAV(music, to: dir.appendingPathComponent("hold.wav"))
-        let daemon = try DaemonProcess(extraConfig: mediaConfig(), dialplans: plan.directory.path)
-        defer { daemon.stop() }
+        let daemon = try call.startDaemon(config: mediaConfig())
         let caller = try AnchoredCaller.run(daemon, steps: [.pause(1500)], mediaPort: capture.port).start()
         defer { _ = caller.stop() }
         let packets = capture.collect(deadline: Date().addingTimeInterval(8)) { $0.count >= 50 }

@@ -1,5 +1,6 @@
 import Foundation
 import Registrar
+import ProcessTestKit
 import SIPTestKit
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import LegStore
+import ProcessTestKit
 import SIPTestKit
 import Postgres
 

@@ -1,5 +1,6 @@
 import Dialplan
 import Foundation
+import ProcessTestKit
 import SIPTestKit
 import Testing
 

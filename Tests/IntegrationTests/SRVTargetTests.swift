@@ -1,4 +1,5 @@
 import Foundation
+import ProcessTestKit
 import SIPTestKit
 import Testing
 
@@ -6,21 +7,16 @@ import Testing
 /// DNS SRV, asked of a real DNS server (dnsmasq) on loopback named by `dns-server:`.
 @Suite(.serialized) struct SRVTargetTests {
     @Test func hostNameWithoutPortRingsTheCalleeOnTheSRVPort() throws {
-        let callee = try SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "50"]).start()
-        defer { callee.stop() }
+        let call = try CallFixture(callees: [.callee("callee-answer.xml", calls: 1, keys: ["ring": "50"])])
+        defer { call.stop() }
+        let callee = call.callees[0]
         let dns = try DNSMasqServer(records: [
             "--srv-host=_sip._udp.pbx.test,callee.pbx.test,\(callee.port)",
             "--host-record=callee.pbx.test,127.0.0.1",
         ])
         defer { dns.stop() }
-        let plan = try TestDialplan(plans: """
-          main:
-            ring-all: { targets: ["sip:desk@pbx.test"], timeout: 10s }
-
-        """)
-        defer { plan.remove() }
-        let daemon = try DaemonProcess(extraConfig: "dns-server: 127.0.0.1:\(dns.port)\n", dialplans: plan.directory.path)
-        defer { daemon.stop() }
+        let daemon = try call.startDaemon(plans: TestDialplan.ringAll("sip:desk@pbx.test"),
+                                          config: "dns-server: 127.0.0.1:\(dns.port)\n")
         let caller = try SIPpRun.caller(daemon: daemon, calls: 1).run()
         #expect(caller.status == 0, "caller:\n\(caller.output.suffix(1500))\ndaemon:\n\(daemon.log().suffix(3000))")
         let run = try callee.wait()
@@ -34,14 +30,10 @@ import Testing
     @Test func hostNameWithoutSRVFallsBackToItsAddressOn5060() throws {
         let dns = try DNSMasqServer(records: ["--host-record=nosrv.test,127.0.0.1"])
         defer { dns.stop() }
-        let plan = try TestDialplan(plans: """
-          main:
-            ring-all: { targets: ["sip:desk@nosrv.test"], timeout: 5s }
-
-        """)
-        defer { plan.remove() }
-        let daemon = try DaemonProcess(extraConfig: "dns-server: 127.0.0.1:\(dns.port)\n", dialplans: plan.directory.path)
-        defer { daemon.stop() }
+        let call = try CallFixture()
+        defer { call.stop() }
+        let daemon = try call.startDaemon(plans: TestDialplan.ringAll("sip:desk@nosrv.test", timeout: "5s"),
+                                          config: "dns-server: 127.0.0.1:\(dns.port)\n")
         _ = try? SIPpRun.caller(daemon: daemon, calls: 1).run()
         // SRV asked first, then A; the INVITE went to 127.0.0.1:5060 (nothing listens there).
         #expect(dns.log().contains("query[SRV] _sip._udp.nosrv.test"), "\(dns.log())")

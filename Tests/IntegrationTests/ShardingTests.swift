@@ -1,5 +1,6 @@
 import Foundation
 import LegStore
+import ProcessTestKit
 import SIPTestKit
 import Testing
 import Postgres
@@ -41,29 +42,18 @@ import Postgres
     /// sides and the BYE reach the call, every leg is recorded, each loop counted its own
     /// calls, and the outbound legs' Call-IDs carry the loop of their call.
     @Test func callsOnBothLoopsCompleteWithInDialogRequestsBothWaysAndEveryLegRecorded() throws {
-        let cluster = try PostgresCluster()
-        defer { cluster.stop() }
-        let database = cluster.connectionString(database: try cluster.createDatabase())
-        let journal = FileManager.default.temporaryDirectory.appendingPathComponent("journal-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: journal) }
         let calls = 6
-        let callee = try SIPpRun.callee("callee-dialog.xml", calls: calls, timeout: 60).start()
-        defer { callee.stop() }
-        let plan = try TestDialplan(plans: """
-          main:
-            ring-all: { targets: ["sip:a@127.0.0.1:\(callee.port)"], timeout: 10s }
-
-        """)
-        defer { plan.remove() }
+        let call = try CallFixture(callees: [.callee("callee-dialog.xml", calls: calls, timeout: 60)], database: true)
+        defer { call.stop() }
+        let callee = call.callees[0]
+        let database = try #require(call.database).connectionString
+        try call.writeDialplan(plans: TestDialplan.ringAll("sip:a@127.0.0.1:\(callee.port)"))
         let metricsPort = FreePort.next()
-        let daemon = try DaemonProcess(extraConfig: """
+        let daemon = try call.startDaemon(config: """
             sip: { threads: 2 }
             metrics: 127.0.0.1:\(metricsPort)
-            journal: \(journal.path)
-            database: "\(database)"
 
-            """, dialplans: plan.directory.path)
-        defer { daemon.stop() }
+            """)
         let format = Self.callIDFormat("dialog", calls: calls, pattern: [0, 1, 1, 0, 1, 0])
         var run = SIPpRun.caller("caller-dialog.xml", daemon: daemon, calls: calls, rate: calls, timeout: 60)
         run.extraArguments += ["-cid_str", format]
@@ -110,17 +100,11 @@ import Postgres
     /// `calls.max-concurrent` is the node's: two calls in progress, one on each loop, fill it,
     /// and a third gets 503 whichever loop it lands on.
     @Test func theConcurrentCallLimitHoldsAcrossLoops() throws {
-        let callee = try SIPpRun.callee("callee-answer.xml", calls: 2, keys: ["ring": "4000"]).start()
-        defer { callee.stop() }
-        let plan = try TestDialplan(plans: """
-          main:
-            ring-all: { targets: ["sip:a@127.0.0.1:\(callee.port)"], timeout: 10s }
-
-        """)
-        defer { plan.remove() }
-        let daemon = try DaemonProcess(extraConfig: "sip: { threads: 2 }\ncalls: { max-concurrent: 2, retry-after: 7s }\n",
-                                       dialplans: plan.directory.path)
-        defer { daemon.stop() }
+        let call = try CallFixture(callees: [.callee("callee-answer.xml", calls: 2, keys: ["ring": "4000"])])
+        defer { call.stop() }
+        let callee = call.callees[0]
+        try call.writeDialplan(plans: TestDialplan.ringAll("sip:a@127.0.0.1:\(callee.port)"))
+        let daemon = try call.startDaemon(config: "sip: { threads: 2 }\ncalls: { max-concurrent: 2, retry-after: 7s }\n")
         var first = SIPpRun.caller(daemon: daemon, calls: 2, rate: 20)
         first.extraArguments += ["-cid_str", Self.callIDFormat("limit", calls: 2, pattern: [0, 1])]
         let running = try first.start()
@@ -142,11 +126,13 @@ import Postgres
     /// (with a queue per loop, both would ring agent 0). Both callers hang up (their BYE
     /// reaches the call through the loop their Call-ID names).
     @Test func queueCallsOfBothLoopsShareTheQueue() throws {
-        let a = try SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "100"]).start()
-        defer { _ = a.stop() }
-        let b = try SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "100"]).start()
-        defer { _ = b.stop() }
-        let plan = try TestDialplan(plans: """
+        let call = try CallFixture(callees: [
+            .callee("callee-answer.xml", calls: 1, keys: ["ring": "100"]),
+            .callee("callee-answer.xml", calls: 1, keys: ["ring": "100"]),
+        ])
+        defer { call.stop() }
+        let (a, b) = (call.callees[0], call.callees[1])
+        let daemon = try call.startDaemon(plans: """
           main:
             queue:
               agents: ["sip:agent0@127.0.0.1:\(a.port)", "sip:agent1@127.0.0.1:\(b.port)"]
@@ -155,10 +141,7 @@ import Postgres
               agent-timeout: 10s
               wrap-up: 1s
 
-        """)
-        defer { plan.remove() }
-        let daemon = try DaemonProcess(extraConfig: "sip: { threads: 2 }\n" + mediaConfig(), dialplans: plan.directory.path)
-        defer { daemon.stop() }
+        """, config: "sip: { threads: 2 }\n" + mediaConfig())
         var run = try AnchoredCaller.run(daemon, steps: [.pause(3000)], calls: 2, concurrent: 2)
         run.extraArguments += ["-cid_str", Self.callIDFormat("queue", calls: 2, pattern: [1, 0])]
         let caller = try run.run()
@@ -170,16 +153,11 @@ import Postgres
     /// `sip.threads: 1` is the single-loop daemon: one UDP socket (no SO_REUSEPORT: a second
     /// daemon cannot share the port), outbound Call-IDs without a loop prefix, calls complete.
     @Test func oneThreadIsTheSingleLoopDaemon() throws {
-        let callee = try SIPpRun.callee("callee-answer.xml", calls: 2, keys: ["ring": "50"]).start()
-        defer { callee.stop() }
-        let plan = try TestDialplan(plans: """
-          main:
-            ring-all: { targets: ["sip:a@127.0.0.1:\(callee.port)"], timeout: 10s }
-
-        """)
-        defer { plan.remove() }
-        let daemon = try DaemonProcess(extraConfig: "sip: { threads: 1 }\n", dialplans: plan.directory.path)
-        defer { daemon.stop() }
+        let call = try CallFixture(callees: [.callee("callee-answer.xml", calls: 2, keys: ["ring": "50"])])
+        defer { call.stop() }
+        let callee = call.callees[0]
+        let daemon = try call.startDaemon(plans: TestDialplan.ringAll("sip:a@127.0.0.1:\(callee.port)"),
+                                          config: "sip: { threads: 1 }\n")
         let caller = try SIPpRun.caller(daemon: daemon, calls: 2, rate: 10).run()
         #expect(caller.successfulCalls == 2, "\(caller.output.suffix(1000))")
         let calleeRun = try callee.wait()

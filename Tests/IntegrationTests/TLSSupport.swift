@@ -1,4 +1,5 @@
 import Foundation
+import ProcessTestKit
 import SIPTestKit
 
 /// A throwaway PKI made with the openssl CLI for one test: a CA, server certificates for

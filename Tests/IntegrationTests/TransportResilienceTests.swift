@@ -1,4 +1,5 @@
 import Foundation
+import ProcessTestKit
 import SIPTestKit
 import Testing
 
@@ -41,15 +42,16 @@ import Testing
         #expect(try callee.wait().successfulCalls == 1)
     }
 
-    /// A dialplan ringing one SIPp callee, and that callee.
-    func callSetUp() throws -> (TestDialplan, SIPpProcess) {
-        let callee = try SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "50"]).start()
-        let plan = try TestDialplan(plans: """
-          main:
-            ring-all: { targets: ["sip:a@127.0.0.1:\(callee.port)"], timeout: 10s }
-
-        """)
-        return (plan, callee)
+    /// One SIPp callee and a dialplan ringing it; the test starts the daemon.
+    func callSetUp() throws -> CallFixture {
+        let call = try CallFixture(callees: [.callee("callee-answer.xml", calls: 1, keys: ["ring": "50"])])
+        do {
+            try call.writeDialplan(plans: TestDialplan.ringAll("sip:a@127.0.0.1:\(call.callees[0].port)"))
+        } catch {
+            call.stop()
+            throw error
+        }
+        return call
     }
 
     func metrics(_ port: Int) throws -> String {
@@ -60,12 +62,11 @@ import Testing
 
     @Test func badViaOverUDPFromTrustedAndUntrustedSourcesNeverClosesTheListener() throws {
         let metricsPort = FreePort.next()
-        let (plan, callee) = try callSetUp()
-        defer { callee.stop(); plan.remove() }
+        let call = try callSetUp()
+        defer { call.stop() }
+        let callee = call.callees[0]
         // Only 127.0.0.1 is trusted: 127.0.0.5 is a stranger (stateless 403 or silence).
-        let daemon = try DaemonProcess(extraConfig: "metrics: 127.0.0.1:\(metricsPort)\ntrusted-networks: [\"127.0.0.1/32\"]\n",
-                                       dialplans: plan.directory.path)
-        defer { daemon.stop() }
+        let daemon = try call.startDaemon(config: "metrics: 127.0.0.1:\(metricsPort)\ntrusted-networks: [\"127.0.0.1/32\"]\n")
         for source in ["127.0.0.1", "127.0.0.5"] {
             let client = try RawSIPClient(.udp, port: daemon.port, receiveTimeout: 0.05, localHost: source)
             for (i, via) in Self.badVias.enumerated() {
@@ -91,10 +92,10 @@ import Testing
     /// to close the UDP listener from a TCP connection.
     @Test func badViaOverTCPAndResetsThenTCPAndUDPStillWork() throws {
         let metricsPort = FreePort.next()
-        let (plan, callee) = try callSetUp()
-        defer { callee.stop(); plan.remove() }
-        let daemon = try DaemonProcess(extraConfig: "metrics: 127.0.0.1:\(metricsPort)\n", dialplans: plan.directory.path)
-        defer { daemon.stop() }
+        let call = try callSetUp()
+        defer { call.stop() }
+        let callee = call.callees[0]
+        let daemon = try call.startDaemon(config: "metrics: 127.0.0.1:\(metricsPort)\n")
         for (i, via) in Self.badVias.enumerated() {
             for method in ["OPTIONS", "INVITE"] {
                 let client = try RawSIPClient(.tcp, port: daemon.port, receiveTimeout: 0.2)
@@ -238,9 +239,10 @@ import Testing
     /// once with 503 and the next target rings, and the UDP listener stays open (an INVITE
     /// to port 0 closed it before, from our own side).
     @Test func unusableTargetAddressesFailTheirLegAtOnce() throws {
-        let answer = try SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "50"]).start()
-        defer { answer.stop() }
-        let plan = try TestDialplan(plans: """
+        let call = try CallFixture(callees: [.callee("callee-answer.xml", calls: 1, keys: ["ring": "50"])])
+        defer { call.stop() }
+        let answer = call.callees[0]
+        try call.writeDialplan(plans: """
           main:
             sequential:
               steps:
@@ -249,10 +251,8 @@ import Testing
                 - { target: "sip:last@127.0.0.1:\(answer.port)", timeout: 20s }
 
         """)
-        defer { plan.remove() }
         let metricsPort = FreePort.next()
-        let daemon = try DaemonProcess(extraConfig: "metrics: 127.0.0.1:\(metricsPort)\n", dialplans: plan.directory.path)
-        defer { daemon.stop() }
+        let daemon = try call.startDaemon(config: "metrics: 127.0.0.1:\(metricsPort)\n")
         let caller = try SIPpRun.caller(daemon: daemon, calls: 1, timeout: 20).run()
         #expect(caller.status == 0, "caller:\n\(caller.output.suffix(1500))\n\(daemon.log().suffix(3000))")
         #expect(try answer.wait().successfulCalls == 1)
@@ -271,18 +271,12 @@ import Testing
     @Test func outboundConnectionsAreCountedApartFromTheInboundCap() throws {
         var callee = SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "50"])
         callee.transport = "t1"
-        let answer = try callee.start()
-        defer { answer.stop() }
-        let plan = try TestDialplan(plans: """
-          main:
-            ring-all: { targets: ["sip:a@127.0.0.1:\(answer.port);transport=tcp"], timeout: 10s }
-
-        """)
-        defer { plan.remove() }
+        let call = try CallFixture(callees: [callee])
+        defer { call.stop() }
+        let answer = call.callees[0]
+        try call.writeDialplan(plans: TestDialplan.ringAll("sip:a@127.0.0.1:\(answer.port);transport=tcp"))
         let metricsPort = FreePort.next()
-        let daemon = try DaemonProcess(extraConfig: "metrics: 127.0.0.1:\(metricsPort)\nlimits: { max-tcp-connections: 1 }\n",
-                                       dialplans: plan.directory.path)
-        defer { daemon.stop() }
+        let daemon = try call.startDaemon(config: "metrics: 127.0.0.1:\(metricsPort)\nlimits: { max-tcp-connections: 1 }\n")
         let held = try RawSIPClient(.tcp, port: daemon.port, receiveTimeout: 1)
         held.send(Self.request("OPTIONS", via: "SIP/2.0/TCP 127.0.0.1:\(held.localPort);branch=z9hG4bKheld", callID: "held"))
         #expect(RawSIPClient.statusCodes(in: held.receiveAll()) == [200])
@@ -301,10 +295,11 @@ import Testing
     /// and the second target rings right away. Before, the leg only ended at its 20 s ring
     /// timeout (`reason=no-answer`), which the log assertions catch.
     @Test func tcpConnectFailureEndsTheLegAtOnce() throws {
-        let answer = try SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "50"]).start()
-        defer { answer.stop() }
+        let call = try CallFixture(callees: [.callee("callee-answer.xml", calls: 1, keys: ["ring": "50"])])
+        defer { call.stop() }
+        let answer = call.callees[0]
         let deadPort = FreePort.next()
-        let plan = try TestDialplan(plans: """
+        let daemon = try call.startDaemon(plans: """
           main:
             sequential:
               steps:
@@ -312,9 +307,6 @@ import Testing
                 - { target: "sip:second@127.0.0.1:\(answer.port)", timeout: 20s }
 
         """)
-        defer { plan.remove() }
-        let daemon = try DaemonProcess(dialplans: plan.directory.path)
-        defer { daemon.stop() }
         let caller = try SIPpRun.caller(daemon: daemon, calls: 1, timeout: 12).run()
         #expect(caller.status == 0, "caller:\n\(caller.output.suffix(1500))\n\(daemon.log().suffix(3000))")
         #expect(caller.successfulCalls == 1)

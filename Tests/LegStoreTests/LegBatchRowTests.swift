@@ -2,7 +2,6 @@ import CallLegs
 import Foundation
 import Testing
 @testable import LegStore
-import SIPTestKit
 
 /// The writer folds a batch's events into one row per leg in Swift (`LegBatchRow`); these
 /// pin the rules the SQL fold had, so a replayed or reordered batch stores the same row.

@@ -2,7 +2,7 @@ import CallLegs
 import Foundation
 import Testing
 @testable import LegStore
-import SIPTestKit
+import ProcessTestKit
 
 /// PostgreSQL goes away while calls keep producing events. Its own cluster, since it stops it.
 @Suite struct LegOutageTests {

@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import Testing
 @testable import LegStore
-import SIPTestKit
+import ProcessTestKit
 import Postgres
 
 /// One PostgreSQL cluster for a whole suite (`@Suite(.postgres)`): started before its first

@@ -1,6 +1,7 @@
 import Foundation
 import Media
 import NIOCore
+import SIPMessage
 import Testing
 
 @Suite struct RTPSessionTests {

@@ -1,7 +1,7 @@
 import Foundation
 import LegStore
 import SIPMessage
-import SIPTestKit
+import ProcessTestKit
 import Testing
 @testable import Registrar
 import Postgres

@@ -1,6 +1,6 @@
 import Foundation
 import SIPDNS
-import SIPTestKit
+import ProcessTestKit
 import Testing
 #if canImport(Glibc)
 import Glibc

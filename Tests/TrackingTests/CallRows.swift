@@ -1,6 +1,6 @@
 import Foundation
 import LegStore
-import SIPTestKit
+import ProcessTestKit
 @testable import Tracking
 
 /// Calls written straight into `calls`/`call_legs` the way the leg writer leaves them (an

@@ -1,6 +1,6 @@
 import Foundation
 import LegStore
-import SIPTestKit
+import ProcessTestKit
 import Testing
 @testable import Tracking
 

@@ -1,7 +1,7 @@
 import Dialplan
 import Foundation
 import LegStore
-import SIPTestKit
+import ProcessTestKit
 import Tracking
 import Postgres
 

@@ -1,5 +1,5 @@
 import Foundation
-import SIPTestKit
+import ProcessTestKit
 import Testing
 @testable import Tracking
 @testable import TrackingWeb

@@ -2,7 +2,7 @@ import Billing
 import Foundation
 import LegStore
 import Logging
-import SIPTestKit
+import ProcessTestKit
 import Postgres
 
 // BillingBench: the business-day close over N legs across M accounts in a throwaway

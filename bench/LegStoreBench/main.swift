@@ -2,7 +2,7 @@ import CallLegs
 import Foundation
 import LegStore
 import Logging
-import SIPTestKit
+import ProcessTestKit
 import Postgres
 
 // LegStoreBench: the leg journal's append cost and fsync batching, and how many legs per

@@ -9,7 +9,7 @@ import Foundation
 //   the sanitizer flags, and replays a crash input under the debugger.
 
 #if FUZZING
-import CFuzzDriver
+internal import CFuzzDriver
 
 nonisolated(unsafe) private var selected: FuzzTarget?
 

@@ -1,4 +1,5 @@
 import Media
+import SIPMessage
 
 /// SDP parse (libosip2's parser behind `SDPCodec`), then both negotiation roles: the input
 /// as an offer we answer (RFC 3264 §6) and as the answer to an offer of ours (§7). The answer

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Media
+@testable import SIPMessage
 
 /// Inputs the fuzzer (bench/fuzz, target `sdp`) found, kept in its corpus and replayed here.
 /// Each made libosip2 5.3's `sdp_message_parse` read past the end of the string

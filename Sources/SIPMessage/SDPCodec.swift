@@ -1,7 +1,8 @@
-import COSIP
+internal import COSIP
 
-/// Parses and serialises SDP through libosip2's `sdp_message_*` API. The only file in Media
-/// that sees a C type: everything in and out is a `SessionDescription`.
+/// Parses and serialises SDP through libosip2's `sdp_message_*` API. It lives here, beside
+/// `SIPMessageParser`, so that SIPMessage is the one target that imports COSIP: Media and the
+/// engine see `SessionDescription` values only.
 ///
 /// libosip2 is lenient (as for SIP, see design.md), so the checks RFC 4566 makes mandatory and
 /// the engine relies on are done here: a size cap, `v=0`, an `o=` line, `IN` network type and

@@ -1,4 +1,5 @@
 import Foundation
+import SIPTestKit
 
 /// A real `switchboardd` started for one test on its own loopback port, with its stderr
 /// captured. `stop()` (SIGTERM, then SIGKILL after a grace period) must be called in every
@@ -9,9 +10,8 @@ public final class DaemonProcess: @unchecked Sendable {
     public let logURL: URL
     let process = Process()
 
-    /// Root of the package (two levels above Sources/SIPTestKit).
-    public static let packageRoot: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    /// Root of the package.
+    public static var packageRoot: URL { PackageRoot.url }
 
     public static var binary: URL {
         let debug = packageRoot.appendingPathComponent(".build/debug/switchboardd")

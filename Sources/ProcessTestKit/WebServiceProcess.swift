@@ -1,4 +1,5 @@
 import Foundation
+import SIPTestKit
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif

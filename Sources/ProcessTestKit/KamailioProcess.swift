@@ -1,4 +1,5 @@
 import Foundation
+import SIPTestKit
 #if canImport(Glibc)
 import Glibc
 #endif
