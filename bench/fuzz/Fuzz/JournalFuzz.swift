@@ -1,3 +1,4 @@
+internal import CFuzzDriver
 import CallLegs
 import Foundation
 import LegStore
@@ -45,8 +46,13 @@ enum JournalFuzz {
 
     /// `u8 length | payload` chunks → `u32 length | u32 crc32c | payload` records.
     static func framed(_ bytes: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = []
+        // One allocation of the exact size: 8 header bytes per chunk replace its length byte.
+        var chunks = 0
         var i = 0
+        while i < bytes.count { chunks += 1; i += 1 + Int(bytes[i]) }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + 7 * chunks)
+        i = 0
         while i < bytes.count {
             let n = min(Int(bytes[i]), bytes.count - i - 1)
             let payload = bytes[(i + 1)..<(i + 1 + n)]
@@ -59,17 +65,12 @@ enum JournalFuzz {
     }
 
     static func append(_ v: UInt32, _ out: inout [UInt8]) {
-        out += [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 24)]
+        withUnsafeBytes(of: v.littleEndian) { out += $0 }
     }
 
-    /// CRC-32C (Castagnoli, reflected 0x82F63B78), bit by bit: the harness's own copy, so a
+    /// CRC-32C bit by bit, the harness's own copy (`fuzz_crc32c`, in C: uninstrumented), so a
     /// bug in the journal's table-driven one shows up as unreadable records, not as agreement.
     static func crc32c(_ bytes: ArraySlice<UInt8>) -> UInt32 {
-        var crc: UInt32 = 0xFFFF_FFFF
-        for b in bytes {
-            crc ^= UInt32(b)
-            for _ in 0..<8 { crc = crc & 1 != 0 ? (crc >> 1) ^ 0x82F6_3B78 : crc >> 1 }
-        }
-        return ~crc
+        bytes.withUnsafeBufferPointer { fuzz_crc32c($0.baseAddress, $0.count) }
     }
 }
