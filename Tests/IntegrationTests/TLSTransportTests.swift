@@ -261,11 +261,11 @@ import Testing
         """.write(to: file, atomically: true, encoding: .utf8)
         let r = try AgentsDatabase.run(["check", "--config", file.path])
         #expect(r.status != 0)
-        #expect(r.output.contains("switchboard.yaml:2:76: error: tls-server-name must be a host name, not an IP address"), "\(r.output)")
-        #expect(r.output.contains("switchboard.yaml:3:76: error: tls-server-name 'bad name' is not a host name"), "\(r.output)")
-        #expect(r.output.contains("switchboard.yaml:4:76: error: tls-server-name 'sip.example.com' needs transport: tls"), "\(r.output)")
-        #expect(r.output.contains("switchboard.yaml:6:20: error: origin 'https://app.example.com/' must be scheme://host[:port] with no path"), "\(r.output)")
-        #expect(r.output.contains("switchboard.yaml:6:47: error: origin 'ftp://x.example' must start with https:// or http://"), "\(r.output)")
+        #expect(r.output.contains("switchboard.yaml:2:78: error: tls-server-name must be a host name, not an IP address"), "\(r.output)")
+        #expect(r.output.contains("switchboard.yaml:3:78: error: tls-server-name 'bad name' is not a host name"), "\(r.output)")
+        #expect(r.output.contains("switchboard.yaml:4:78: error: tls-server-name 'sip.example.com' needs transport: tls"), "\(r.output)")
+        #expect(r.output.contains("switchboard.yaml:6:21: error: origin 'https://app.example.com/' must be scheme://host[:port] with no path"), "\(r.output)")
+        #expect(r.output.contains("switchboard.yaml:6:49: error: origin 'ftp://x.example' must start with https:// or http://"), "\(r.output)")
         #expect(r.output.contains("switchboard.yaml:7:25: error: allow-missing-origin is true or false, got 'maybe'"), "\(r.output)")
     }
 }
