@@ -54,7 +54,7 @@ import Testing
         #expect(try db.waitFor("SELECT flow_transport FROM agent_bindings WHERE agent = 'alice'", toBe: "TCP"))
 
         // The callback to the tracking number reaches alice over her TCP flow.
-        let back = try SIPpRun.caller(daemon: daemon, number: Self.agentNumber, calls: 1).run()
+        let back = try SIPpRun.caller("caller-any-answer.xml", daemon: daemon, number: Self.agentNumber, calls: 1).run()
         #expect(back.successfulCalls == 1, "\(back.output.suffix(1500))\n\(phone.lines)\n\(daemon.log().suffix(3000))")
         let lines = phone.finish(timeout: 30)
         #expect(lines.contains { $0.hasPrefix("CALLBACK INVITE sip:alice@127.0.0.1:") }, "\(lines)")
