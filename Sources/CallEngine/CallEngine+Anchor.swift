@@ -89,7 +89,7 @@ extension CallEngine {
         guard let anchor = call.anchor, let session = anchor.callerSession, let sdp = anchor.callerSDP, let media else { return }
         let inbound = call.inbound
         var out = SIPResponse(to: inbound.invite, statusCode: 200, toTag: inbound.localTag)
-        out.contacts = [contact]
+        out.contacts = [contact(replyingTo: inbound.invite)]
         out.recordRoutes = inbound.invite.recordRoutes  // RFC 3261 §12.1.1
         out.headers.add("Allow", B2BUA.allow)
         out.contentType = "application/sdp"
@@ -271,7 +271,7 @@ extension CallEngine {
         }
         anchor.sdpVersion += 1
         var out = SIPResponse(to: request, statusCode: 200)
-        out.contacts = [contact]
+        out.contacts = [contact(replyingTo: request)]
         if request.body.isEmpty {
             // No offer: offer what we have; the ACK answers (the stream stays as it is).
             let offer = SDPNegotiator.makeOffer(localAddress: media.address, localPort: session.localPort,

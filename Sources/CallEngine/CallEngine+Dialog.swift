@@ -33,7 +33,7 @@ extension CallEngine {
         guard side == .caller, let winner = call.winner, let dialog = winner.dialog else { return }
         if let pending = call.pendingAckToCallee {
             call.pendingAckToCallee = nil
-            let out = dialog.makeRequest(.ack, cseq: pending.cseq, via: via(for: dialog.peer), contact: contact,
+            let out = dialog.makeRequest(.ack, cseq: pending.cseq, via: via(for: dialog.peer), contact: contact(for: dialog.peer.transport),
                                          body: ack.body, contentType: ack.contentType)
             reinviteAcks[pending.transaction]?.ack = out
             layer.sendAck(out, to: dialog.peer)
@@ -98,7 +98,7 @@ extension CallEngine {
     /// CSeq, tags, Contact and route set; its response comes back through `relayResponse`.
     func relay(_ request: SIPRequest, call: Call, towardsCaller: Bool, from peer: SIPPeer, serverTransaction: ServerTransactionID) {
         var dialog = towardsCaller ? call.inbound.dialog : call.winner!.dialog!
-        var out = dialog.makeRequest(request.method, via: via(for: dialog.peer), contact: contact,
+        var out = dialog.makeRequest(request.method, via: via(for: dialog.peer), contact: contact(for: dialog.peer.transport),
                                      body: request.body, contentType: request.contentType)
         for name in ["Reason", "Event", "Subscription-State", "Info-Package", "Session-Expires", "Supported"] {
             for value in request.headers.values(name) { out.headers.add(name, value) }
@@ -124,7 +124,7 @@ extension CallEngine {
         var out = SIPResponse(to: original, statusCode: response.statusCode, reasonPhrase: response.reasonPhrase, toTag: ownTag)
         out.body = response.body
         out.contentType = response.contentType
-        if response.statusCode < 300 { out.contacts = [contact] }
+        if response.statusCode < 300 { out.contacts = [contact(replyingTo: original)] }
         for name in ["Retry-After", "Reason", "Unsupported", "Require", "Session-Expires"] {
             for value in response.headers.values(name) { out.headers.add(name, value) }
         }
@@ -185,7 +185,7 @@ extension CallEngine {
     /// dialog now (the callee's own ACK to us carries nothing the caller needs).
     func ackCallerForRelayedReinvite(_ call: Call, cseq: UInt32, transaction: ClientTransactionID) {
         let dialog = call.inbound.dialog
-        let ack = dialog.makeRequest(.ack, cseq: cseq, via: via(for: dialog.peer), contact: contact)
+        let ack = dialog.makeRequest(.ack, cseq: cseq, via: via(for: dialog.peer), contact: contact(for: dialog.peer.transport))
         reinviteAcks[transaction]?.ack = ack
         layer.sendAck(ack, to: dialog.peer)
     }
@@ -203,18 +203,18 @@ extension CallEngine {
     func sendBye(_ call: Call, toCaller: Bool, reason: String?) {
         if toCaller {
             var dialog = call.inbound.dialog
-            let bye = dialog.makeRequest(.bye, via: via(for: dialog.peer), contact: contact)
+            let bye = dialog.makeRequest(.bye, via: via(for: dialog.peer), contact: contact(for: dialog.peer.transport))
             call.inbound.dialog = dialog
             _ = try? layer.sendRequest(bye, to: dialog.peer)
         } else if let winner = call.winner, var dialog = winner.dialog {
             // RFC 3261 §15.1.1: a BYE may be sent only after the ACK; if the caller never
             // ACKed, ACK the callee's 2xx first so its dialog is confirmed.
             if winner.ackSent == nil {
-                let ack = dialog.makeRequest(.ack, cseq: winner.invite.cSeq.sequence, via: via(for: dialog.peer), contact: contact)
+                let ack = dialog.makeRequest(.ack, cseq: winner.invite.cSeq.sequence, via: via(for: dialog.peer), contact: contact(for: dialog.peer.transport))
                 winner.ackSent = ack
                 layer.sendAck(ack, to: dialog.peer)
             }
-            let bye = dialog.makeRequest(.bye, via: via(for: dialog.peer), contact: contact)
+            let bye = dialog.makeRequest(.bye, via: via(for: dialog.peer), contact: contact(for: dialog.peer.transport))
             winner.dialog = dialog
             _ = try? layer.sendRequest(bye, to: dialog.peer)
         }

@@ -88,7 +88,7 @@ extension CallEngine {
         let inbound = call.inbound
         var out = SIPResponse(to: inbound.invite, statusCode: status, toTag: inbound.localTag)
         if status != 100 && status < 300 {
-            out.contacts = [contact]
+            out.contacts = [contact(replyingTo: inbound.invite)]
             // §12.1.1: a response that makes a dialog (early or confirmed) copies the Record-Route.
             out.recordRoutes = inbound.invite.recordRoutes
         }

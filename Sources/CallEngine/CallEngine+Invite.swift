@@ -19,7 +19,7 @@ extension CallEngine {
         var invite = SIPRequest(method: .invite, uri: resolution.uri, vias: [via(for: resolution.peer)], from: from, to: to,
                                 callID: configuration.callIDPrefix + UUID().uuidString.lowercased() + "@" + configuration.advertisedHost,
                                 cSeq: CSeq(sequence: 1, method: .invite),
-                                maxForwards: max(0, min(70, (original.maxForwards ?? 70) - 1)), contacts: [contact],
+                                maxForwards: max(0, min(70, (original.maxForwards ?? 70) - 1)), contacts: [contact(for: resolution.peer.transport)],
                                 contentType: original.body.isEmpty ? nil : original.contentType, body: original.body)
         if let offer = call.anchor?.legOfferBody {  // anchored: our own offer, not the caller's
             invite.body = offer

@@ -137,7 +137,7 @@ extension CallEngine {
             _ = try? layer.cancel(clientTransaction: leg.transaction, reason: reason)
         case .ackLeg(let ref, let relaying):
             guard let leg = call.legsByRef[ref], let dialog = leg.dialog else { return }
-            let ack = dialog.makeRequest(.ack, cseq: leg.invite.cSeq.sequence, via: via(for: dialog.peer), contact: contact,
+            let ack = dialog.makeRequest(.ack, cseq: leg.invite.cSeq.sequence, via: via(for: dialog.peer), contact: contact(for: dialog.peer.transport),
                                          body: relaying?.body ?? [], contentType: relaying?.contentType)
             leg.ackSent = ack
             layer.sendAck(ack, to: dialog.peer)
@@ -283,10 +283,10 @@ extension CallEngine {
     /// A 2xx we do not bridge: ACK it and BYE it in the dialog it made (§13.2.2.4, §15).
     private func ackAndBye(_ call: Call, _ leg: OutboundLeg, _ response: SIPResponse) {
         var dialog = makeCalleeDialog(leg, response)
-        let ack = dialog.makeRequest(.ack, cseq: leg.invite.cSeq.sequence, via: via(for: dialog.peer), contact: contact)
+        let ack = dialog.makeRequest(.ack, cseq: leg.invite.cSeq.sequence, via: via(for: dialog.peer), contact: contact(for: dialog.peer.transport))
         layer.sendAck(ack, to: dialog.peer)
         leg.dismissedAcks[response.to.tag ?? ""] = (ack, dialog.peer)
-        var bye = dialog.makeRequest(.bye, via: via(for: dialog.peer), contact: contact)
+        var bye = dialog.makeRequest(.bye, via: via(for: dialog.peer), contact: contact(for: dialog.peer.transport))
         bye.headers.add("Reason", "SIP;cause=200;text=\"Call completed elsewhere\"")
         _ = try? layer.sendRequest(bye, to: dialog.peer)
         callLogger(call).info("answer not bridged: ACK and BYE", metadata: ["target": "\(leg.target)", "sip.to_tag": "\(response.to.tag ?? "")"])

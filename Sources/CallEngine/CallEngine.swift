@@ -112,18 +112,31 @@ public final class CallEngine {
 
     // MARK: Identity
 
-    var contact: NameAddress {
+    /// Our Contact for a message that leaves over `transport`: the listener of that transport
+    /// (RFC 3261 §8.1.1.8: the peer's next request in the dialog comes there), with
+    /// `;transport=` for anything but UDP.
+    func contact(for transport: SIPTransportProtocol) -> NameAddress {
         var params: [(name: String, value: String?)] = []
-        if configuration.defaultTransport != .udp { params.append(("transport", configuration.defaultTransport.rawValue.lowercased())) }
+        if transport != .udp { params.append(("transport", transport.rawValue.lowercased())) }
         return NameAddress(uri: SIPURI(user: "switchboard", host: configuration.advertisedHost,
-                                       port: configuration.advertisedPort, parameters: params))
+                                       port: advertisedPort(for: transport), parameters: params))
+    }
+
+    /// Our Contact in a response to `request`: the transport it came over (its top Via).
+    func contact(replyingTo request: SIPRequest) -> NameAddress {
+        contact(for: request.vias.first.flatMap { SIPTransportProtocol(rawValue: $0.transport.uppercased()) } ?? .udp)
+    }
+
+    func advertisedPort(for transport: SIPTransportProtocol) -> Int {
+        configuration.advertisedPorts[transport] ?? configuration.advertisedPort
     }
 
     /// Our Via for a request to `peer`, with a branch of its own: an ACK for a 2xx is a
     /// request outside any transaction and needs its own branch (RFC 3261 §8.1.1.7,
-    /// §13.2.2.4); the layer keeps a branch it is given for the others.
+    /// §13.2.2.4); the layer keeps a branch it is given for the others. Its sent-by is the
+    /// listener of the transport the request leaves on (RFC 3261 §18.1.1).
     func via(for peer: SIPPeer) -> Via {
-        Via(transport: peer.transport.rawValue, host: configuration.advertisedHost, port: configuration.advertisedPort,
+        Via(transport: peer.transport.rawValue, host: configuration.advertisedHost, port: advertisedPort(for: peer.transport),
             branch: TransactionBranch.make(), parameters: [("rport", nil)])
     }
 

@@ -35,6 +35,11 @@ public struct CallEngineConfiguration: Sendable {
     /// Our address as peers must see it in Via and Contact (the listen address by default).
     public var advertisedHost: String
     public var advertisedPort: Int
+    /// The port of our listener for each transport (the first of each in `listen:`): a
+    /// message leaving over TCP names the TCP listener in Via and Contact, one over WS the WS
+    /// listener (RFC 3261 §18.1.1, §8.1.1.8), so the peer's next request reaches a socket of
+    /// that transport. A transport without a listener falls back to `advertisedPort`.
+    public var advertisedPorts: [SIPTransportProtocol: Int] = [:]
     /// Transport for requests we originate to `sip:` targets without a transport parameter.
     public var defaultTransport: SIPTransportProtocol
     public var trunks: [Trunk]

@@ -23,8 +23,10 @@ public final class DaemonProcess: @unchecked Sendable {
     /// - Parameter listenHost: "127.0.0.1" or "::1"; the daemon listens on UDP and TCP there.
     /// - Parameter environment: variables added to the daemon's environment (e.g. NOTIFY_SOCKET).
     /// - Parameter extraListeners: more `listen` entries (`tls:127.0.0.1:PORT`, `ws:…`).
+    /// - Parameter tcpPort: the TCP listener's port when it is not `port`.
     public init(port: Int = FreePort.next(), listenHost: String = "127.0.0.1", extraConfig: String = "",
-                dialplans: String? = nil, environment: [String: String] = [:], extraListeners: [String] = []) throws {
+                dialplans: String? = nil, environment: [String: String] = [:], extraListeners: [String] = [],
+                tcpPort: Int? = nil) throws {
         self.port = port
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("switchboardd-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -32,7 +34,7 @@ public final class DaemonProcess: @unchecked Sendable {
         let dialplanDir = dialplans ?? DaemonProcess.packageRoot.appendingPathComponent("Dialplans").path
         let host = listenHost.contains(":") ? "[\(listenHost)]" : listenHost
         var config = """
-        listen: ["udp:\(host):\(port)", "tcp:\(host):\(port)"\(extraListeners.map { ", \"\($0)\"" }.joined())]
+        listen: ["udp:\(host):\(port)", "tcp:\(host):\(tcpPort ?? port)"\(extraListeners.map { ", \"\($0)\"" }.joined())]
         dialplans: \(dialplanDir)
         log-level: debug
         pid-file: \(directory.appendingPathComponent("switchboardd.pid").path)

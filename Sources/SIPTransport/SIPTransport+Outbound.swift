@@ -212,7 +212,7 @@ extension SIPTransport {
             return
         }
         pendingConnects[peer] = [(bytes, message)]
-        let serverName = Self.tlsServerName(for: message)
+        let serverName = configuration.tlsServerNames[peer] ?? Self.tlsServerName(for: message)
         ClientBootstrap(group: eventLoop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(5))

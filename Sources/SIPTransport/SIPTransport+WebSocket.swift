@@ -25,12 +25,16 @@ extension SIPTransport {
 
     private func addWebSocketHandlers(to channel: any Channel, protocol transportProtocol: SIPTransportProtocol) throws {
         let maxMessage = configuration.limits.maxMessageSize
+        let origins = configuration.webSocketOrigins
         let upgrader = NIOWebSocketServerUpgrader(
             maxFrameSize: maxMessage,
             automaticErrorHandling: true,
             shouldUpgrade: { channel, head in
                 // RFC 7118 §4.1: the server answers with the one subprotocol it picked.
-                guard Self.offersSIPSubprotocol(head.headers) else { return channel.eventLoop.makeSucceededFuture(nil) }
+                // Declined upgrades reach SIPWebSocketRefusal, which says why (403 or 400).
+                guard origins.admits(head.headers), Self.offersSIPSubprotocol(head.headers) else {
+                    return channel.eventLoop.makeSucceededFuture(nil)
+                }
                 return channel.eventLoop.makeSucceededFuture(HTTPHeaders([("Sec-WebSocket-Protocol", "sip")]))
             },
             upgradePipelineHandler: { channel, _ in
@@ -48,6 +52,6 @@ extension SIPTransport {
         let sync = channel.pipeline.syncOperations
         try sync.addHandler(IdleStateHandler(allTimeout: configuration.idleTimeout))
         try sync.configureHTTPServerPipeline(withServerUpgrade: (upgraders: [upgrader], completionHandler: { _ in }))
-        try sync.addHandler(SIPWebSocketRefusal(timeout: configuration.firstRequestTimeout), name: SIPWebSocketRefusal.name)
+        try sync.addHandler(SIPWebSocketRefusal(timeout: configuration.firstRequestTimeout, origins: origins), name: SIPWebSocketRefusal.name)
     }
 }

@@ -32,6 +32,12 @@ public struct SIPTransportConfiguration: Sendable {
     /// Certificates for `tls:`/`wss:` listeners and outbound TLS; nil: no TLS (binding a
     /// TLS listener then fails, and a `sips:`/TLS target gets a send failure).
     public var tls: SIPTLSSettings?
+    /// The name to send in SNI and check in the certificate of a TLS peer we connect to
+    /// (a trunk's `tls-server-name:`), by peer; a peer not here is checked by the
+    /// Request-URI's host when it is a name, else by its IP address (RFC 5922 §7).
+    public var tlsServerNames: [SIPPeer: String] = [:]
+    /// Which browser pages may open `ws:`/`wss:` connections (see `WebSocketOriginPolicy`).
+    public var webSocketOrigins = WebSocketOriginPolicy()
 
     public init(endpoints: [Endpoint], limits: SIPLimits = SIPLimits(), stallTimeout: TimeAmount = .seconds(10),
                 idleTimeout: TimeAmount = .seconds(600), maxConnections: Int = 4096,

@@ -107,8 +107,8 @@ final class SIPWebSocketHandler: ChannelDuplexHandler, @unchecked Sendable {
 }
 
 /// The HTTP side of a `ws:`/`wss:` listener before the upgrade: whatever is not a WebSocket
-/// upgrade asking for the `sip` subprotocol gets a clear refusal (400 for a WebSocket
-/// without `sip`, 426 for plain HTTP) and the connection closes. A connection that does not
+/// upgrade asking for the `sip` subprotocol gets a clear refusal (403 for a browser page
+/// whose Origin is not allowed, 400 for a WebSocket without `sip`, 426 for plain HTTP) and the connection closes. A connection that does not
 /// upgrade within the first-request timeout is closed too (it is not yet counted as a flow).
 final class SIPWebSocketRefusal: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
     typealias InboundIn = HTTPServerRequestPart
@@ -116,10 +116,14 @@ final class SIPWebSocketRefusal: ChannelInboundHandler, RemovableChannelHandler,
     static let name = "sip-ws-refusal"
 
     private let timeout: TimeAmount
+    private let origins: WebSocketOriginPolicy
     private var timer: Scheduled<Void>?
     private var answered = false
 
-    init(timeout: TimeAmount) { self.timeout = timeout }
+    init(timeout: TimeAmount, origins: WebSocketOriginPolicy = WebSocketOriginPolicy()) {
+        self.timeout = timeout
+        self.origins = origins
+    }
 
     func handlerAdded(context: ChannelHandlerContext) {
         let channel = context.channel
@@ -132,8 +136,11 @@ final class SIPWebSocketRefusal: ChannelInboundHandler, RemovableChannelHandler,
         guard case .head(let head) = unwrapInboundIn(data), !answered else { return }
         answered = true
         let wantsWebSocket = head.headers["upgrade"].contains { $0.lowercased() == "websocket" }
-        let status: HTTPResponseStatus = wantsWebSocket ? .badRequest : .upgradeRequired
-        let text = wantsWebSocket
+        let forbidden = wantsWebSocket && !origins.admits(head.headers)
+        let status: HTTPResponseStatus = forbidden ? .forbidden : wantsWebSocket ? .badRequest : .upgradeRequired
+        let text = forbidden
+            ? "Origin not allowed (websocket: allowed-origins)\n"
+            : wantsWebSocket
             ? "SIP over WebSocket needs Sec-WebSocket-Protocol: sip (RFC 7118)\n"
             : "This is a SIP over WebSocket endpoint: upgrade with Sec-WebSocket-Protocol: sip (RFC 7118)\n"
         var body = context.channel.allocator.buffer(capacity: text.utf8.count)

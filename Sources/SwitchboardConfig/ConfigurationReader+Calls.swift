@@ -21,7 +21,8 @@ extension ConfigurationReader {
     mutating func trunk(_ node: Node) -> SwitchboardConfiguration.Trunk? {
         guard let map = node.mapping else { fail(node, "a trunk is a mapping with at least name and host"); return nil }
         var trunk = SwitchboardConfiguration.Trunk(name: "", host: "")
-        let known: Set<String> = ["name", "host", "port", "transport", "prefixes", "strip-plus", "dial-prefix", "forwarding"]
+        let known: Set<String> = ["name", "host", "port", "transport", "prefixes", "strip-plus", "dial-prefix", "forwarding",
+                                  "tls-server-name"]
         for (k, v) in map {
             switch k.string ?? "" {
             case "name": trunk.name = scalar(v) ?? ""
@@ -54,11 +55,30 @@ extension ConfigurationReader {
                         fail(v, "forwarding is diversion, history-info or none")
                     }
                 }
+            case "tls-server-name":
+                if let n = scalar(v) {
+                    if let problem = Self.serverNameProblem(n) { fail(v, problem) } else { trunk.tlsServerName = n.lowercased() }
+                }
             default: unknownKey(k, known: known)
             }
+        }
+        if let name = trunk.tlsServerName, trunk.transport != "tls", let node = map.first(where: { $0.key.string == "tls-server-name" })?.value {
+            fail(node, "tls-server-name '\(name)' needs transport: tls")
         }
         if trunk.name.isEmpty { fail(node, "trunk needs a name") }
         if trunk.host.isEmpty { fail(node, "trunk needs a host") }
         return trunk.name.isEmpty || trunk.host.isEmpty ? nil : trunk
+    }
+
+    /// Why `name` cannot be a TLS server name (a DNS host name, RFC 6066 §3: no IP literal,
+    /// no port, no trailing dot), or nil when it can.
+    static func serverNameProblem(_ name: String) -> String? {
+        if CIDR.parseAddress(name) != nil { return "tls-server-name must be a host name, not an IP address (leave it out to check the IP)" }
+        let labels = name.split(separator: ".", omittingEmptySubsequences: false)
+        let valid = !name.isEmpty && name.utf8.count <= 253 && labels.allSatisfy { label in
+            !label.isEmpty && label.count <= 63 && label.first != "-" && label.last != "-"
+                && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+        }
+        return valid ? nil : "tls-server-name '\(name)' is not a host name (letters, digits, hyphens and dots)"
     }
 }

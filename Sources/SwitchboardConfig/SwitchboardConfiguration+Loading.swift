@@ -6,7 +6,7 @@ extension SwitchboardConfiguration {
         "listen", "trusted-networks", "dialplans", "log-level", "server-header", "pid-file", "limits", "timers",
         "calls", "trunks", "advertised-address", "default-region", "journal", "database", "node-id",
         "metrics", "drain-grace", "media", "dns-server", "access-refresh", "security",
-        "admin-token-file", "sip", "registrar", "tls",
+        "admin-token-file", "sip", "registrar", "tls", "websocket",
     ]
 
     /// Loads and validates `path`. Every problem is collected with its position; the
@@ -136,6 +136,8 @@ extension SwitchboardConfiguration {
             case "tls":
                 tlsNode = value
                 config.tls = reader.tls(value, base: (path as NSString).deletingLastPathComponent)
+            case "websocket":
+                config.webSocket = reader.webSocket(value)
             default:
                 reader.unknownKey(keyNode, known: knownKeys)
             }

@@ -68,6 +68,21 @@ public struct SwitchboardConfiguration: Sendable, Equatable {
         public var dialPrefix = ""
         /// diversion (RFC 5806), history-info (RFC 7044) or none.
         public var forwarding = "diversion"
+        /// `tls-server-name:` with `transport: tls`, the name sent in SNI and checked in the
+        /// trunk's certificate (RFC 5922 §7.2). Default none: the certificate must name the
+        /// trunk's IP address (an IP SAN), and no SNI is sent (RFC 6066 §3: names only).
+        public var tlsServerName: String?
+    }
+
+    /// `websocket:` who may open SIP over WebSocket connections (RFC 7118 §6, RFC 6455 §10.2).
+    public struct WebSocket: Sendable, Equatable {
+        /// `allowed-origins:` the HTTP `Origin`s (scheme://host[:port], compared without case)
+        /// whose pages may connect; an upgrade from any other Origin gets 403. Default none.
+        public var allowedOrigins: [String] = []
+        /// `allow-missing-origin:` whether an upgrade without `Origin` (a desktop softphone,
+        /// not a browser: browsers always send one) is accepted. Default true.
+        public var allowMissingOrigin = true
+        public init() {}
     }
 
     /// Listen sockets. Default: UDP and TCP on 127.0.0.1:5060.
@@ -125,6 +140,8 @@ public struct SwitchboardConfiguration: Sendable, Equatable {
     /// `tls:` certificate and key of `tls:`/`wss:` listeners and outbound TLS; nil (the
     /// default): no TLS, and a TLS listener or trunk is a configuration error.
     public var tls: TLS?
+    /// `websocket:` the Origin allow-list of `ws:`/`wss:` listeners (see `WebSocket`).
+    public var webSocket: WebSocket
 
     public init() {
         listen = [Listen(transport: "udp", host: "127.0.0.1", port: 5060),
@@ -154,6 +171,7 @@ public struct SwitchboardConfiguration: Sendable, Equatable {
         security = Security()
         registrar = Registrar()
         tls = nil
+        webSocket = WebSocket()
     }
 
     /// True when `address` is inside one of the trusted networks.

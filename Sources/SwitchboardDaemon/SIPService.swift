@@ -93,6 +93,11 @@ public final class SIPService: Service, @unchecked Sendable {
             maxOutboundConnections: share(configuration.limits.maxTCPOutboundConnections))
         transportConfig.reusePort = threads > 1
         transportConfig.tls = configuration.tls.map(Self.tlsSettings)
+        for trunk in configuration.trunks where trunk.transport == "tls" {
+            if let name = trunk.tlsServerName { transportConfig.tlsServerNames[SIPPeer(transport: .tls, host: trunk.host, port: trunk.port)] = name }
+        }
+        transportConfig.webSocketOrigins = WebSocketOriginPolicy(allowed: configuration.webSocket.allowedOrigins,
+                                                                 allowMissing: configuration.webSocket.allowMissingOrigin)
         var shards: [SIPShard] = []
         for (index, loop) in group.makeIterator().enumerated() {
             var shardLogger = logger
@@ -255,7 +260,14 @@ public final class SIPService: Service, @unchecked Sendable {
         }
         var host = configuration.advertisedAddress ?? first?.host ?? "127.0.0.1"
         if host == "0.0.0.0" || host == "::" { host = "127.0.0.1" }
-        return CallEngineConfiguration(
+        // Each transport's first listener names us in Via and Contact on that transport.
+        var ports: [SIPTransportProtocol: Int] = [:]
+        for listen in configuration.listen {
+            if let transport = SIPTransportProtocol(rawValue: listen.transport.uppercased()), ports[transport] == nil {
+                ports[transport] = listen.port
+            }
+        }
+        var engine = CallEngineConfiguration(
             advertisedHost: host, advertisedPort: first?.port ?? 5060,
             defaultTransport: .udp, trunks: trunks,
             maxCallDuration: .milliseconds(Int64(calls.maxDurationSeconds * 1000)),
@@ -263,6 +275,8 @@ public final class SIPService: Service, @unchecked Sendable {
             maxCallsPerNumber: calls.maxPerNumber, retryAfterSeconds: calls.retryAfterSeconds,
             t1: .milliseconds(configuration.timers.t1), t2: .milliseconds(configuration.timers.t2),
             defaultRegion: configuration.defaultRegion)
+        engine.advertisedPorts = ports
+        return engine
     }
 
     /// Runs `body` on every shard's loop; the results, in shard order, on the first loop.

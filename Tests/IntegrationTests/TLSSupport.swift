@@ -24,8 +24,8 @@ struct TestPKI {
     func remove() { try? FileManager.default.removeItem(at: directory) }
 
     /// A new server certificate `name` (files NAME.pem, NAME.key) signed by the test CA.
-    func issueServer(_ name: String, subject: String) throws {
-        try issue(name, by: "ca", subject: subject, san: "IP:127.0.0.1,DNS:localhost")
+    func issueServer(_ name: String, subject: String, san: String = "IP:127.0.0.1,DNS:localhost") throws {
+        try issue(name, by: "ca", subject: subject, san: san)
     }
 
     private func makeCA(_ name: String, subject: String) throws {

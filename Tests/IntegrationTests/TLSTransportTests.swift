@@ -198,3 +198,75 @@ import Testing
         #expect(!answered.messages.contains("impostor@"), "the impostor's INVITE reached the callee")
     }
 }
+
+/// A trunk's `tls-server-name:` (issue 15 item 6): the trunk's certificate names a host, not
+/// the IP address we connect to. With the name configured the daemon sends it in SNI and
+/// checks the certificate against it, and the call goes through; without it the certificate
+/// does not name 127.0.0.1, the handshake is refused and nothing reaches the trunk.
+@Suite(.serialized) struct TLSTrunkServerNameTests {
+    static let destination = "+16502530000"
+
+    func daemon(pki: TestPKI, trunkPort: Int, serverName: String?) throws -> (DaemonProcess, TestDialplan) {
+        let plan = try TestDialplan(plans: "  main:\n    ring-all: { targets: [\"tel:\(Self.destination)\"], timeout: 10s }\n")
+        let name = serverName.map { ", tls-server-name: \($0)" } ?? ""
+        let daemon = try DaemonProcess(extraConfig: pki.config() + """
+            trunks:
+              - { name: carrier-tls, host: 127.0.0.1, port: \(trunkPort), transport: tls, prefixes: ["+1"]\(name) }
+
+            """, dialplans: plan.directory.path)
+        return (daemon, plan)
+    }
+
+    @Test func theConfiguredNameIsCheckedAndTheIPAloneIsNot() throws {
+        let pki = try TestPKI()
+        defer { pki.remove() }
+        try pki.issueServer("trunk", subject: "carrier-trunk", san: "DNS:sip.carrier.example")
+        let callee = try { var c = SIPpRun.callee("callee-answer.xml", calls: 1, keys: ["ring": "50"]); c.transport = "t1"; return try c.start() }()
+        defer { callee.stop() }
+        let bridge = try SocatBridge(toTCPPort: callee.port, pki: pki, certificate: "trunk")
+        defer { bridge.stop() }
+
+        // No name: the certificate must name 127.0.0.1, and it does not.
+        let (unnamed, plan1) = try daemon(pki: pki, trunkPort: bridge.port, serverName: nil)
+        defer { plan1.remove(); unnamed.stop() }
+        let refused = try SIPpRun.caller(daemon: unnamed, calls: 1, timeout: 20).run()
+        #expect(refused.successfulCalls == 0, "a certificate for another name was accepted: \(unnamed.log().suffix(2000))")
+        #expect(tracedMessages(callee.currentMessages(), startingWith: "INVITE ", received: true).isEmpty)
+        unnamed.stop()
+
+        let (named, plan2) = try daemon(pki: pki, trunkPort: bridge.port, serverName: "sip.carrier.example")
+        defer { plan2.remove(); named.stop() }
+        let call = try SIPpRun.caller(daemon: named, calls: 1, timeout: 20).run()
+        #expect(call.successfulCalls == 1, "\(call.output.suffix(1500))\n\(named.log().suffix(3000))")
+        let run = try callee.wait(timeout: 30)
+        #expect(run.successfulCalls == 1)
+        let invite = try #require(tracedMessages(run.messages, startingWith: "INVITE ", received: true).first)
+        #expect(invite.hasPrefix("INVITE sip:\(Self.destination)@127.0.0.1:\(bridge.port)"), "\(invite)")
+        #expect(header("Via", in: invite)?.hasPrefix("SIP/2.0/TLS ") == true, "\(invite)")
+    }
+
+    @Test func checkReportsBadServerNamesAtTheirPosition() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tls-name-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("switchboard.yaml")
+        try """
+        trunks:
+          - { name: a, host: 127.0.0.1, port: 5061, transport: tls, tls-server-name: 10.0.0.1 }
+          - { name: b, host: 127.0.0.1, port: 5061, transport: tls, tls-server-name: "bad name" }
+          - { name: c, host: 127.0.0.1, port: 5060, transport: udp, tls-server-name: sip.example.com }
+        websocket:
+          allowed-origins: ["https://app.example.com/", "ftp://x.example"]
+          allow-missing-origin: maybe
+
+        """.write(to: file, atomically: true, encoding: .utf8)
+        let r = try AgentsDatabase.run(["check", "--config", file.path])
+        #expect(r.status != 0)
+        #expect(r.output.contains("switchboard.yaml:2:78: error: tls-server-name must be a host name, not an IP address"), "\(r.output)")
+        #expect(r.output.contains("switchboard.yaml:3:78: error: tls-server-name 'bad name' is not a host name"), "\(r.output)")
+        #expect(r.output.contains("switchboard.yaml:4:78: error: tls-server-name 'sip.example.com' needs transport: tls"), "\(r.output)")
+        #expect(r.output.contains("switchboard.yaml:6:21: error: origin 'https://app.example.com/' must be scheme://host[:port] with no path"), "\(r.output)")
+        #expect(r.output.contains("switchboard.yaml:6:49: error: origin 'ftp://x.example' must start with https:// or http://"), "\(r.output)")
+        #expect(r.output.contains("switchboard.yaml:7:25: error: allow-missing-origin is true or false, got 'maybe'"), "\(r.output)")
+    }
+}

@@ -126,4 +126,41 @@ import Testing
         #expect(ok.wait() == 1 && ok.output.contains("UPGRADED sip"), "\(ok.output)")
         #expect(daemon.isRunning)
     }
+
+    /// RFC 6455 §10.2, RFC 7118 §6: a browser page of another site must not use a visitor's
+    /// browser to register or call. An upgrade whose Origin is not in `websocket:
+    /// allowed-origins` gets 403; a listed one (default port written out or not) upgrades; no
+    /// Origin at all (a desktop softphone) upgrades unless `allow-missing-origin: false`.
+    @Test func browserOriginsNotAllowedGet403AndListedOnesUpgrade() throws {
+        let wsPort = FreePort.next()
+        let daemon = try DaemonProcess(extraConfig: "websocket: { allowed-origins: [\"https://app.example.com\"] }\n",
+                                       extraListeners: ["ws:127.0.0.1:\(wsPort)"])
+        defer { daemon.stop() }
+        func attempt(_ origin: String?) throws -> Agent {
+            var arguments = ["subprotocol", "--url", "ws://127.0.0.1:\(wsPort)/", "--proto", "sip"]
+            if let origin { arguments += ["--origin", origin] }
+            let agent = try Agent(arguments)
+            _ = agent.wait()
+            return agent
+        }
+        let evil = try attempt("https://evil.example")
+        #expect(evil.output.contains("STATUS 403"), "\(evil.output)")
+        let null = try attempt("null")
+        #expect(null.output.contains("STATUS 403"), "\(null.output)")
+        let listed = try attempt("https://app.example.com")
+        #expect(listed.output.contains("UPGRADED sip"), "\(listed.output)")
+        let withPort = try attempt("https://APP.example.com:443")
+        #expect(withPort.output.contains("UPGRADED sip"), "\(withPort.output)")
+        let none = try attempt(nil)
+        #expect(none.output.contains("UPGRADED sip"), "\(none.output)")
+        #expect(daemon.isRunning)
+
+        let strictPort = FreePort.next()
+        let strict = try DaemonProcess(extraConfig: "websocket: { allow-missing-origin: false }\n",
+                                       extraListeners: ["ws:127.0.0.1:\(strictPort)"])
+        defer { strict.stop() }
+        let bare = try Agent(["subprotocol", "--url", "ws://127.0.0.1:\(strictPort)/", "--proto", "sip"])
+        _ = bare.wait()
+        #expect(bare.output.contains("STATUS 403"), "\(bare.output)")
+    }
 }

@@ -20,6 +20,7 @@ ap.add_argument("--realm-host", default="127.0.0.1")
 ap.add_argument("--proto", default="chat")
 ap.add_argument("--wait", type=float, default=30)
 ap.add_argument("--ca", help="wss: verify the server against this CA file")
+ap.add_argument("--origin", help="send this Origin header (as a browser page would)")
 args = ap.parse_args()
 SSL = None
 if args.ca:
@@ -72,7 +73,7 @@ def reply(request, status, extra="", body=""):
 
 
 async def register_and_answer():
-    async with websockets.connect(args.url, subprotocols=["sip"], open_timeout=10, ssl=SSL) as ws:
+    async with websockets.connect(args.url, subprotocols=["sip"], open_timeout=10, ssl=SSL, origin=args.origin) as ws:
         say("SUBPROTOCOL", ws.subprotocol)
         call_id = uuid.uuid4().hex
         uri = f"sip:{args.realm_host}"
@@ -119,6 +120,7 @@ async def register_and_answer():
             if line.startswith("INVITE "):
                 steps.add("INVITE")
                 say("VIA", header(msg, "Via"))
+                say("CONTACT", header(msg, "Contact"))
                 await ws.send(reply(msg, "180 Ringing", f"Contact: <sip:{args.user}@{HOST};transport=ws>"))
                 sdp = ("v=0\r\no=callee 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
                        "m=audio 49170 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
@@ -136,7 +138,8 @@ async def register_and_answer():
 
 async def subprotocol():
     try:
-        async with websockets.connect(args.url, subprotocols=[args.proto], open_timeout=10, ssl=SSL) as ws:
+        async with websockets.connect(args.url, subprotocols=[args.proto], open_timeout=10, ssl=SSL,
+                                      origin=args.origin) as ws:
             say("UPGRADED", ws.subprotocol)
             return 1
     except websockets.exceptions.InvalidStatusCode as e:
