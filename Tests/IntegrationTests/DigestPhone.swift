@@ -1,4 +1,5 @@
 import Foundation
+import ProcessTestKit
 import SIPTestKit
 
 /// Tests/Fixtures/sip/digest_agent.py as a running phone: SHA-256 digest over UDP or TCP,
