@@ -7,7 +7,6 @@ import Postgres
 /// A throwaway PostgreSQL with the whole schema (through `switchboard migrate`) and agents
 /// made with the real CLI, for the registrar's tests.
 final class AgentsDatabase: @unchecked Sendable {
-    static let cli = DaemonProcess.packageRoot.appendingPathComponent(".build/debug/switchboard")
     let cluster: PostgresCluster
     let url: String
 
@@ -26,20 +25,9 @@ final class AgentsDatabase: @unchecked Sendable {
         try Self.run(arguments + ["--database", url], stdin: stdin)
     }
 
+    /// stdin is always a pipe, closed once `stdin` is written: no command here waits for input.
     static func run(_ arguments: [String], stdin: String? = nil) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = cli
-        process.arguments = arguments
-        let out = Pipe(), input = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try SwitchboardCLI.run(arguments, stdin: stdin ?? "")
     }
 
     /// Adds an agent with a password through the CLI (as an operator would).

@@ -37,10 +37,8 @@ import Testing
         process.standardError = out
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(50_000) }
         // SIGKILL: the tool inherits the test thread's signal mask, where SIGTERM may be blocked.
-        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        process.waitOrKill(timeout: timeout)
         try? out.close()
         return (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
     }

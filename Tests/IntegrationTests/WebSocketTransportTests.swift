@@ -38,15 +38,11 @@ import Testing
         }
 
         func wait(timeout: TimeInterval = 40) -> Int32 {
-            let deadline = Date().addingTimeInterval(timeout)
-            while process.isRunning && Date() < deadline { usleep(50_000) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
-            return process.terminationStatus
+            process.waitOrKill(timeout: timeout)
         }
 
         deinit {
-            if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+            process.killAndReap()
             try? FileManager.default.removeItem(at: log)
         }
     }
