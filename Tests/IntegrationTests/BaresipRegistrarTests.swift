@@ -9,8 +9,7 @@ import Testing
     @Test func baresipRegistersAndReceivesTheAgentsCall() throws {
         let db = try AgentsDatabase()
         defer { db.stop() }
-        let plan = try TestDialplan(plans: "  main:\n    ring-all: { targets: [\"agent:alice\"], timeout: 10s }\n",
-                                    extra: "agents:\n  alice: ~\n")
+        let plan = try TestDialplan.ringsAlice()
         defer { plan.remove() }
         let metricsPort = FreePort.next()
         // baresip 1.0 (Debian 12) answers digest with MD5 only.
@@ -18,9 +17,7 @@ import Testing
                                        dialplans: plan.directory.path)
         defer { daemon.stop() }
         try db.addAgent("alice", password: "correct-horse", config: daemon.configURL.path)
-        #expect(waitUntil(10) {
-            (try? httpGet(port: metricsPort)).map { sample($0.1, "switchboard_registrar_agents") == 1 } ?? false
-        })
+        try waitForAgents(metricsPort, count: 1)
 
         let phone = try BaresipPhone(
             account: "<sip:alice@127.0.0.1:\(daemon.port)>;auth_pass=correct-horse;regint=120;answermode=auto;audio_codecs=PCMU",

@@ -26,7 +26,7 @@ import Testing
             """), dialplans: plan.directory.path)
         defer { daemon.stop() }
         try db.addAgent("alice", password: "correct-horse", number: AgentOutboundTests.agentNumber, config: daemon.configURL.path)
-        try AgentOutboundTests().waitForAgentDirectory(metricsPort, count: 1)
+        try waitForAgents(metricsPort, count: 1)
 
         let phone = try LinphonePhone(daemonPort: daemon.port)
         defer { phone.stop() }

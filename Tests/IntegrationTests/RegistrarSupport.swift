@@ -3,6 +3,7 @@ import LegStore
 import ProcessTestKit
 import SIPTestKit
 import Postgres
+import Testing
 
 /// A throwaway PostgreSQL with the whole schema (through `switchboard migrate`) and agents
 /// made with the real CLI, for the registrar's tests.
@@ -71,6 +72,26 @@ func registrarConfig(database: String, metricsPort: Int, algorithms: String = "[
       auth: { algorithms: \(algorithms) }
     \(extra)
     """
+}
+
+extension TestDialplan {
+    /// A dialplan whose number rings the agent alice (declared under `agents:`, with
+    /// `outbound` lines of hers appended): what every registrar and agent suite starts from.
+    static func ringsAlice(outbound: String = "") throws -> TestDialplan {
+        try TestDialplan(plans: "  main:\n    ring-all: { targets: [\"agent:alice\"], timeout: 10s }\n",
+                         extra: "agents:\n  alice: ~\n" + outbound)
+    }
+}
+
+/// Waits (bounded) until the daemon's registrar has loaded `count` agents from the database
+/// (its `switchboard_registrar_agents` gauge); records an issue if it does not in `timeout`.
+func waitForAgents(_ metricsPort: Int, count: Int, timeout: TimeInterval = 10) throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    repeat {
+        if let (_, m) = try? httpGet(port: metricsPort), sample(m, "switchboard_registrar_agents") == Double(count) { return }
+        usleep(200_000)
+    } while Date() < deadline
+    Issue.record("the daemon did not load \(count) agent(s) in \(timeout) s")
 }
 
 extension SIPpRun {

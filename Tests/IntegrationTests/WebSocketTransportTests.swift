@@ -54,8 +54,7 @@ import Testing
         defer { pki.remove() }
         let db = try AgentsDatabase()
         defer { db.stop() }
-        let plan = try TestDialplan(plans: "  main:\n    ring-all: { targets: [\"agent:alice\"], timeout: 10s }\n",
-                                    extra: "agents:\n  alice: ~\n")
+        let plan = try TestDialplan.ringsAlice()
         defer { plan.remove() }
         let journal = FileManager.default.temporaryDirectory.appendingPathComponent("journal-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: journal) }
@@ -67,7 +66,7 @@ import Testing
             dialplans: plan.directory.path, extraListeners: ["\(scheme):127.0.0.1:\(wsPort)"])
         defer { daemon.stop() }
         try db.addAgent("alice", password: "correct-horse", config: daemon.configURL.path)
-        try RegistrarDaemonTests().waitForAgents(metricsPort, count: 1)
+        try waitForAgents(metricsPort, count: 1)
 
         var arguments = ["register-and-answer", "--url", "\(scheme)://127.0.0.1:\(wsPort)/", "--user", "alice",
                          "--password", "correct-horse", "--wait", "30"]
