@@ -15,13 +15,12 @@ public final class AccessCache: @unchecked Sendable {
     private let connectionString: String
     private let refreshInterval: TimeInterval
     private let logger: Logger
-    private let condition = NSCondition()
+    private let worker = DatabaseThread(name: "access-cache")
+    private var condition: NSCondition { worker.condition }
     private var blocked: Set<String> = []
     /// Agents' outbound spend today by account, in micro-units (`OutboundSpend`).
     private var spent: [String: Int64] = [:]
     private var loaded = false
-    private var stopping = false
-    private var thread: Thread?
     private var refreshes = 0
 
     public init(connectionString: String, refreshInterval: TimeInterval = 30,
@@ -63,10 +62,7 @@ public final class AccessCache: @unchecked Sendable {
     /// the background.
     public func start() throws {
         try refresh()
-        let t = Thread { [weak self] in self?.run() }
-        t.name = "access-cache"
-        condition.lock(); thread = t; condition.unlock()
-        t.start()
+        worker.start { [weak self] in self?.run() }
     }
 
     /// For the daemon: tries a first load, but starts refreshing in the background even when
@@ -76,25 +72,24 @@ public final class AccessCache: @unchecked Sendable {
         do { try refresh() } catch {
             logger.warning("account access not loaded yet; retrying in the background", metadata: ["error": "\(error)"])
         }
-        let t = Thread { [weak self] in self?.run() }
-        t.name = "access-cache"
-        condition.lock(); thread = t; condition.unlock()
-        t.start()
+        worker.start { [weak self] in self?.run() }
     }
 
     public func stop() {
-        condition.lock()
-        stopping = true
-        condition.broadcast()
-        condition.unlock()
+        worker.stop()
     }
 
     /// One synchronous refresh.
     public func refresh() throws {
         let c = try PostgresConnection(connectionString)
         defer { c.close() }
-        let set = try Self.blockedAccounts(c)
-        let spend = try OutboundSpend.spentToday(c)
+        try load(c)
+    }
+
+    /// Reads both lists, then swaps them in together (a failed read changes nothing).
+    private func load(_ connection: PostgresConnection) throws {
+        let set = try Self.blockedAccounts(connection)
+        let spend = try OutboundSpend.spentToday(connection)
         condition.lock()
         blocked = set
         spent = spend
@@ -108,20 +103,13 @@ public final class AccessCache: @unchecked Sendable {
         while true {
             condition.lock()
             let deadline = Date().addingTimeInterval(refreshInterval)
-            while !stopping, condition.wait(until: deadline) {}
-            let stop = stopping
+            while !worker.stopping, condition.wait(until: deadline) {}
+            let stop = worker.stopping
             condition.unlock()
             if stop { break }
             do {
                 if connection == nil || connection?.isHealthy == false { connection = try PostgresConnection(connectionString) }
-                let set = try Self.blockedAccounts(connection!)
-                let spend = try OutboundSpend.spentToday(connection!)
-                condition.lock()
-                blocked = set
-                spent = spend
-                loaded = true
-                refreshes += 1
-                condition.unlock()
+                try load(connection!)
             } catch {
                 connection = nil
                 logger.warning("access cache refresh failed; keeping the last list", metadata: ["error": "\(error)"])

@@ -122,23 +122,11 @@ extension CallEngine {
         let route = RouteDecision.agentOutbound(account: agent.account, agentNumber: number, destination: destination,
                                                 callerID: withheld ? "anonymous" : number,
                                                 ringSeconds: Self.agentOutboundRingSeconds)
-        var local = invite.to
-        local.tag = nil
-        var remote = invite.from
-        remote.tag = nil
-        let dialog = Dialog(callID: invite.callID, localTag: toTag, remoteTag: invite.from.tag, localURI: local,
-                            remoteURI: remote, localCSeq: 0, remoteCSeq: invite.cSeq.sequence,
-                            remoteTarget: invite.contacts.first?.uri ?? invite.from.uri,
-                            routeSet: .uas(recordRoutes: invite.recordRoutes), fallbackPeer: peer)
-        let inbound = InboundLeg(invite: invite, transaction: transaction, source: peer, localTag: toTag, dialog: dialog)
+        let inbound = inboundLeg(for: invite, transaction: transaction, from: peer, toTag: toTag)
         let call = Call(inbound: inbound, route: route, account: agent.account, trackingNumber: number,
                         source: "agent-outbound", caller: number)
-        call.table = table
-        calls[call.id] = call
-        callsByInboundTransaction[transaction] = call
-        callsByLocalTag[toTag] = call
+        register(call, table: table, transaction: transaction, toTag: toTag)
         agentCalls[call.id] = AgentCall(agent: agent, agentLeg: inbound.id)
-        statistics.callsStarted += 1
         emit(.created(leg: inbound.id, call: call.id, .init(
             account: agent.account, trackingNumber: number, source: call.source, direction: .agent,
             target: "tel:" + destination, sipCallID: invite.callID, callerNumber: number)))

@@ -44,25 +44,11 @@ extension CallEngine {
             return
         }
 
-        var local = invite.to
-        local.tag = nil
-        var remote = invite.from
-        remote.tag = nil
-        // RFC 3261 §12.1.1: the route set is the INVITE's Record-Route, in order; our requests
-        // in this dialog go to its first entry (the carrier's proxy), not to the Contact.
-        let dialog = Dialog(callID: invite.callID, localTag: toTag, remoteTag: invite.from.tag, localURI: local,
-                            remoteURI: remote, localCSeq: 0, remoteCSeq: invite.cSeq.sequence,
-                            remoteTarget: invite.contacts.first?.uri ?? invite.from.uri,
-                            routeSet: .uas(recordRoutes: invite.recordRoutes), fallbackPeer: peer)
-        let inbound = InboundLeg(invite: invite, transaction: transaction, source: peer, localTag: toTag, dialog: dialog)
+        let inbound = inboundLeg(for: invite, transaction: transaction, from: peer, toTag: toTag)
         let call = Call(inbound: inbound, route: route, account: account, trackingNumber: number,
                         source: route.source ?? "", caller: route.caller.e164 ?? route.caller.input)
-        call.table = table
         call.continuations = continuations
-        calls[call.id] = call
-        callsByInboundTransaction[transaction] = call
-        callsByLocalTag[toTag] = call
-        statistics.callsStarted += 1
+        register(call, table: table, transaction: transaction, toTag: toTag)
         emit(.created(leg: inbound.id, call: call.id, .init(
             account: account, trackingNumber: number, source: call.source, direction: .inbound, target: number,
             sipCallID: invite.callID, callerNumber: call.caller)))

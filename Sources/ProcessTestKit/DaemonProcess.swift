@@ -43,16 +43,11 @@ public final class DaemonProcess: @unchecked Sendable {
         config += extraConfig
         let configURL = directory.appendingPathComponent("switchboard.yaml")
         try config.write(to: configURL, atomically: true, encoding: .utf8)
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
-        process.executableURL = DaemonProcess.binary
-        process.arguments = ["--config", configURL.path]
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
-        process.standardError = try FileHandle(forWritingTo: logURL)
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        try waitUntilReady()
+        try process.start(DaemonProcess.binary, ["--config", configURL.path], log: logURL)
+        try process.waitUntilLogged("switchboardd ready", log: log, timeout: 20)
     }
 
     public var pid: Int32 { process.processIdentifier }
@@ -61,28 +56,12 @@ public final class DaemonProcess: @unchecked Sendable {
 
     public func log() -> String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
 
-    func waitUntilReady(timeout: TimeInterval = 20) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if log().contains("switchboardd ready") { return }
-            if !process.isRunning { throw DaemonError.exited(status: process.terminationStatus, log: log()) }
-            usleep(20_000)
-        }
-        throw DaemonError.notReady(log: log())
-    }
-
     public func signal(_ sig: Int32) { kill(process.processIdentifier, sig) }
 
     /// SIGTERM, then SIGKILL after `grace`; returns the exit status.
     @discardableResult
     public func stop(grace: TimeInterval = 10) -> Int32 {
-        guard process.isRunning else { return process.terminationStatus }
-        kill(process.processIdentifier, SIGTERM)
-        let deadline = Date().addingTimeInterval(grace)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-        return process.terminationStatus
+        process.terminate(grace: grace)
     }
 
     /// Resident memory of the daemon in KiB (from /proc), for leak checks.
@@ -95,8 +74,23 @@ public final class DaemonProcess: @unchecked Sendable {
     }
 
     deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        process.killAndReap()
         try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+extension Process {
+    /// Waits (bounded) until the log `log()` returns says the program is ready: the daemon
+    /// and the web service both announce it in one line. Throws when it exits first or
+    /// the line does not come within `timeout`.
+    func waitUntilLogged(_ line: String, log: () -> String, timeout: TimeInterval) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if log().contains(line) { return }
+            if !isRunning { throw DaemonError.exited(status: terminationStatus, log: log()) }
+            usleep(20_000)
+        }
+        throw DaemonError.notReady(log: log())
     }
 }
 

@@ -31,13 +31,7 @@ public final class PostgresCluster: @unchecked Sendable {
     ///   nothing while the OS keeps running). The benchmark turns it on.
     public init(port: Int = FreePort.next(), fsync: Bool = false) throws {
         self.port = port
-        directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("pgtest-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        if getuid() == 0 {
-            guard let pw = getpwnam("postgres") else { throw ClusterError.noPostgresUser }
-            guard chown(directory.path, pw.pointee.pw_uid, pw.pointee.pw_gid) == 0 else { throw ClusterError.command("chown", errno) }
-        }
-        chmod(directory.path, 0o700)
+        directory = try Self.makeDataDirectory()
         do {
             try Self.run("initdb", ["-D", directory.path, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8", "--locale=C"])
             let conf = """
@@ -62,18 +56,25 @@ public final class PostgresCluster: @unchecked Sendable {
         }
     }
 
-    /// A streaming-replication standby of `primary` (`pg_basebackup -R`: it copies the
-    /// primary's data and writes `primary_conninfo` and `standby.signal`), on its own port,
-    /// read-only until `promote()`. For failover tests: stop the primary, promote this one.
-    public init(standbyOf primary: PostgresCluster, port: Int = FreePort.next()) throws {
-        self.port = port
-        directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("pgtest-\(UUID().uuidString)")
+    /// A new, empty data directory as PostgreSQL demands it: mode 0700 and, when the tests
+    /// run as root (PostgreSQL refuses to), owned by the `postgres` user.
+    static func makeDataDirectory() throws -> URL {
+        let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("pgtest-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         if getuid() == 0 {
             guard let pw = getpwnam("postgres") else { throw ClusterError.noPostgresUser }
             guard chown(directory.path, pw.pointee.pw_uid, pw.pointee.pw_gid) == 0 else { throw ClusterError.command("chown", errno) }
         }
         chmod(directory.path, 0o700)
+        return directory
+    }
+
+    /// A streaming-replication standby of `primary` (`pg_basebackup -R`: it copies the
+    /// primary's data and writes `primary_conninfo` and `standby.signal`), on its own port,
+    /// read-only until `promote()`. For failover tests: stop the primary, promote this one.
+    public init(standbyOf primary: PostgresCluster, port: Int = FreePort.next()) throws {
+        self.port = port
+        directory = try Self.makeDataDirectory()
         do {
             try Self.run("pg_basebackup", ["-h", "127.0.0.1", "-p", String(primary.port), "-U", "postgres",
                                            "-D", directory.path, "-R", "-X", "stream", "-c", "fast"])

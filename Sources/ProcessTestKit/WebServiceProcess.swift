@@ -13,10 +13,7 @@ public final class WebServiceProcess: @unchecked Sendable {
     public static let adminToken = "test-admin-token-0123456789abcdef"
     let process = Process()
 
-    public static var binary: URL {
-        if let override = ProcessInfo.processInfo.environment["SWITCHBOARD"] { return URL(fileURLWithPath: override) }
-        return DaemonProcess.packageRoot.appendingPathComponent(".build/debug/switchboard")
-    }
+    public static var binary: URL { SwitchboardCLI.binary }
 
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
@@ -42,41 +39,20 @@ public final class WebServiceProcess: @unchecked Sendable {
         """
         let configURL = directory.appendingPathComponent("web.yaml")
         try config.write(to: configURL, atomically: true, encoding: .utf8)
-        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
-        process.executableURL = Self.binary
-        process.arguments = ["web", "--config", configURL.path]
-        process.standardError = try FileHandle(forWritingTo: logURL)
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        try waitUntilReady()
+        try process.start(Self.binary, ["web", "--config", configURL.path], log: logURL)
+        try process.waitUntilLogged("switchboard web listening", log: log, timeout: 30)
     }
 
     public func log() -> String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
     public var pid: Int32 { process.processIdentifier }
 
-    func waitUntilReady(timeout: TimeInterval = 30) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if log().contains("switchboard web listening") { return }
-            if !process.isRunning { throw DaemonError.exited(status: process.terminationStatus, log: log()) }
-            usleep(20_000)
-        }
-        throw DaemonError.notReady(log: log())
-    }
-
     @discardableResult
     public func stop(grace: TimeInterval = 10) -> Int32 {
-        guard process.isRunning else { return process.terminationStatus }
-        kill(process.processIdentifier, SIGTERM)
-        let deadline = Date().addingTimeInterval(grace)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-        return process.terminationStatus
+        process.terminate(grace: grace)
     }
 
     deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        process.killAndReap()
         try? FileManager.default.removeItem(at: directory)
     }
 }

@@ -14,11 +14,10 @@ public final class RegistrarStoreWorker: @unchecked Sendable {
     private let node: String?
     private let refreshInterval: TimeInterval
     private let logger: Logger
-    private let condition = NSCondition()
+    private let worker = DatabaseThread(name: "registrar-store")
+    private var condition: NSCondition { worker.condition }
     private var pending: [String: [Binding]] = [:]
     private var order: [String] = []
-    private var stopping = false
-    private var thread: Thread?
     private var written = 0
 
     public init(connectionString: String, directory: AgentDirectory, bindings: BindingTable, node: String?,
@@ -65,18 +64,12 @@ public final class RegistrarStoreWorker: @unchecked Sendable {
     public var pendingCount: Int { condition.lock(); defer { condition.unlock() }; return pending.count }
 
     public func start() {
-        let t = Thread { [weak self] in self?.run() }
-        t.name = "registrar-store"
-        condition.lock(); thread = t; condition.unlock()
-        t.start()
+        worker.start { [weak self] in self?.run() }
     }
 
     /// Stops after writing what is queued (best effort: one attempt).
     public func stop() {
-        condition.lock()
-        stopping = true
-        condition.broadcast()
-        condition.unlock()
+        worker.stop()
     }
 
     private func run() {
@@ -90,8 +83,8 @@ public final class RegistrarStoreWorker: @unchecked Sendable {
         while true {
             condition.lock()
             let wake = failing ? Date().addingTimeInterval(backoff) : nextRefresh
-            while !stopping, pending.isEmpty || failing, condition.wait(until: wake), Date() < wake {}
-            let stop = stopping
+            while !worker.stopping, pending.isEmpty || failing, condition.wait(until: wake), Date() < wake {}
+            let stop = worker.stopping
             let batch = order.compactMap { a in pending[a].map { (a, $0) } }
             condition.unlock()
             do {

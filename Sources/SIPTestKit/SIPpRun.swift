@@ -72,7 +72,6 @@ public struct SIPpRun {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sipp-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sipp")
         process.currentDirectoryURL = dir
         let port = localPort ?? FreePort.next()
         var arguments = target.map { [$0] } ?? []
@@ -83,13 +82,8 @@ public struct SIPpRun {
             "-trace_stat", "-stf", dir.appendingPathComponent("stat.csv").path, "-fd", "1",
         ] + extraArguments
         if traceMessages { arguments += ["-trace_msg", "-message_file", dir.appendingPathComponent("messages.log").path] }
-        process.arguments = arguments
-        let outFile = dir.appendingPathComponent("out.log")
-        FileManager.default.createFile(atPath: outFile.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: outFile)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
+        try process.start(URL(fileURLWithPath: "/usr/bin/sipp"), arguments, log: dir.appendingPathComponent("out.log"),
+                          stdoutToLog: true)
         // A callee must be listening before the daemon rings it: wait (bounded) until SIPp
         // holds its UDP port.
         if target == nil {
@@ -122,9 +116,7 @@ public final class SIPpProcess: @unchecked Sendable {
     /// Bounded: a SIPp still running after `timeout` is stopped (its -timeout does not end a
     /// callee that never received a call).
     public func wait(timeout: TimeInterval = 60) throws -> SIPpRun.Result {
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning { return stop() }
+        if !process.waitForExit(timeout: timeout) { return stop() }
         return collect()
     }
 
@@ -136,18 +128,12 @@ public final class SIPpProcess: @unchecked Sendable {
     /// Ends SIPp now (SIGTERM, then SIGKILL) and reads what it produced.
     @discardableResult
     public func stop() -> SIPpRun.Result {
-        if process.isRunning {
-            process.terminate()
-            let deadline = Date().addingTimeInterval(3)
-            while process.isRunning && Date() < deadline { usleep(10_000) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
-        }
+        process.terminate(grace: 3)
         return collect()
     }
 
     deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        process.killAndReap()
         try? FileManager.default.removeItem(at: directory)
     }
 

@@ -28,8 +28,10 @@ public struct ClientInviteTransaction: Sendable {
     public let request: SIPRequest
     public let reliable: Bool
     public let timers: TransactionTimers
+    /// Timer A: INVITE retransmissions, unreliable transports only (§17.1.1.2).
+    private var timerA: RetransmitTimer
     /// The current Timer A interval (doubles on each firing, §17.1.1.2).
-    public private(set) var timerAInterval: Duration
+    public var timerAInterval: Duration { timerA.interval }
     /// The ACK generated for the non-2xx final response, resent on its retransmissions.
     public private(set) var ack: SIPRequest?
 
@@ -38,16 +40,13 @@ public struct ClientInviteTransaction: Sendable {
         self.request = request
         self.reliable = reliable
         self.timers = timers
-        self.timerAInterval = timers.a
+        self.timerA = RetransmitTimer(.a, initial: timers.a, cap: nil, reliable: reliable)
     }
 
     /// The TU handed us the INVITE: send it and arm A (unreliable only) and B (§17.1.1.2).
     public mutating func start() -> [TransactionAction] {
         precondition(state == .calling, "start() called twice")
-        var actions: [TransactionAction] = [.send(.request(request))]
-        if !reliable { actions.append(.startTimer(.a, after: timerAInterval)) }
-        actions.append(.startTimer(.b, after: timers.b))
-        return actions
+        return [.send(.request(request))] + timerA.start() + [.startTimer(.b, after: timers.b)]
     }
 
     public mutating func receivedResponse(_ response: SIPResponse) -> [TransactionAction] {
@@ -59,10 +58,7 @@ public struct ClientInviteTransaction: Sendable {
             let wasCalling = state == .calling
             state = .proceeding
             var actions: [TransactionAction] = []
-            if wasCalling {
-                if !reliable { actions.append(.cancelTimer(.a)) }
-                actions.append(.cancelTimer(.b))
-            }
+            if wasCalling { actions = timerA.cancel() + [.cancelTimer(.b)] }
             actions.append(.passToTU(.response(response)))
             return actions
 
@@ -81,15 +77,7 @@ public struct ClientInviteTransaction: Sendable {
             var actions = stopCallingTimers()
             actions.append(.send(.request(ack)))
             actions.append(.passToTU(.response(response)))
-            let d = timers.d(reliable: reliable)
-            if d == .zero {
-                state = .terminated
-                actions.append(.terminated)
-            } else {
-                state = .completed
-                actions.append(.startTimer(.d, after: d))
-            }
-            return actions
+            return actions + state.wait(in: .completed, for: .d, timers.d(reliable: reliable))
 
         case (.completed, 300...699):
             // §17.1.1.2: retransmissions of the final response in Completed make the
@@ -111,20 +99,16 @@ public struct ClientInviteTransaction: Sendable {
         switch (state, timer) {
         case (.calling, .a) where !reliable:
             // §17.1.1.2: on Timer A, retransmit and double the interval (no cap for INVITE).
-            timerAInterval = timerAInterval * 2
-            return [.send(.request(request)), .startTimer(.a, after: timerAInterval)]
+            return timerA.fired(resending: .request(request))
         case (.calling, .b):
             // §17.1.1.2: Timer B in Calling → inform the TU of the timeout, Terminated.
-            state = .terminated
-            return (reliable ? [] : [.cancelTimer(.a)]) + [.timeout, .terminated]
+            return state.terminate(timerA.cancel() + [.timeout])
         case (.completed, .d):
             // §17.1.1.2: Timer D in Completed → Terminated.
-            state = .terminated
-            return [.terminated]
+            return state.terminate()
         case (.accepted, .m):
             // RFC 6026 §8.4: Timer M in Accepted → Terminated.
-            state = .terminated
-            return [.terminated]
+            return state.terminate()
         default:
             return []
         }
@@ -135,11 +119,9 @@ public struct ClientInviteTransaction: Sendable {
     public mutating func transportFailed() -> [TransactionAction] {
         switch state {
         case .calling:
-            state = .terminated
-            return (reliable ? [] : [.cancelTimer(.a)]) + [.cancelTimer(.b), .transportError, .terminated]
+            return state.terminate(timerA.cancel() + [.cancelTimer(.b), .transportError])
         case .completed:
-            state = .terminated
-            return [.cancelTimer(.d), .transportError, .terminated]
+            return state.terminate([.cancelTimer(.d), .transportError])
         case .proceeding, .accepted, .terminated:
             return []
         }
@@ -149,7 +131,7 @@ public struct ClientInviteTransaction: Sendable {
     /// Call before leaving the state.
     private func stopCallingTimers() -> [TransactionAction] {
         guard state == .calling else { return [] }
-        return reliable ? [.cancelTimer(.b)] : [.cancelTimer(.a), .cancelTimer(.b)]
+        return timerA.cancel() + [.cancelTimer(.b)]
     }
 
     /// §17.1.1.3: the ACK for a non-2xx final response: Request-URI, Call-ID, From and CSeq

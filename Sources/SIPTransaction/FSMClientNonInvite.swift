@@ -22,8 +22,10 @@ public struct ClientNonInviteTransaction: Sendable {
     public let request: SIPRequest
     public let reliable: Bool
     public let timers: TransactionTimers
+    /// Timer E: request retransmissions, unreliable transports only (§17.1.2.2).
+    private var timerE: RetransmitTimer
     /// The current Timer E interval.
-    public private(set) var timerEInterval: Duration
+    public var timerEInterval: Duration { timerE.interval }
 
     public init(request: SIPRequest, reliable: Bool, timers: TransactionTimers = .rfc3261) {
         precondition(request.method != .invite && request.method != .ack, "INVITE and ACK are not non-INVITE transactions")
@@ -31,17 +33,14 @@ public struct ClientNonInviteTransaction: Sendable {
         self.request = request
         self.reliable = reliable
         self.timers = timers
-        self.timerEInterval = timers.e
+        self.timerE = RetransmitTimer(.e, initial: timers.e, cap: timers.t2, reliable: reliable)
     }
 
     /// §17.1.2.2: entering Trying sends the request, sets Timer F (64·T1) and, on unreliable
     /// transports, Timer E (T1).
     public mutating func start() -> [TransactionAction] {
         precondition(state == .trying, "start() called twice")
-        var actions: [TransactionAction] = [.send(.request(request))]
-        if !reliable { actions.append(.startTimer(.e, after: timerEInterval)) }
-        actions.append(.startTimer(.f, after: timers.f))
-        return actions
+        return [.send(.request(request))] + timerE.start() + [.startTimer(.f, after: timers.f)]
     }
 
     public mutating func receivedResponse(_ response: SIPResponse) -> [TransactionAction] {
@@ -55,18 +54,8 @@ public struct ClientNonInviteTransaction: Sendable {
         case (.trying, 200...699), (.proceeding, 200...699):
             // §17.1.2.2: a final response moves to Completed, goes to the TU, and Timer K
             // starts (T4 unreliable; 0 reliable, i.e. Terminated at once).
-            var actions: [TransactionAction] = reliable ? [] : [.cancelTimer(.e)]
-            actions.append(.cancelTimer(.f))
-            actions.append(.passToTU(.response(response)))
-            let k = timers.k(reliable: reliable)
-            if k == .zero {
-                state = .terminated
-                actions.append(.terminated)
-            } else {
-                state = .completed
-                actions.append(.startTimer(.k, after: k))
-            }
-            return actions
+            return timerE.cancel() + [.cancelTimer(.f), .passToTU(.response(response))]
+                + state.wait(in: .completed, for: .k, timers.k(reliable: reliable))
 
         default:
             // §17.1.2.2: response retransmissions in Completed are absorbed.
@@ -78,20 +67,16 @@ public struct ClientNonInviteTransaction: Sendable {
         switch (state, timer) {
         case (.trying, .e) where !reliable:
             // §17.1.2.2: in Trying, retransmit and reset E to MIN(2·E, T2).
-            timerEInterval = min(timerEInterval * 2, timers.t2)
-            return [.send(.request(request)), .startTimer(.e, after: timerEInterval)]
+            return timerE.fired(resending: .request(request))
         case (.proceeding, .e) where !reliable:
             // §17.1.2.2: in Proceeding, retransmit and reset E to T2.
-            timerEInterval = timers.t2
-            return [.send(.request(request)), .startTimer(.e, after: timerEInterval)]
+            return timerE.fired(resending: .request(request), rearmAt: timers.t2)
         case (.trying, .f), (.proceeding, .f):
             // §17.1.2.2: Timer F in Trying or Proceeding → inform the TU, Terminated.
-            state = .terminated
-            return (reliable ? [] : [.cancelTimer(.e)]) + [.timeout, .terminated]
+            return state.terminate(timerE.cancel() + [.timeout])
         case (.completed, .k):
             // §17.1.2.2: Timer K in Completed → Terminated.
-            state = .terminated
-            return [.terminated]
+            return state.terminate()
         default:
             return []
         }
@@ -101,8 +86,7 @@ public struct ClientNonInviteTransaction: Sendable {
     public mutating func transportFailed() -> [TransactionAction] {
         switch state {
         case .trying, .proceeding:
-            state = .terminated
-            return (reliable ? [] : [.cancelTimer(.e)]) + [.cancelTimer(.f), .transportError, .terminated]
+            return state.terminate(timerE.cancel() + [.cancelTimer(.f), .transportError])
         case .completed, .terminated:
             return []
         }

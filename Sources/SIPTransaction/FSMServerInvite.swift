@@ -40,7 +40,10 @@ public struct ServerInviteTransaction: Sendable {
     public private(set) var finalResponse: SIPResponse?
     /// The To tag of the last response sent (RFC 2543 ACK matching, CANCEL's 200).
     public private(set) var lastToTag: String?
-    public private(set) var timerGInterval: Duration
+    /// Timer G: final-response retransmissions in Completed, unreliable only (§17.2.1).
+    private var timerG: RetransmitTimer
+    /// The current Timer G interval.
+    public var timerGInterval: Duration { timerG.interval }
     private var tryingTimerRunning = false
 
     public init(request: SIPRequest, reliable: Bool, timers: TransactionTimers = .rfc3261,
@@ -51,7 +54,7 @@ public struct ServerInviteTransaction: Sendable {
         self.reliable = reliable
         self.timers = timers
         self.sendsTryingAutomatically = sendsTryingAutomatically
-        self.timerGInterval = timers.g
+        self.timerG = RetransmitTimer(.g, initial: timers.g, cap: timers.t2, reliable: reliable)
     }
 
     /// §17.2.1: the transaction is created in Proceeding; it MUST send a 100 Trying unless it
@@ -69,17 +72,8 @@ public struct ServerInviteTransaction: Sendable {
             case .completed:
                 // §17.2.1: ACK in Completed → Confirmed; Timer G stops, Timer H stops, Timer I
                 // starts (T4 unreliable; 0 reliable, i.e. Terminated at once).
-                var actions: [TransactionAction] = reliable ? [] : [.cancelTimer(.g)]
-                actions.append(.cancelTimer(.h))
-                let i = timers.i(reliable: reliable)
-                if i == .zero {
-                    state = .terminated
-                    actions.append(.terminated)
-                } else {
-                    state = .confirmed
-                    actions.append(.startTimer(.i, after: i))
-                }
-                return actions
+                return timerG.cancel() + [.cancelTimer(.h)]
+                    + state.wait(in: .confirmed, for: .i, timers.i(reliable: reliable))
             case .accepted:
                 // RFC 6026 §8.7: an ACK (for the 2xx) in Accepted is passed to the TU.
                 return [.passToTU(.request(request))]
@@ -126,10 +120,7 @@ public struct ServerInviteTransaction: Sendable {
             finalResponse = response
             lastProvisional = nil
             lastToTag = response.to.tag
-            var actions = stopTrying() + [.send(.response(response))]
-            if !reliable { actions.append(.startTimer(.g, after: timerGInterval)) }
-            actions.append(.startTimer(.h, after: timers.h))
-            return actions
+            return stopTrying() + [.send(.response(response))] + timerG.start() + [.startTimer(.h, after: timers.h)]
         case (.accepted, 200...299):
             // RFC 6026 §8.7: 2xx retransmissions from the TU in Accepted are sent.
             return [.send(.response(response))]
@@ -149,20 +140,17 @@ public struct ServerInviteTransaction: Sendable {
             return [.send(.response(trying))]
         case (.completed, .g) where !reliable:
             // §17.2.1: Timer G → resend the final response, G = MIN(2·G, T2).
-            timerGInterval = min(timerGInterval * 2, timers.t2)
-            return finalResponse.map { [.send(.response($0)), .startTimer(.g, after: timerGInterval)] } ?? []
+            guard let finalResponse else { return [] }
+            return timerG.fired(resending: .response(finalResponse))
         case (.completed, .h):
             // §17.2.1: Timer H in Completed (no ACK arrived) → Terminated, inform the TU.
-            state = .terminated
-            return (reliable ? [] : [.cancelTimer(.g)]) + [.timeout, .terminated]
+            return state.terminate(timerG.cancel() + [.timeout])
         case (.confirmed, .i):
             // §17.2.1: Timer I in Confirmed → Terminated.
-            state = .terminated
-            return [.terminated]
+            return state.terminate()
         case (.accepted, .l):
             // RFC 6026 §8.7: Timer L in Accepted → Terminated.
-            state = .terminated
-            return [.terminated]
+            return state.terminate()
         default:
             return []
         }
@@ -173,11 +161,7 @@ public struct ServerInviteTransaction: Sendable {
         switch state {
         case .proceeding, .completed:
             // §17.2.1 (figure 7): Transport Err. in Proceeding or Completed → inform TU, Terminated.
-            state = .terminated
-            var actions = stopTrying()
-            if !reliable { actions.append(.cancelTimer(.g)) }
-            actions += [.cancelTimer(.h), .transportError, .terminated]
-            return actions
+            return state.terminate(stopTrying() + timerG.cancel() + [.cancelTimer(.h), .transportError])
         case .accepted:
             // RFC 6026 §8.7: a failure to send a 2xx in Accepted is reported to the TU; the
             // transaction stays in Accepted until Timer L.

@@ -59,13 +59,7 @@ public struct ServerNonInviteTransaction: Sendable {
             // §17.2.2: a final response is sent, the transaction enters Completed and
             // Timer J starts (64·T1 unreliable; 0 reliable, i.e. Terminated at once).
             lastResponse = response
-            let j = timers.j(reliable: reliable)
-            if j == .zero {
-                state = .terminated
-                return [.send(.response(response)), .terminated]
-            }
-            state = .completed
-            return [.send(.response(response)), .startTimer(.j, after: j)]
+            return [.send(.response(response))] + state.wait(in: .completed, for: .j, timers.j(reliable: reliable))
         default:
             return []
         }
@@ -74,19 +68,16 @@ public struct ServerNonInviteTransaction: Sendable {
     public mutating func timerFired(_ timer: TransactionTimer) -> [TransactionAction] {
         guard state == .completed, timer == .j else { return [] }
         // §17.2.2: Timer J in Completed → Terminated.
-        state = .terminated
-        return [.terminated]
+        return state.terminate()
     }
 
     /// §17.2.2 / §17.2.4: a transport failure in Proceeding or Completed informs the TU.
     public mutating func transportFailed() -> [TransactionAction] {
         switch state {
         case .trying, .proceeding:
-            state = .terminated
-            return [.transportError, .terminated]
+            return state.terminate([.transportError])
         case .completed:
-            state = .terminated
-            return [.cancelTimer(.j), .transportError, .terminated]
+            return state.terminate([.cancelTimer(.j), .transportError])
         case .terminated:
             return []
         }

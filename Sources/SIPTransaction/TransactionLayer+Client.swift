@@ -10,30 +10,27 @@ extension TransactionLayer.ClientMachine {
     }
 
     mutating func start() -> [TransactionAction] {
-        switch self {
-        case .invite(var m): let a = m.start(); self = .invite(m); return a
-        case .nonInvite(var m): let a = m.start(); self = .nonInvite(m); return a
-        }
+        step(invite: { $0.start() }, nonInvite: { $0.start() })
     }
 
     mutating func receivedResponse(_ response: SIPResponse) -> [TransactionAction] {
-        switch self {
-        case .invite(var m): let a = m.receivedResponse(response); self = .invite(m); return a
-        case .nonInvite(var m): let a = m.receivedResponse(response); self = .nonInvite(m); return a
-        }
+        step(invite: { $0.receivedResponse(response) }, nonInvite: { $0.receivedResponse(response) })
     }
 
     mutating func timerFired(_ timer: TransactionTimer) -> [TransactionAction] {
-        switch self {
-        case .invite(var m): let a = m.timerFired(timer); self = .invite(m); return a
-        case .nonInvite(var m): let a = m.timerFired(timer); self = .nonInvite(m); return a
-        }
+        step(invite: { $0.timerFired(timer) }, nonInvite: { $0.timerFired(timer) })
     }
 
     mutating func transportFailed() -> [TransactionAction] {
+        step(invite: { $0.transportFailed() }, nonInvite: { $0.transportFailed() })
+    }
+
+    /// Feed one event to whichever machine this is and store the machine's new value back.
+    private mutating func step(invite: (inout ClientInviteTransaction) -> [TransactionAction],
+                               nonInvite: (inout ClientNonInviteTransaction) -> [TransactionAction]) -> [TransactionAction] {
         switch self {
-        case .invite(var m): let a = m.transportFailed(); self = .invite(m); return a
-        case .nonInvite(var m): let a = m.transportFailed(); self = .nonInvite(m); return a
+        case .invite(var m): let a = invite(&m); self = .invite(m); return a
+        case .nonInvite(var m): let a = nonInvite(&m); self = .nonInvite(m); return a
         }
     }
 }

@@ -16,30 +16,27 @@ extension TransactionLayer.ServerMachine {
     }
 
     mutating func receivedRequest(_ request: SIPRequest) -> [TransactionAction] {
-        switch self {
-        case .invite(var m): let a = m.receivedRequest(request); self = .invite(m); return a
-        case .nonInvite(var m): let a = m.receivedRequest(request); self = .nonInvite(m); return a
-        }
+        step(invite: { $0.receivedRequest(request) }, nonInvite: { $0.receivedRequest(request) })
     }
 
     mutating func sendResponse(_ response: SIPResponse) -> [TransactionAction] {
-        switch self {
-        case .invite(var m): let a = m.sendResponse(response); self = .invite(m); return a
-        case .nonInvite(var m): let a = m.sendResponse(response); self = .nonInvite(m); return a
-        }
+        step(invite: { $0.sendResponse(response) }, nonInvite: { $0.sendResponse(response) })
     }
 
     mutating func timerFired(_ timer: TransactionTimer) -> [TransactionAction] {
-        switch self {
-        case .invite(var m): let a = m.timerFired(timer); self = .invite(m); return a
-        case .nonInvite(var m): let a = m.timerFired(timer); self = .nonInvite(m); return a
-        }
+        step(invite: { $0.timerFired(timer) }, nonInvite: { $0.timerFired(timer) })
     }
 
     mutating func transportFailed() -> [TransactionAction] {
+        step(invite: { $0.transportFailed() }, nonInvite: { $0.transportFailed() })
+    }
+
+    /// Feed one event to whichever machine this is and store the machine's new value back.
+    private mutating func step(invite: (inout ServerInviteTransaction) -> [TransactionAction],
+                               nonInvite: (inout ServerNonInviteTransaction) -> [TransactionAction]) -> [TransactionAction] {
         switch self {
-        case .invite(var m): let a = m.transportFailed(); self = .invite(m); return a
-        case .nonInvite(var m): let a = m.transportFailed(); self = .nonInvite(m); return a
+        case .invite(var m): let a = invite(&m); self = .invite(m); return a
+        case .nonInvite(var m): let a = nonInvite(&m); self = .nonInvite(m); return a
         }
     }
 }

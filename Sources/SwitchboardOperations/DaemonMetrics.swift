@@ -57,43 +57,37 @@ public final class DaemonMetrics: Sendable {
         self.edge = EdgeMetrics(factory: factory)
         self.transport = TransportMetrics(factory: factory)
         self.registrar = RegistrarMetrics(factory: factory)
-        func counter(_ name: String, _ labels: [(String, String)] = []) -> CoreMetrics.Counter {
-            CoreMetrics.Counter(label: name, dimensions: labels, factory: factory)
-        }
-        func gauge(_ name: String, _ labels: [(String, String)] = []) -> CoreMetrics.Gauge {
-            CoreMetrics.Gauge(label: name, dimensions: labels, factory: factory)
-        }
         var byMethod: [String: CoreMetrics.Counter] = [:]
-        for method in Self.methods { byMethod[method] = counter("switchboard_sip_requests_received_total", [("method", method)]) }
+        for method in Self.methods { byMethod[method] = factory.counter("switchboard_sip_requests_received_total", [("method", method)]) }
         requestsReceived = byMethod
-        requestsReceivedOther = counter("switchboard_sip_requests_received_total", [("method", "other")])
-        responsesSent = (1...6).map { counter("switchboard_sip_responses_sent_total", [("class", "\($0)xx")]) }
+        requestsReceivedOther = factory.counter("switchboard_sip_requests_received_total", [("method", "other")])
+        responsesSent = (1...6).map { factory.counter("switchboard_sip_responses_sent_total", [("class", "\($0)xx")]) }
 
-        transactionsInProgress = gauge("switchboard_sip_transactions_in_progress")
-        callsInProgress = gauge("switchboard_calls_in_progress")
-        callsStarted = counter("switchboard_calls_started_total")
+        transactionsInProgress = factory.gauge("switchboard_sip_transactions_in_progress")
+        callsInProgress = factory.gauge("switchboard_calls_in_progress")
+        callsStarted = factory.counter("switchboard_calls_started_total")
         var outcomes: [String: CoreMetrics.Counter] = [:]
         for outcome in ["answered", "failed", "cancelled", "refused"] {
-            outcomes[outcome] = counter("switchboard_calls_total", [("outcome", outcome)])
+            outcomes[outcome] = factory.counter("switchboard_calls_total", [("outcome", outcome)])
         }
         callsByOutcome = outcomes
         agentCallsByOutcome = Dictionary(uniqueKeysWithValues: AgentCallOutcome.allCases.map {
-            ($0, counter("switchboard_agent_calls_total", [("outcome", $0.rawValue)]))
+            ($0, factory.counter("switchboard_agent_calls_total", [("outcome", $0.rawValue)]))
         })
-        legsPlaced = counter("switchboard_legs_placed_total")
+        legsPlaced = factory.counter("switchboard_legs_placed_total")
 
-        reloads = [true: counter("switchboard_dialplan_reloads_total", [("result", "success")]),
-                   false: counter("switchboard_dialplan_reloads_total", [("result", "failure")])]
-        lastReloadTimestamp = gauge("switchboard_dialplan_last_reload_timestamp_seconds")
-        lastReloadSucceeded = gauge("switchboard_dialplan_last_reload_success")
-        draining = gauge("switchboard_draining")
-        gauge("switchboard_build_info", [("version", SwitchboardVersion.number), ("commit", SwitchboardVersion.commit)]).record(1)
+        reloads = [true: factory.counter("switchboard_dialplan_reloads_total", [("result", "success")]),
+                   false: factory.counter("switchboard_dialplan_reloads_total", [("result", "failure")])]
+        lastReloadTimestamp = factory.gauge("switchboard_dialplan_last_reload_timestamp_seconds")
+        lastReloadSucceeded = factory.gauge("switchboard_dialplan_last_reload_success")
+        draining = factory.gauge("switchboard_draining")
+        factory.gauge("switchboard_build_info", [("version", SwitchboardVersion.number), ("commit", SwitchboardVersion.commit)]).record(1)
         journal = source.map {
-            ($0, gauge("switchboard_journal_lag_events"),
-             gauge("switchboard_journal_write_errors"), gauge("switchboard_database_up"),
+            ($0, factory.gauge("switchboard_journal_lag_events"),
+             factory.gauge("switchboard_journal_write_errors"), factory.gauge("switchboard_database_up"),
              // Since start; gauges because the journal keeps the counts (sampled, not added).
              ["dropped_events", "dropped_ends", "reserve_ends", "owed_ends_kept", "owed_ends"].map {
-                 gauge("switchboard_journal_queue_\($0)")
+                 factory.gauge("switchboard_journal_queue_\($0)")
              })
         }
         lastReloadSucceeded.record(1)
@@ -114,7 +108,7 @@ public final class DaemonMetrics: Sendable {
     /// Calls started on one SIP loop (`sip.threads`): shows how the Call-ID hash spreads
     /// calls over the loops. The label is the loop's index, a fixed set.
     public func shardCallsStarted(shard: Int) -> CoreMetrics.Counter {
-        CoreMetrics.Counter(label: "switchboard_sip_shard_calls_started_total", dimensions: [("shard", "\(shard)")], factory: factory)
+        factory.counter("switchboard_sip_shard_calls_started_total", [("shard", "\(shard)")])
     }
 
     public func reloaded(_ outcome: DialplanReloader.Outcome) {

@@ -15,17 +15,14 @@ public final class EdgeMetrics: Sendable {
     public let strayResponses: CoreMetrics.Counter
 
     public init(factory: PrometheusMetricsFactory) {
-        func counter(_ name: String, _ labels: [(String, String)] = []) -> CoreMetrics.Counter {
-            CoreMetrics.Counter(label: name, dimensions: labels, factory: factory)
-        }
-        refused = counter("switchboard_edge_requests_total", [("verdict", "refused")])
-        dropped = counter("switchboard_edge_requests_total", [("verdict", "dropped")])
-        banned = counter("switchboard_edge_requests_total", [("verdict", "banned")])
-        trustedCap = counter("switchboard_edge_requests_total", [("verdict", "trusted_cap")])
-        bansIssued = counter("switchboard_edge_bans_total")
-        bansActive = CoreMetrics.Gauge(label: "switchboard_edge_bans_active", factory: factory)
-        sourcesTracked = CoreMetrics.Gauge(label: "switchboard_edge_sources_tracked", factory: factory)
-        strayResponses = counter("switchboard_sip_stray_responses_total")
+        refused = factory.counter("switchboard_edge_requests_total", [("verdict", "refused")])
+        dropped = factory.counter("switchboard_edge_requests_total", [("verdict", "dropped")])
+        banned = factory.counter("switchboard_edge_requests_total", [("verdict", "banned")])
+        trustedCap = factory.counter("switchboard_edge_requests_total", [("verdict", "trusted_cap")])
+        bansIssued = factory.counter("switchboard_edge_bans_total")
+        bansActive = factory.gauge("switchboard_edge_bans_active")
+        sourcesTracked = factory.gauge("switchboard_edge_sources_tracked")
+        strayResponses = factory.counter("switchboard_sip_stray_responses_total")
     }
 }
 

@@ -32,7 +32,7 @@ public final class QueueStatus: Sendable {
         let key = name + labels.map { "|\($0.0)=\($0.1)" }.joined()
         return gauges.withLock { cache in
             if let g = cache[key] { return g }
-            let g = CoreMetrics.Gauge(label: name, dimensions: labels, factory: factory)
+            let g = factory.gauge(name, labels)
             cache[key] = g
             return g
         }

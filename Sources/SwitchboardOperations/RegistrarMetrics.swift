@@ -9,19 +9,15 @@ public final class RegistrarMetrics: Sendable {
     public let bindings, blocksActive, agents: CoreMetrics.Gauge
 
     public init(factory: PrometheusMetricsFactory) {
-        func counter(_ name: String, _ labels: [(String, String)] = []) -> CoreMetrics.Counter {
-            CoreMetrics.Counter(label: name, dimensions: labels, factory: factory)
-        }
-        func gauge(_ name: String) -> CoreMetrics.Gauge { CoreMetrics.Gauge(label: name, factory: factory) }
-        registrations = counter("switchboard_registrar_registrations_total")
-        authOK = counter("switchboard_registrar_authentications_total", [("result", "ok")])
-        authFailed = counter("switchboard_registrar_authentications_total", [("result", "failed")])
-        blocks = counter("switchboard_registrar_blocks_total")
-        blockedRequests = counter("switchboard_registrar_blocked_requests_total")
-        challenges = counter("switchboard_registrar_challenges_total")
-        bindings = gauge("switchboard_registrar_bindings")
-        blocksActive = gauge("switchboard_registrar_blocks_active")
-        agents = gauge("switchboard_registrar_agents")
+        registrations = factory.counter("switchboard_registrar_registrations_total")
+        authOK = factory.counter("switchboard_registrar_authentications_total", [("result", "ok")])
+        authFailed = factory.counter("switchboard_registrar_authentications_total", [("result", "failed")])
+        blocks = factory.counter("switchboard_registrar_blocks_total")
+        blockedRequests = factory.counter("switchboard_registrar_blocked_requests_total")
+        challenges = factory.counter("switchboard_registrar_challenges_total")
+        bindings = factory.gauge("switchboard_registrar_bindings")
+        blocksActive = factory.gauge("switchboard_registrar_blocks_active")
+        agents = factory.gauge("switchboard_registrar_agents")
     }
 }
 

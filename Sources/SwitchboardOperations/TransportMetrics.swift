@@ -21,10 +21,7 @@ public final class TransportMetrics: @unchecked Sendable {
 
     public init(factory: PrometheusMetricsFactory) {
         func counter(_ name: String, _ labels: [(String, String)] = []) -> CounterMirror {
-            CounterMirror(CoreMetrics.Counter(label: name, dimensions: labels, factory: factory))
-        }
-        func gauge(_ name: String, _ labels: [(String, String)] = []) -> CoreMetrics.Gauge {
-            CoreMetrics.Gauge(label: name, dimensions: labels, factory: factory)
+            CounterMirror(factory.counter(name, labels))
         }
         sendErrors = counter("switchboard_sip_send_errors_total")
         var byReason: [DestinationCheck.Refusal: CounterMirror] = [:]
@@ -33,9 +30,9 @@ public final class TransportMetrics: @unchecked Sendable {
         }
         refused = byReason
         reopens = counter("switchboard_sip_listener_reopens_total")
-        listenersDown = gauge("switchboard_sip_listeners_down")
-        inbound = gauge("switchboard_tcp_connections", [("direction", "inbound")])
-        outbound = gauge("switchboard_tcp_connections", [("direction", "outbound")])
+        listenersDown = factory.gauge("switchboard_sip_listeners_down")
+        inbound = factory.gauge("switchboard_tcp_connections", [("direction", "inbound")])
+        outbound = factory.gauge("switchboard_tcp_connections", [("direction", "outbound")])
         refusedInbound = counter("switchboard_tcp_connections_refused_total", [("limit", "inbound")])
         refusedPerSource = counter("switchboard_tcp_connections_refused_total", [("limit", "per_source")])
         refusedOutbound = counter("switchboard_tcp_connections_refused_total", [("limit", "outbound")])

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import LegStore
 import Tracking
 import Postgres
 
@@ -17,17 +16,7 @@ struct ExportCommand: ParsableCommand {
             commandName: "google-ads-calls",
             abstract: "Google Ads offline conversion CSV of the calls attributed to an ad click.")
 
-        @Option(help: "PostgreSQL connection string (URL or key=value).")
-        var database: String
-
-        @Option(help: "The account.")
-        var account: String
-
-        @Option(help: "Calls started at or after (ISO 8601, or YYYY-MM-DD in UTC).")
-        var since: String
-
-        @Option(help: "Calls started before (ISO 8601, or YYYY-MM-DD in UTC; default now).")
-        var until: String?
+        @OptionGroup var window: CallWindowOptions
 
         @Option(help: "The conversion action's name in Google Ads.")
         var conversionName: String = "Phone call from website"
@@ -52,8 +41,7 @@ struct ExportCommand: ParsableCommand {
 
         func validate() throws {
             guard GoogleAdsExport.Layout(rawValue: by) != nil else { throw ValidationError("--by must be click or caller") }
-            guard LegExportQuery.parseTime(since) != nil else { throw ValidationError("bad --since time: \(since)") }
-            if let until, LegExportQuery.parseTime(until) == nil { throw ValidationError("bad --until time: \(until)") }
+            try window.validateWindow()
             let name = conversionName.trimmingCharacters(in: .whitespaces)
             if name.isEmpty || name.count > 100 { throw ValidationError("--conversion-name must be 1 to 100 characters") }
             if let value {
@@ -71,16 +59,15 @@ struct ExportCommand: ParsableCommand {
         }
 
         func run() throws {
-            let iso = ISO8601DateFormatter()
-            var export = GoogleAdsExport(account: account, since: iso.string(from: LegExportQuery.parseTime(since)!))
-            export.until = until.flatMap(LegExportQuery.parseTime).map { iso.string(from: $0) }
+            var export = GoogleAdsExport(account: window.account, since: window.sinceTimestamp)
+            export.until = window.untilTimestamp
             export.layout = GoogleAdsExport.Layout(rawValue: by)!
             export.conversionName = conversionName.trimmingCharacters(in: .whitespaces)
             export.value = value
             export.currency = currency
             export.timeZone = timezone
             export.minimumTalkSeconds = minTalkSeconds
-            let connection = try PostgresConnection(database)
+            let connection = try PostgresConnection(window.database)
             defer { connection.close() }
             let rows = try export.rows(connection: connection)
             let text = export.csv(rows)

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import LegStore
 import Tracking
 import Postgres
 
@@ -15,17 +14,7 @@ struct ReportCommand: ParsableCommand {
     struct Calls: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Calls of an account grouped by source, campaign, keyword, landing page or day.")
 
-        @Option(help: "PostgreSQL connection string (URL or key=value).")
-        var database: String
-
-        @Option(help: "The account.")
-        var account: String
-
-        @Option(help: "Calls started at or after (ISO 8601, or YYYY-MM-DD in UTC).")
-        var since: String
-
-        @Option(help: "Calls started before (ISO 8601, or YYYY-MM-DD in UTC; default now).")
-        var until: String?
+        @OptionGroup var window: CallWindowOptions
 
         @Option(help: "source, campaign, keyword, landing-page or day.")
         var by: String = "source"
@@ -39,18 +28,15 @@ struct ReportCommand: ParsableCommand {
         func validate() throws {
             guard CallReport.Dimension(rawValue: by) != nil else { throw ValidationError("--by must be source, campaign, keyword, landing-page or day") }
             guard ["table", "csv", "json"].contains(format) else { throw ValidationError("--format must be table, csv or json") }
-            guard LegExportQuery.parseTime(since) != nil else { throw ValidationError("bad --since time: \(since)") }
-            if let until, LegExportQuery.parseTime(until) == nil { throw ValidationError("bad --until time: \(until)") }
+            try window.validateWindow()
             if TimeZone(identifier: timezone) == nil { throw ValidationError("unknown --timezone '\(timezone)' (an IANA name such as America/New_York)") }
         }
 
         func run() throws {
-            let iso = ISO8601DateFormatter()
-            var report = CallReport(account: account, since: iso.string(from: LegExportQuery.parseTime(since)!),
-                                    until: until.flatMap(LegExportQuery.parseTime).map { iso.string(from: $0) },
+            var report = CallReport(account: window.account, since: window.sinceTimestamp, until: window.untilTimestamp,
                                     dimension: CallReport.Dimension(rawValue: by)!)
             report.timeZone = timezone
-            let connection = try PostgresConnection(database)
+            let connection = try PostgresConnection(window.database)
             defer { connection.close() }
             let rows = try report.rows(connection: connection)
             let text: String

@@ -29,8 +29,7 @@ import Testing
     }
 
     static func plan(outbound: String = "") throws -> TestDialplan {
-        try TestDialplan(plans: "  main:\n    ring-all: { targets: [\"agent:alice\"], timeout: 10s }\n",
-                         extra: "agents:\n  alice: ~\n" + outbound)
+        try TestDialplan.ringsAlice(outbound: outbound)
     }
 
     @Test func anAgentsCallIsChallengedPlacedThroughTheTrunkRecordedAndRated() throws {
@@ -50,7 +49,7 @@ import Testing
                                        dialplans: plan.directory.path)
         defer { daemon.stop() }
         try db.addAgent("alice", password: "correct-horse", number: Self.agentNumber, config: daemon.configURL.path)
-        try waitForAgentDirectory(metrics, count: 1)
+        try waitForAgents(metrics, count: 1)
 
         let call = try SIPpRun.agentCall(daemon: daemon, user: "alice", password: "correct-horse", dest: Self.destination).run()
         #expect(call.successfulCalls == 1, "\(call.output.suffix(1500))\n\(daemon.log().suffix(3000))")
@@ -141,7 +140,7 @@ import Testing
                                        dialplans: plan.directory.path)
         defer { daemon.stop() }
         try db.addAgent("alice", password: "correct-horse", number: Self.agentNumber, config: daemon.configURL.path)
-        try waitForAgentDirectory(metrics, count: 1)
+        try waitForAgents(metrics, count: 1)
 
         let call = try SIPpRun.agentCall(daemon: daemon, user: "alice", password: "correct-horse", dest: Self.destination,
                                          privacy: "id").run()
@@ -173,7 +172,7 @@ import Testing
             """), dialplans: plan.directory.path)
         defer { daemon.stop() }
         try db.addAgent("alice", password: "correct-horse", number: Self.agentNumber, config: daemon.configURL.path)
-        try waitForAgentDirectory(metrics, count: 1)
+        try waitForAgents(metrics, count: 1)
 
         func refused(_ dest: String, user: String = "alice", password: String = "correct-horse") throws -> (Int, String?, String) {
             let run = try SIPpRun.agentCall("agent-call-refused.xml", daemon: daemon, user: user, password: password, dest: dest).run()
@@ -248,7 +247,7 @@ import Testing
                                        dialplans: plan.directory.path)
         defer { daemon.stop() }
         try db.addAgent("alice", password: "correct-horse", number: Self.agentNumber, config: daemon.configURL.path)
-        try waitForAgentDirectory(metrics, count: 1)
+        try waitForAgents(metrics, count: 1)
 
         func attempt(_ scenario: String) throws -> SIPpRun.Result {
             try SIPpRun.agentCall(scenario, daemon: daemon, user: "alice", password: "correct-horse", dest: Self.destination).run()
@@ -277,14 +276,6 @@ import Testing
         #expect(sample(m, "switchboard_agent_calls_total{outcome=\"refused-spend\"}") == 2, "\(m)")
     }
 
-    func waitForAgentDirectory(_ metricsPort: Int, count: Int, timeout: TimeInterval = 10) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        repeat {
-            if let (_, m) = try? httpGet(port: metricsPort), sample(m, "switchboard_registrar_agents") == Double(count) { return }
-            usleep(200_000)
-        } while Date() < deadline
-        Issue.record("the daemon did not load \(count) agent(s) in \(timeout) s")
-    }
 }
 
 extension SIPpRun {

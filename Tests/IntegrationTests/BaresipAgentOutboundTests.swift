@@ -21,7 +21,7 @@ import Testing
                                        dialplans: plan.directory.path)
         defer { daemon.stop() }
         try db.addAgent("alice", password: "correct-horse", number: AgentOutboundTests.agentNumber, config: daemon.configURL.path)
-        try AgentOutboundTests().waitForAgentDirectory(metrics, count: 1)
+        try waitForAgents(metrics, count: 1)
 
         let phone = try BaresipPhone(
             account: "<sip:alice@127.0.0.1:\(daemon.port)>;auth_pass=correct-horse;regint=120;audio_codecs=PCMU",

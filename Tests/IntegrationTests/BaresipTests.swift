@@ -33,47 +33,11 @@ import Testing
         let daemon = try call.startDaemon(config: mediaConfig())
 
         // baresip: its own SIP and console ports, audio from an 8 kHz tone file, no devices.
-        let home = FileManager.default.temporaryDirectory.appendingPathComponent("baresip-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: home) }
-        let tone = (0..<(8000 * 20)).map { Int16(6000 * sin(2 * Double.pi * 440 * Double($0) / 8000)) }
-        var wav = Data("RIFF".utf8)
-        func le<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { wav.append(contentsOf: $0) } }
-        le(UInt32(36 + tone.count * 2)); wav.append(contentsOf: Array("WAVEfmt ".utf8))
-        le(UInt32(16)); le(UInt16(1)); le(UInt16(1)); le(UInt32(8000)); le(UInt32(16000)); le(UInt16(2)); le(UInt16(16))
-        wav.append(contentsOf: Array("data".utf8)); le(UInt32(tone.count * 2))
-        for s in tone { le(s) }
-        try wav.write(to: home.appendingPathComponent("in.wav"))
-        let sipPort = FreePort.next(), consolePort = FreePort.next()
-        try """
-        poll_method epoll
-        sip_listen 127.0.0.1:\(sipPort)
-        audio_player aufile,/dev/null
-        audio_source aufile,\(home.appendingPathComponent("in.wav").path)
-        audio_alert aufile,/dev/null
-        module_path /usr/lib/baresip/modules
-        module cons.so
-        module g711.so
-        module aufile.so
-        module_app account.so
-        module_app menu.so
-        cons_listen 127.0.0.1:\(consolePort)
-
-        """.write(to: home.appendingPathComponent("config"), atomically: true, encoding: .utf8)
-        try "<sip:+14155550123@127.0.0.1>;regint=0;audio_codecs=PCMU\n"
-            .write(to: home.appendingPathComponent("accounts"), atomically: true, encoding: .utf8)
-        let baresip = Process()
-        baresip.executableURL = URL(fileURLWithPath: "/usr/bin/baresip")
-        baresip.arguments = ["-n", "127.0.0.1", "-f", home.path, "-t", "8",
-                             "-e", "/dial sip:+13125550100@127.0.0.1:\(daemon.port)"]
-        let logURL = home.appendingPathComponent("baresip.log")
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
-        let log = try FileHandle(forWritingTo: logURL)
-        baresip.standardOutput = log
-        baresip.standardError = log
-        baresip.standardInput = FileHandle.nullDevice
-        try baresip.run()
-        defer { if baresip.isRunning { kill(baresip.processIdentifier, SIGKILL) } }
+        let phone = try BaresipPhone(account: "<sip:+14155550123@127.0.0.1>;regint=0;audio_codecs=PCMU",
+                                     commands: ["/dial sip:+13125550100@127.0.0.1:\(daemon.port)"], seconds: 8,
+                                     toneSeconds: 20, toneAmplitude: 6000, console: true)
+        defer { phone.stop() }
+        let consolePort = phone.consolePort!
 
         // Once the menu plays, press 2 on baresip's console (key down, then key up: 0x04).
         #expect(waitUntil(10) { daemon.log().contains("IVR menu") }, "\(daemon.log().suffix(2000))")
@@ -100,8 +64,8 @@ import Testing
         let text = daemon.log()
         #expect(text.contains("digit=2"))
         #expect(text.contains("bridged with anchored media"))
-        _ = waitUntil(10) { !baresip.isRunning }
-        let output = (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
+        _ = phone.waitForExit(timeout: 10)
+        let output = phone.output
         #expect(output.contains("Call established"), "\(output.suffix(1500))")
     }
 }

@@ -5,19 +5,8 @@ import Testing
 /// `switchboard check --config` runs the daemon's own loading code on the config file and
 /// the dialplans it names, like `nginx -t`.
 @Suite struct CLITests {
-    static let cli = DaemonProcess.packageRoot.appendingPathComponent(".build/debug/switchboard")
-
     func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = Self.cli
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try SwitchboardCLI.run(arguments)
     }
 
     @Test func checkReportsConfigErrorsWithPositionsAndFailsWithoutLoading() throws {

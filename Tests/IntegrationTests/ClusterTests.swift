@@ -174,7 +174,7 @@ import Postgres
         defer { for (_, file) in running { try? FileManager.default.removeItem(at: file) } }
         for config in configs {
             let process = Process()
-            process.executableURL = CLITests.cli
+            process.executableURL = SwitchboardCLI.binary
             process.arguments = ["billing", "close", "--config", config.path, "--at", at]
             let file = FileManager.default.temporaryDirectory.appendingPathComponent("close-\(UUID().uuidString).out")
             FileManager.default.createFile(atPath: file.path, contents: nil)

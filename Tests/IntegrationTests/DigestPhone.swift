@@ -41,8 +41,7 @@ final class DigestPhone {
     }
 
     func stop() {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        process.killAndReap()
     }
 
     deinit {

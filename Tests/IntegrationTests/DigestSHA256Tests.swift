@@ -34,7 +34,7 @@ import Testing
         let daemon = try DaemonProcess(extraConfig: extra, dialplans: plan.directory.path)
         defer { daemon.stop() }
         try db.addAgent("alice", password: "correct-horse", number: AgentOutboundTests.agentNumber, config: daemon.configURL.path)
-        try AgentOutboundTests().waitForAgentDirectory(metrics, count: 1)
+        try waitForAgents(metrics, count: 1)
 
         let out = try Self.phone(port: daemon.port,
                                  steps: "register,replay,next,call:\(AgentOutboundTests.destination):1,stale:11")
@@ -77,7 +77,7 @@ import Testing
         let metrics = FreePort.next()
         let daemon = try DaemonProcess(extraConfig: registrarConfig(database: db.url, metricsPort: metrics, algorithms: "[SHA-256]"))
         defer { daemon.stop() }
-        try AgentOutboundTests().waitForAgentDirectory(metrics, count: 1)
+        try waitForAgents(metrics, count: 1)
         let out = try Self.phone(port: daemon.port, steps: "md5,register")
         let log = "\(out.joined(separator: "\n"))\n\(daemon.log().suffix(3000))"
         #expect(out.last == "DONE", "\(log)")

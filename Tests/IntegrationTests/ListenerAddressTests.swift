@@ -63,8 +63,7 @@ import Testing
     @Test func anInviteToAWebSocketContactNamesTheWebSocketListener() throws {
         let db = try AgentsDatabase()
         defer { db.stop() }
-        let plan = try TestDialplan(plans: "  main:\n    ring-all: { targets: [\"agent:alice\"], timeout: 10s }\n",
-                                    extra: "agents:\n  alice: ~\n")
+        let plan = try TestDialplan.ringsAlice()
         defer { plan.remove() }
         let metricsPort = FreePort.next(), udp = FreePort.next(), tcp = FreePort.next(), ws = FreePort.next()
         let daemon = try DaemonProcess(
@@ -72,7 +71,7 @@ import Testing
             dialplans: plan.directory.path, extraListeners: ["ws:127.0.0.1:\(ws)"], tcpPort: tcp)
         defer { daemon.stop() }
         try db.addAgent("alice", password: "correct-horse", config: daemon.configURL.path)
-        try RegistrarDaemonTests().waitForAgents(metricsPort, count: 1)
+        try waitForAgents(metricsPort, count: 1)
         let agent = try WebSocketTransportTests.Agent(["register-and-answer", "--url", "ws://127.0.0.1:\(ws)/", "--user", "alice",
                                                        "--password", "correct-horse", "--wait", "30"])
         #expect(agent.waitFor("REGISTERED"), "\(agent.output)\n\(daemon.log().suffix(3000))")

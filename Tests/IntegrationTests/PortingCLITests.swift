@@ -5,19 +5,8 @@ import Testing
 /// Issue 16 item 7 from the CLI: `switchboard numbers --porting` lists pending ports with
 /// their FOC dates; `switchboard check` warns about a passed FOC but loads.
 @Suite struct PortingCLITests {
-    static let cli = DaemonProcess.packageRoot.appendingPathComponent(".build/debug/switchboard")
-
     func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = Self.cli
-        p.arguments = arguments
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        try SwitchboardCLI.run(arguments)
     }
 
     @Test func numbersPortingListsPendingPortsAndCheckWarnsAboutAPassedFOC() throws {

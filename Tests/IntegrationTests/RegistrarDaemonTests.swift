@@ -93,8 +93,7 @@ import Testing
     @Test func callToAgentRingsEveryBindingAndSurvivesARestart() throws {
         let db = try AgentsDatabase()
         defer { db.stop() }
-        let plan = try TestDialplan(plans: "  main:\n    ring-all: { targets: [\"agent:alice\"], timeout: 10s }\n",
-                                    extra: "agents:\n  alice: ~\n")
+        let plan = try TestDialplan.ringsAlice()
         defer { plan.remove() }
         let metricsPort = FreePort.next()
         var daemon = try DaemonProcess(extraConfig: registrarConfig(database: db.url, metricsPort: metricsPort),
@@ -212,14 +211,6 @@ import Testing
         #expect(!daemon.log().contains("agent:carol"), "\(daemon.log().suffix(3000))")
     }
 
-    func waitForAgents(_ metricsPort: Int, count: Int, timeout: TimeInterval = 10) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        repeat {
-            if let (_, m) = try? httpGet(port: metricsPort), sample(m, "switchboard_registrar_agents") == Double(count) { return }
-            usleep(200_000)
-        } while Date() < deadline
-        Issue.record("the daemon did not load \(count) agent(s) in \(timeout) s")
-    }
 }
 
 /// SHA-256 hex through the system's sha256sum (an independent implementation).

@@ -12,8 +12,7 @@ import Testing
     @Test func tcpPhoneBehindNATIsCalledOverItsOwnConnection() throws {
         let db = try AgentsDatabase()
         defer { db.stop() }
-        let plan = try TestDialplan(plans: "  main:\n    ring-all: { targets: [\"agent:alice\"], timeout: 10s }\n",
-                                    extra: "agents:\n  alice: ~\n")
+        let plan = try TestDialplan.ringsAlice()
         defer { plan.remove() }
         let metricsPort = FreePort.next()
         let daemon = try DaemonProcess(extraConfig: registrarConfig(database: db.url, metricsPort: metricsPort, algorithms: "[SHA-256]",
@@ -21,7 +20,7 @@ import Testing
                                        dialplans: plan.directory.path)
         defer { daemon.stop() }
         try db.addAgent("alice", password: "correct-horse", config: daemon.configURL.path)
-        #expect(waitUntil(10) { (try? httpGet(port: metricsPort)).map { sample($0.1, "switchboard_registrar_agents") == 1 } ?? false })
+        try waitForAgents(metricsPort, count: 1)
 
         let phone = try RawSIPClient(.tcp, port: daemon.port, receiveTimeout: 1, localHost: "127.0.0.9")
         let uri = "sip:127.0.0.1:\(daemon.port)"

@@ -3,11 +3,11 @@ import LegStore
 import ProcessTestKit
 import SIPTestKit
 import Postgres
+import Testing
 
 /// A throwaway PostgreSQL with the whole schema (through `switchboard migrate`) and agents
 /// made with the real CLI, for the registrar's tests.
 final class AgentsDatabase: @unchecked Sendable {
-    static let cli = DaemonProcess.packageRoot.appendingPathComponent(".build/debug/switchboard")
     let cluster: PostgresCluster
     let url: String
 
@@ -26,20 +26,9 @@ final class AgentsDatabase: @unchecked Sendable {
         try Self.run(arguments + ["--database", url], stdin: stdin)
     }
 
+    /// stdin is always a pipe, closed once `stdin` is written: no command here waits for input.
     static func run(_ arguments: [String], stdin: String? = nil) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = cli
-        process.arguments = arguments
-        let out = Pipe(), input = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try SwitchboardCLI.run(arguments, stdin: stdin ?? "")
     }
 
     /// Adds an agent with a password through the CLI (as an operator would).
@@ -83,6 +72,26 @@ func registrarConfig(database: String, metricsPort: Int, algorithms: String = "[
       auth: { algorithms: \(algorithms) }
     \(extra)
     """
+}
+
+extension TestDialplan {
+    /// A dialplan whose number rings the agent alice (declared under `agents:`, with
+    /// `outbound` lines of hers appended): what every registrar and agent suite starts from.
+    static func ringsAlice(outbound: String = "") throws -> TestDialplan {
+        try TestDialplan(plans: "  main:\n    ring-all: { targets: [\"agent:alice\"], timeout: 10s }\n",
+                         extra: "agents:\n  alice: ~\n" + outbound)
+    }
+}
+
+/// Waits (bounded) until the daemon's registrar has loaded `count` agents from the database
+/// (its `switchboard_registrar_agents` gauge); records an issue if it does not in `timeout`.
+func waitForAgents(_ metricsPort: Int, count: Int, timeout: TimeInterval = 10) throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    repeat {
+        if let (_, m) = try? httpGet(port: metricsPort), sample(m, "switchboard_registrar_agents") == Double(count) { return }
+        usleep(200_000)
+    } while Date() < deadline
+    Issue.record("the daemon did not load \(count) agent(s) in \(timeout) s")
 }
 
 extension SIPpRun {

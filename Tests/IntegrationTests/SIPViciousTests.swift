@@ -37,10 +37,8 @@ import Testing
         process.standardError = out
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(50_000) }
         // SIGKILL: the tool inherits the test thread's signal mask, where SIGTERM may be blocked.
-        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        process.waitOrKill(timeout: timeout)
         try? out.close()
         return (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
     }
@@ -93,11 +91,7 @@ import Testing
             let daemon = try DaemonProcess(extraConfig: config)
             defer { daemon.stop() }
             try db.addAgent("alice", password: "correct-horse", config: daemon.configURL.path)
-            let deadline = Date().addingTimeInterval(10)
-            while Date() < deadline {
-                if let (_, m) = try? httpGet(port: metricsPort), sample(m, "switchboard_registrar_agents") == 1 { break }
-                usleep(200_000)
-            }
+            try waitForAgents(metricsPort, count: 1)
             // Blocked, svcrack never runs out of patience (every REGISTER is answered, 403):
             // it is stopped after 25 s.
             let output = try run("sipvicious_svcrack", ["-p", "\(daemon.port)", "-u", "alice", "-e", "alice",

@@ -36,7 +36,7 @@ import Testing
         defer { daemon.stop() }
         #expect(daemon.log().contains("sip.threads=2"))
         try db.addAgent("alice", password: "correct-horse", number: Self.agentNumber, config: daemon.configURL.path)
-        try AgentOutboundTests().waitForAgentDirectory(metrics, count: 1)
+        try waitForAgents(metrics, count: 1)
 
         // One TCP connection: REGISTER (first loop), the call on the second loop, then it
         // waits on the same connection (its flow) for the callback.
@@ -73,7 +73,7 @@ import Testing
         let daemon = try daemon(db, trunkPort: trunk.port, metrics: metrics, plan: plan)
         defer { daemon.stop() }
         try db.addAgent("alice", password: "correct-horse", number: Self.agentNumber, config: daemon.configURL.path)
-        try AgentOutboundTests().waitForAgentDirectory(metrics, count: 1)
+        try waitForAgents(metrics, count: 1)
 
         // The first call over UDP, on the first loop, talking for 8 s …
         let first = try DigestPhone(port: daemon.port, transport: "udp", steps: "call:\(Self.destination):8", callIDPrefix: "sw0.")

@@ -115,16 +115,8 @@ struct TLSClient {
     }
 
     func run() throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = try arguments()
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+        let run = try Process.runToEnd(URL(fileURLWithPath: "/usr/bin/python3"), try arguments())
+        return Result(status: run.status, output: run.output)
     }
 
     /// A connection kept open: the first exchange now, the second when `continue()` is called.
@@ -170,15 +162,11 @@ final class HeldTLSConnection {
     /// Sends the messages again on the same connection and returns the whole output.
     func again(timeout: TimeInterval = 15) -> TLSClient.Result {
         input.fileHandleForWriting.write(Data("go\n".utf8))
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-        return TLSClient.Result(status: process.terminationStatus, output: output)
+        return TLSClient.Result(status: process.waitOrKill(timeout: timeout), output: output)
     }
 
     deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        process.killAndReap()
     }
 }
 
@@ -226,10 +214,7 @@ final class SocatBridge {
     /// SIGKILL: socat keeps the signal mask it inherits from the test runner, where SIGTERM
     /// is blocked, so a SIGTERM would wait for ever.
     func stop() {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        process.killAndReap()
     }
 
     deinit { stop() }

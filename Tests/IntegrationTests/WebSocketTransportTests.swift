@@ -38,15 +38,11 @@ import Testing
         }
 
         func wait(timeout: TimeInterval = 40) -> Int32 {
-            let deadline = Date().addingTimeInterval(timeout)
-            while process.isRunning && Date() < deadline { usleep(50_000) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
-            return process.terminationStatus
+            process.waitOrKill(timeout: timeout)
         }
 
         deinit {
-            if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+            process.killAndReap()
             try? FileManager.default.removeItem(at: log)
         }
     }
@@ -58,8 +54,7 @@ import Testing
         defer { pki.remove() }
         let db = try AgentsDatabase()
         defer { db.stop() }
-        let plan = try TestDialplan(plans: "  main:\n    ring-all: { targets: [\"agent:alice\"], timeout: 10s }\n",
-                                    extra: "agents:\n  alice: ~\n")
+        let plan = try TestDialplan.ringsAlice()
         defer { plan.remove() }
         let journal = FileManager.default.temporaryDirectory.appendingPathComponent("journal-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: journal) }
@@ -71,7 +66,7 @@ import Testing
             dialplans: plan.directory.path, extraListeners: ["\(scheme):127.0.0.1:\(wsPort)"])
         defer { daemon.stop() }
         try db.addAgent("alice", password: "correct-horse", config: daemon.configURL.path)
-        try RegistrarDaemonTests().waitForAgents(metricsPort, count: 1)
+        try waitForAgents(metricsPort, count: 1)
 
         var arguments = ["register-and-answer", "--url", "\(scheme)://127.0.0.1:\(wsPort)/", "--user", "alice",
                          "--password", "correct-horse", "--wait", "30"]

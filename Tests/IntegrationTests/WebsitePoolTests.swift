@@ -38,37 +38,21 @@ import Postgres
 
     /// Runs the browser driver; one decoded JSON object per visit.
     static func browse(pagePort: Int, snippet: String, api: String? = nil, visits: [String], heartbeat: Bool = false) throws -> [[String: Any]] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         var arguments = [DaemonProcess.packageRoot.appendingPathComponent("Tests/Fixtures/web/dni_browser.py").path,
                          "--page-port", String(pagePort), "--snippet", snippet, "--timeout", "60"]
         if let api { arguments += ["--api", api] }
         if heartbeat { arguments.append("--heartbeat") }
         for v in visits { arguments += ["--visit", v] }
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw DaemonError.exited(status: process.terminationStatus, log: String(decoding: errors, as: UTF8.self))
-        }
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
+        let run = try Process.runToEndWithStderr(URL(fileURLWithPath: "/usr/bin/python3"), arguments)
+        guard run.status == 0 else { throw DaemonError.exited(status: run.status, log: run.err) }
+        return run.out.split(separator: "\n").compactMap {
             (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
         }
     }
 
     static func migrate(_ database: String) throws {
-        let process = Process()
-        process.executableURL = WebServiceProcess.binary
-        process.arguments = ["migrate", "--database", database]
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw DaemonError.exited(status: process.terminationStatus, log: "switchboard migrate") }
+        let migrated = try SwitchboardCLI.run(["migrate", "--database", database])
+        guard migrated.status == 0 else { throw DaemonError.exited(status: migrated.status, log: "switchboard migrate") }
     }
 
     @Test(.enabled(if: chromiumInstalled && SIPpRun.isInstalled))

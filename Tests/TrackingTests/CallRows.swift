@@ -62,16 +62,7 @@ struct CallRows {
 
 /// Runs the real `switchboard` CLI.
 func runCLI(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-    let process = Process()
-    process.executableURL = WebServiceProcess.binary
-    process.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    try SwitchboardCLI.runWithStderr(arguments)
 }
 
 /// RFC 4180 CSV (quoted fields, doubled quotes, CRLF), for reading exports back.

@@ -1,6 +1,7 @@
 import Foundation
 import LegStore
 import ProcessTestKit
+import SIPTestKit
 import Testing
 @testable import Tracking
 
@@ -16,19 +17,12 @@ import Testing
     """
 
     static func browse(url: String, screenshot: URL) throws -> [String: Any] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [DaemonProcess.packageRoot.appendingPathComponent("Tests/Fixtures/web/report_browser.py").path,
-                             "--url", url, "--token", WebServiceProcess.adminToken, "--screenshot", screenshot.path, "--timeout", "60"]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile(), errors = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0,
-              let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw TestFailure("report_browser.py failed: \(String(decoding: errors, as: UTF8.self))")
+        let run = try Process.runToEndWithStderr(URL(fileURLWithPath: "/usr/bin/python3"), [
+            DaemonProcess.packageRoot.appendingPathComponent("Tests/Fixtures/web/report_browser.py").path,
+            "--url", url, "--token", WebServiceProcess.adminToken, "--screenshot", screenshot.path, "--timeout", "60"])
+        guard run.status == 0,
+              let object = try JSONSerialization.jsonObject(with: Data(run.out.utf8)) as? [String: Any] else {
+            throw TestFailure("report_browser.py failed: \(run.err)")
         }
         return object
     }

@@ -260,15 +260,7 @@ import Testing
 
 enum CLI {
     static func run(_ arguments: [String]) throws -> (status: Int32, text: String) {
-        let p = Process()
-        p.executableURL = WebServiceProcess.binary
-        p.arguments = arguments
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        let run = try SwitchboardCLI.run(arguments)
+        return (run.status, run.output)
     }
 }

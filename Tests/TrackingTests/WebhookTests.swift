@@ -60,13 +60,7 @@ import Testing
         }
 
         func stop() {
-            if process.isRunning {
-                kill(process.processIdentifier, SIGTERM)
-                let deadline = Date().addingTimeInterval(5)
-                while process.isRunning && Date() < deadline { usleep(20_000) }
-                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-                process.waitUntilExit()
-            }
+            process.terminate(grace: 5)
             try? FileManager.default.removeItem(at: log)
         }
     }
