@@ -53,10 +53,20 @@ enum YAMLErrorDiagnostics {
     static func occurrences(ofKey key: String, in text: String) -> [(line: Int, column: Int)] {
         var result: [(Int, Int)] = []
         let forms = ["\"\(key)\":", "'\(key)':", "\(key):"]
+        // ASCII against ASCII, Foundation's search (canonical equivalence) is a byte search,
+        // and a column is a byte offset: that case, nearly every file's, skips Foundation.
+        let asciiForms = key.utf8.allSatisfy { $0 < 0x80 } ? forms.map { Array($0.utf8) } : nil
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             // Every form ends in a colon, which nothing else is canonically equivalent to: a
             // line without one holds none (Foundation's search per form was most of the cost).
             guard line.utf8.contains(UInt8(ascii: ":")) else { continue }
+            if let asciiForms, line.utf8.allSatisfy({ $0 < 0x80 }) {
+                let bytes = Array(line.utf8)
+                if let offset = asciiForms.lazy.compactMap({ firstOffset(of: $0, in: bytes) }).first {
+                    result.append((number + 1, offset + 1))
+                }
+                continue
+            }
             for form in forms {
                 if let range = line.range(of: form) {
                     let column = line[..<range.lowerBound].unicodeScalars.count + 1
@@ -66,5 +76,17 @@ enum YAMLErrorDiagnostics {
             }
         }
         return result
+    }
+
+    /// Where `needle` first starts in `haystack`, byte for byte.
+    static func firstOffset(of needle: [UInt8], in haystack: [UInt8]) -> Int? {
+        guard needle.count <= haystack.count else { return nil }
+        if needle.isEmpty { return 0 }
+        for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] {
+            var k = 1
+            while k < needle.count, haystack[start + k] == needle[k] { k += 1 }
+            if k == needle.count { return start }
+        }
+        return nil
     }
 }
