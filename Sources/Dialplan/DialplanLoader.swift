@@ -102,7 +102,7 @@ public enum DialplanLoader {
             root = plain
         } else {
             switch composeWithYams(text) {
-            case .success(let node?): root = node
+            case .success(let node?): root = node.keepingMarks(inside: text)
             case .success(nil):
                 return (nil, [Diagnostic(path: path, line: 1, column: 1, severity: .error, message: "file is empty")], [])
             case .failure(let error as YamlError):

@@ -35,6 +35,11 @@ enum YAMLErrorDiagnostics {
     /// jump (found by bench/fuzz). Such a place becomes the end of the last line. Line breaks
     /// are counted as YAML counts them: CRLF, CR, LF, NEL, LS, PS.
     static func inside(_ text: String, line: Int, column: Int) -> (line: Int, column: Int) {
+        clamp(line: line, column: column, to: end(of: text))
+    }
+
+    /// How many lines `text` has, as YAML counts them, and how many characters its last one has.
+    static func end(of text: String) -> (lines: Int, lastLineLength: Int) {
         var lines = 1, lastLineLength = 0
         var previousCR = false
         for s in text.unicodeScalars {
@@ -45,8 +50,13 @@ enum YAMLErrorDiagnostics {
             }
             previousCR = s.value == 0x0D
         }
-        guard line > lines else { return (line, column) }
-        return (lines, lastLineLength + 1)
+        return (lines, lastLineLength)
+    }
+
+    /// A place past the last line of a text ending as `end` says becomes the end of its last line.
+    static func clamp(line: Int, column: Int, to end: (lines: Int, lastLineLength: Int)) -> (line: Int, column: Int) {
+        guard line > end.lines else { return (line, column) }
+        return (end.lines, end.lastLineLength + 1)
     }
 
     /// Lines where `key` is written as a mapping key (plain or quoted).
