@@ -17,6 +17,8 @@ struct AccountParser {
     /// The names an unknown timezone is compared with, asked of Foundation (ICU) once: the
     /// list was built anew for every file with a bad timezone.
     static let timeZoneNames = TimeZone.knownTimeZoneIdentifiers
+    /// The same lowered once for `EditDistance`.
+    static let timeZoneCandidates = EditDistance.Candidates(timeZoneNames)
 
     init(file: FileParser) { self.file = file }
 
@@ -40,7 +42,7 @@ struct AccountParser {
                 timeZone = zone
             } else {
                 file.error(node, "unknown timezone '\(text)' (expected an IANA name such as Europe/London)"
-                           + EditDistance.hint(for: text, among: Self.timeZoneNames))
+                           + EditDistance.hint(for: text, among: Self.timeZoneCandidates))
             }
         }
         var callerID = CallerIDPolicy.caller

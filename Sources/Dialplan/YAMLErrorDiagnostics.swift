@@ -35,6 +35,11 @@ enum YAMLErrorDiagnostics {
     /// jump (found by bench/fuzz). Such a place becomes the end of the last line. Line breaks
     /// are counted as YAML counts them: CRLF, CR, LF, NEL, LS, PS.
     static func inside(_ text: String, line: Int, column: Int) -> (line: Int, column: Int) {
+        clamp(line: line, column: column, to: end(of: text))
+    }
+
+    /// How many lines `text` has, as YAML counts them, and how many characters its last one has.
+    static func end(of text: String) -> (lines: Int, lastLineLength: Int) {
         var lines = 1, lastLineLength = 0
         var previousCR = false
         for s in text.unicodeScalars {
@@ -45,15 +50,34 @@ enum YAMLErrorDiagnostics {
             }
             previousCR = s.value == 0x0D
         }
-        guard line > lines else { return (line, column) }
-        return (lines, lastLineLength + 1)
+        return (lines, lastLineLength)
+    }
+
+    /// A place past the last line of a text ending as `end` says becomes the end of its last line.
+    static func clamp(line: Int, column: Int, to end: (lines: Int, lastLineLength: Int)) -> (line: Int, column: Int) {
+        guard line > end.lines else { return (line, column) }
+        return (end.lines, end.lastLineLength + 1)
     }
 
     /// Lines where `key` is written as a mapping key (plain or quoted).
     static func occurrences(ofKey key: String, in text: String) -> [(line: Int, column: Int)] {
         var result: [(Int, Int)] = []
+        let forms = ["\"\(key)\":", "'\(key)':", "\(key):"]
+        // ASCII against ASCII, Foundation's search (canonical equivalence) is a byte search,
+        // and a column is a byte offset: that case, nearly every file's, skips Foundation.
+        let asciiForms = key.utf8.allSatisfy { $0 < 0x80 } ? forms.map { Array($0.utf8) } : nil
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            for form in ["\"\(key)\":", "'\(key)':", "\(key):"] {
+            // Every form ends in a colon, which nothing else is canonically equivalent to: a
+            // line without one holds none (Foundation's search per form was most of the cost).
+            guard line.utf8.contains(UInt8(ascii: ":")) else { continue }
+            if let asciiForms, line.utf8.allSatisfy({ $0 < 0x80 }) {
+                let bytes = Array(line.utf8)
+                if let offset = asciiForms.lazy.compactMap({ firstOffset(of: $0, in: bytes) }).first {
+                    result.append((number + 1, offset + 1))
+                }
+                continue
+            }
+            for form in forms {
                 if let range = line.range(of: form) {
                     let column = line[..<range.lowerBound].unicodeScalars.count + 1
                     result.append((number + 1, column))
@@ -62,5 +86,17 @@ enum YAMLErrorDiagnostics {
             }
         }
         return result
+    }
+
+    /// Where `needle` first starts in `haystack`, byte for byte.
+    static func firstOffset(of needle: [UInt8], in haystack: [UInt8]) -> Int? {
+        guard needle.count <= haystack.count else { return nil }
+        if needle.isEmpty { return 0 }
+        for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] {
+            var k = 1
+            while k < needle.count, haystack[start + k] == needle[k] { k += 1 }
+            if k == needle.count { return start }
+        }
+        return nil
     }
 }

@@ -61,6 +61,35 @@ enum Node: Equatable {
         return nil
     }
 
+    /// The same tree with every mark past the end of `text` moved to the end of its last line.
+    /// libyaml puts the end of the stream on a line of its own when the text does not end in a
+    /// line break, and an empty value there (a file that is only `--- ` or `--- # note`) was
+    /// marked one line past the last, where an editor cannot jump (found by bench/fuzz). A
+    /// text that ends in a line break has no such place.
+    func keepingMarks(inside text: String) -> Node {
+        guard let last = text.unicodeScalars.last, ![0x0A, 0x0D, 0x85, 0x2028, 0x2029].contains(last.value) else { return self }
+        return keepingMarks(within: YAMLErrorDiagnostics.end(of: text))
+    }
+
+    private func keepingMarks(within end: (lines: Int, lastLineLength: Int)) -> Node {
+        func inside(_ mark: Mark?) -> Mark? {
+            mark.map { let (line, column) = YAMLErrorDiagnostics.clamp(line: $0.line, column: $0.column, to: end); return Mark(line: line, column: column) }
+        }
+        switch self {
+        case .scalar(var scalar):
+            scalar.mark = inside(scalar.mark)
+            return .scalar(scalar)
+        case .mapping(var mapping):
+            mapping.mark = inside(mapping.mark)
+            mapping.pairs = mapping.pairs.map { Mapping.Pair(key: $0.key.keepingMarks(within: end), value: $0.value.keepingMarks(within: end)) }
+            return .mapping(mapping)
+        case .sequence(var sequence):
+            sequence.mark = inside(sequence.mark)
+            sequence.nodes = sequence.nodes.map { $0.keepingMarks(within: end) }
+            return .sequence(sequence)
+        }
+    }
+
     /// Yams' tree in this form (aliases are already resolved by Yams' composer).
     init(_ node: Yams.Node) {
         let mark = node.mark.map { Mark(line: $0.line, column: $0.column) }

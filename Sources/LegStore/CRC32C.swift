@@ -9,10 +9,17 @@ enum CRC32C {
     }
 
     static func checksum(_ bytes: some Sequence<UInt8>) -> UInt32 {
-        var crc: UInt32 = 0xFFFF_FFFF
+        // Arrays and slices (every record) are read through a buffer pointer: no index
+        // checks or iterator per byte. The same loop either way.
+        if let crc = bytes.withContiguousStorageIfAvailable({ update(0xFFFF_FFFF, $0) }) { return crc ^ 0xFFFF_FFFF }
+        return update(0xFFFF_FFFF, bytes) ^ 0xFFFF_FFFF
+    }
+
+    private static func update(_ start: UInt32, _ bytes: some Sequence<UInt8>) -> UInt32 {
+        var crc = start
         table.withUnsafeBufferPointer { t in
             for b in bytes { crc = t[Int((crc ^ UInt32(b)) & 0xFF)] ^ (crc >> 8) }
         }
-        return crc ^ 0xFFFF_FFFF
+        return crc
     }
 }

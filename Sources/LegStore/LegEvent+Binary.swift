@@ -48,7 +48,18 @@ extension LegEvent {
     /// Decodes one payload; nil if it is not a well-formed event (the CRC already passed, so
     /// this means a newer writer or a bug: the caller logs and skips it).
     public init?(decoding bytes: some Collection<UInt8>) {
-        var r = ByteReader(Array(bytes))
+        self.init(decoding: ArraySlice(bytes))
+    }
+
+    /// The same over an array.
+    public init?(decoding bytes: [UInt8]) {
+        self.init(decoding: bytes[...])
+    }
+
+    /// The same over a slice (a record's payload inside the bytes read from a segment),
+    /// read in place: the journal reader decodes every record this way, without a copy.
+    public init?(decoding bytes: ArraySlice<UInt8>) {
+        var r = ByteReader(bytes)
         guard let version = r.u8(), version == Self.encodingVersion || version == Self.agentEncodingVersion,
               let k = r.u8().flatMap(Kind.init(rawValue:)),
               let leg = r.uuid(), let call = r.uuid(), let us = r.u64() else { return nil }
@@ -94,30 +105,46 @@ private func appendString(_ s: String, _ out: inout [UInt8]) {
     out.append(contentsOf: utf8)
 }
 
-/// Bounds-checked little-endian reads over one record.
+/// Bounds-checked little-endian reads over one record, in place over a slice of the bytes
+/// read (no copy of the payload, of a UUID or of an integer's bytes).
 struct ByteReader {
-    let bytes: [UInt8]
-    var index = 0
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    let bytes: ArraySlice<UInt8>
+    /// An index of `bytes` (a slice keeps the indices of the array it is cut from).
+    var index: Int
+    init(_ bytes: ArraySlice<UInt8>) {
+        self.bytes = bytes
+        index = bytes.startIndex
+    }
 
-    var atEnd: Bool { index == bytes.count }
+    var atEnd: Bool { index == bytes.endIndex }
+
+    /// The `T` stored little-endian at `bytes[start...]`; the caller checked the length.
+    static func littleEndian<T: FixedWidthInteger>(_: T.Type, _ bytes: ArraySlice<UInt8>, at start: Int) -> T {
+        var value = T(0)
+        for i in (start..<start + MemoryLayout<T>.size).reversed() { value = (value << 8) | T(bytes[i]) }
+        return value
+    }
 
     mutating func take(_ n: Int) -> ArraySlice<UInt8>? {
-        guard n >= 0, bytes.count - index >= n else { return nil }
+        guard n >= 0, bytes.endIndex - index >= n else { return nil }
         defer { index += n }
         return bytes[index..<index + n]
     }
     mutating func u8() -> UInt8? { take(1)?.first }
     mutating func integer<T: FixedWidthInteger>(_: T.Type) -> T? {
-        guard let s = take(MemoryLayout<T>.size) else { return nil }
-        return s.reversed().reduce(T(0)) { ($0 << 8) | T($1) }
+        let size = MemoryLayout<T>.size
+        guard bytes.endIndex - index >= size else { return nil }
+        defer { index += size }
+        return Self.littleEndian(T.self, bytes, at: index)
     }
     mutating func u16() -> UInt16? { integer(UInt16.self) }
     mutating func u64() -> UInt64? { integer(UInt64.self) }
     mutating func uuid() -> UUID? {
-        guard let s = take(16) else { return nil }
-        let b = Array(s)
-        return UUID(uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]))
+        guard bytes.endIndex - index >= 16 else { return nil }
+        let i = index, b = bytes
+        index += 16
+        return UUID(uuid: (b[i], b[i + 1], b[i + 2], b[i + 3], b[i + 4], b[i + 5], b[i + 6], b[i + 7],
+                           b[i + 8], b[i + 9], b[i + 10], b[i + 11], b[i + 12], b[i + 13], b[i + 14], b[i + 15]))
     }
     mutating func string() -> String? {
         guard let n = u16(), let s = take(Int(n)) else { return nil }

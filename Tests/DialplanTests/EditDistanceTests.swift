@@ -73,6 +73,38 @@ import Testing
         #expect(EditDistance.suggestion(for: "Europe/Lodnon", among: AccountParser.timeZoneNames) == "Europe/London")
     }
 
+    /// The time zone names are lowered once (`AccountParser.timeZoneCandidates`): the same
+    /// answers as the model over the plain list, and the same hint text.
+    @Test func precomputedCandidatesAnswerAsTheModel() {
+        let list = AccountParser.timeZoneNames
+        #expect(AccountParser.timeZoneCandidates.names == list)
+        for word in Self.words(from: list, count: 1_500) + ["", "x", String(repeating: "Europe/", count: 200)] {
+            #expect(EditDistance.suggestion(for: word, among: AccountParser.timeZoneCandidates) == Self.modelSuggestion(for: word, among: list), "\(word)")
+        }
+        #expect(EditDistance.hint(for: "europe/londn", among: AccountParser.timeZoneCandidates) == " (did you mean 'Europe/London'?)")
+        #expect(EditDistance.hint(for: "Mars/Olympus", among: AccountParser.timeZoneCandidates) == "")
+    }
+
+    /// The bounded distance stops early: exact up to its bound, above the bound beyond it.
+    @Test func boundedDistancesAreExactWithinTheBound() {
+        let words = Self.words(from: AccountParser.topKeys + ["Europe/London", "America/Chicago", "aaaa", "abab"], count: 300)
+        var stoppedEarly = 0
+        for (a, b) in zip(words, words.reversed()) {
+            let (x, y) = (Array(a.unicodeScalars), Array(b.unicodeScalars))
+            let exact = Self.modelDistance(a, b)
+            for bound in 0...4 {
+                let bounded = EditDistance.between(x, y, atMost: bound)
+                if exact <= bound { #expect(bounded == exact, "\(a) / \(b) at most \(bound)") } else {
+                    #expect(bounded > bound, "\(a) / \(b) at most \(bound)")
+                    if bounded != exact { stoppedEarly += 1 }
+                }
+            }
+        }
+        #expect(stoppedEarly > 0)
+        #expect(EditDistance.between(Array("mian".unicodeScalars), Array("main".unicodeScalars), atMost: 1) == 1)
+        #expect(EditDistance.between(Array("abcdefgh".unicodeScalars), Array("zyxwvuts".unicodeScalars), atMost: 2) == 3)
+    }
+
     @Test func distancesAreTheModels() {
         let words = Self.words(from: AccountParser.topKeys + ["Europe/London", "America/Chicago"], count: 200)
         for (a, b) in zip(words, words.reversed()) {

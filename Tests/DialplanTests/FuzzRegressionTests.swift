@@ -36,4 +36,24 @@ import Testing
         #expect(result.diagnostics.first?.column == lastLine.unicodeScalars.count + 1)
         #expect(result.diagnostics.first?.message.hasPrefix("YAML syntax: did not find expected ',' or ']'") == true)
     }
+
+    /// A file that is only a document marker (`---`, `--- # note`) with no final newline:
+    /// libyaml marks the document's empty value at the end of the stream, a line past the
+    /// last, so "must be a mapping" pointed at 2:1 of a one-line file (found 2026-12-03 after
+    /// 147,956 executions). Marks past the end now point at the end of the last line; with
+    /// a final newline the place is the line after it, inside the file, as before.
+    @Test func documentMarkerWithoutNewlineIsReportedOnItsLine() throws {
+        for (text, place) in [("---", (1, 4)), ("--- # c", (1, 8)), ("--- ", (1, 5)), ("---\n", (2, 1))] {
+            let result = DialplanLoader.load(files: [.init(path: "p.yaml", contents: Array(text.utf8))], directory: NSTemporaryDirectory())
+            let lines = result.diagnostics.map { "\($0.line):\($0.column) \($0.message)" }
+            #expect(result.table == nil)
+            #expect(result.diagnostics.allSatisfy { $0.line == place.0 && $0.column == place.1 }, "\(text.debugDescription): \(lines)")
+            #expect(!result.diagnostics.isEmpty)
+        }
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("bench/fuzz/corpus/dialplan/regress-document-marker-without-newline")
+        let found = try Data(contentsOf: url)
+        let result = DialplanLoader.load(files: [.init(path: "p.yaml", contents: Array(found))], directory: NSTemporaryDirectory())
+        #expect(result.diagnostics.map(\.description) == ["p.yaml:1:4: error: the account file must be a mapping"])
+    }
 }

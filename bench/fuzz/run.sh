@@ -13,6 +13,7 @@
 # at exit. Prints one summary line per target; exits non-zero if any target found anything.
 # Extra libFuzzer flags: FUZZ_FLAGS="-dict=... -max_len=...". FUZZ_WORK moves the grown
 # corpus, crash inputs and logs elsewhere (scripts/test's smoke run keeps its own).
+# FUZZ_BIN=path runs that Fuzz executable (a copy) instead of building one.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 targets=(sip framer sdp rtp dialplan journal dns)
@@ -25,9 +26,14 @@ done
 
 config=${FUZZ_CONFIG:-release}
 scratch=.build-fuzz
-swift build -c "$config" --scratch-path "$scratch" --product Fuzz \
-    -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING >&2
-bin=$(swift build -c "$config" --scratch-path "$scratch" --show-bin-path)/Fuzz
+if [ -n "${FUZZ_BIN:-}" ]; then
+    # A copy of a built Fuzz (long runs: a rebuild must not change the binary under them).
+    bin=$FUZZ_BIN
+else
+    swift build -c "$config" --scratch-path "$scratch" --product Fuzz \
+        -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING >&2
+    bin=$(swift build -c "$config" --scratch-path "$scratch" --show-bin-path)/Fuzz
+fi
 
 # Longest input per target: a SIP message may be 64 KB, but libFuzzer's mutations pay for
 # every byte; these cover the seeds with room to grow.
