@@ -155,7 +155,14 @@ import Postgres
         var load = SIPpRun.caller("caller-hold.xml", daemon: first, calls: 400, rate: 40, timeout: 30)
         load.extraArguments += ["-d", "300"]
         let running = try load.start()
+        // Kill mid-load once calls have settled (BYE answered over a second ago), not after a
+        // fixed time: on a loaded machine (CI once saw no call complete in 3 s) a fixed sleep
+        // could kill before any call ended and prove nothing. Bounded; 400 calls at 40/s keep
+        // the load going for 10 s, so the kill still lands with calls in progress.
         usleep(3_000_000)
+        _ = waitUntil(20) {
+            Self.byeCompletions(running.currentMessages()).values.filter { $0 <= Date().addingTimeInterval(-1.2) }.count >= 20
+        }
         let killedAt = Date()
         first.signal(SIGKILL)
         _ = first.stop(grace: 1)
@@ -192,7 +199,13 @@ import Postgres
         let missing = settled.filter { !recorded.contains($0) }
         #expect(missing.isEmpty, "settled calls missing after the kill: \(missing)")
         // Calls in progress at the kill were closed as interrupted, not lost and not completed.
-        let interrupted = try connection.execute("SELECT count(*) FROM call_legs WHERE end_reason = 'interrupted'")
-        #expect((Int(interrupted.rows[0][0] ?? "0") ?? 0) > 0)
+        // (Polled, bounded: the restarted writer may still be storing them.)
+        var interrupted = 0
+        _ = waitUntil(20) {
+            interrupted = (try? connection.execute("SELECT count(*) FROM call_legs WHERE end_reason = 'interrupted'"))
+                .flatMap { Int($0.rows[0][0] ?? "0") } ?? 0
+            return interrupted > 0
+        }
+        #expect(interrupted > 0)
     }
 }
