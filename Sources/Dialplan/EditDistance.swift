@@ -3,31 +3,12 @@ enum EditDistance {
     /// Edit distance counting a swap of two neighbours as one edit
     /// (optimal string alignment), since "mian" for "main" is one slip.
     static func between(_ a: String, _ b: String) -> Int {
-        between(Array(a.unicodeScalars), Array(b.unicodeScalars))
+        // The bounded distance with no bound is exact (it never stops early).
+        between(Array(a.unicodeScalars), Array(b.unicodeScalars), atMost: .max)
     }
 
-    /// The same over scalars, in one flat table: `suggestion` runs it for every candidate of
-    /// a list (all ~600 time zone names for an unknown `timezone:`), which the fuzzer showed
-    /// to dominate a load.
-    static func between(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar]) -> Int {
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
-        let width = b.count + 1
-        var d = [Int](repeating: 0, count: (a.count + 1) * width)
-        for i in 0...a.count { d[i * width] = i }
-        for j in 0...b.count { d[j] = j }
-        for i in 1...a.count {
-            for j in 1...b.count {
-                let cost = a[i - 1] == b[j - 1] ? 0 : 1
-                var best = Swift.min(d[(i - 1) * width + j] + 1, d[i * width + j - 1] + 1, d[(i - 1) * width + j - 1] + cost)
-                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] { best = Swift.min(best, d[(i - 2) * width + j - 2] + 1) }
-                d[i * width + j] = best
-            }
-        }
-        return d[a.count * width + b.count]
-    }
-
-    /// The same bounded by `bound`: exact when the distance is at most `bound`, else some
+    /// The distance bounded by `bound` (in one flat table: `suggestion` runs it for every
+    /// candidate of a list, all ~600 time zone names for an unknown `timezone:`): exact when the distance is at most `bound`, else some
     /// number above it. It stops once two rows in a row are past the bound: every later row
     /// keeps a minimum at least the smaller of the last row's and one more than the row
     /// before's (each cell comes from the row above, the same row, or two rows up plus one),
